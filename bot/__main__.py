@@ -1,0 +1,131 @@
+"""toolcord's command line: run the bot (default), check the configuration, migrate the store.
+
+This is the composition root: it builds the Settings once and wires concrete things together.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import binascii
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.errors import ConfigError, StoreError
+from bot.settings import Settings, load_settings
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m bot`` and the ``toolcord`` console script."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+        if args.command == "check":
+            return _check(settings)
+        if args.command == "migrate":
+            return asyncio.run(_migrate(settings))
+        return _run(settings)
+    except (ConfigError, StoreError) as exc:
+        print(f"toolcord: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="toolcord", description=__doc__)
+    parser.add_argument(
+        "command",
+        nargs="?",
+        default="run",
+        choices=("run", "check", "migrate"),
+        help="run the bot (default), check the configuration, or migrate the store",
+    )
+    parser.add_argument(
+        "--config", type=Path, default=None, help="the TOML file (default config/bot.toml)"
+    )
+    return parser
+
+
+def require_secrets(settings: Settings) -> tuple[str, str]:
+    """The Discord token and OpenAI key, or a ConfigError naming what is missing."""
+    token = settings.discord_token.get_secret_value().strip() if settings.discord_token else ""
+    if not token:
+        raise ConfigError(
+            "DISCORD_TOKEN is not set: put your bot token in .env "
+            "(Discord Developer Portal -> your application -> Bot -> Reset Token)."
+        )
+    if application_id_from_token(token) is None:
+        raise ConfigError(
+            "DISCORD_TOKEN does not look like a bot token: copy it again from the Developer Portal "
+            "(Bot -> Reset Token) into .env."
+        )
+    key = settings.openai_api_key.get_secret_value().strip() if settings.openai_api_key else ""
+    if not key and not settings.openai.base_url:
+        raise ConfigError(
+            "OPENAI_API_KEY is not set: put your OpenAI API key in .env "
+            "(or set OPENAI_BASE_URL to an OpenAI-compatible server that needs none)."
+        )
+    return token, key or "unused"
+
+
+def application_id_from_token(token: str) -> int | None:
+    """A bot token's first part is the bot's user id in base64 (equal to its application id)."""
+    first = token.split(".", 1)[0]
+    try:
+        decoded = base64.b64decode(first + "=" * (-len(first) % 4), validate=True).decode()
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    return int(decoded) if decoded.isdigit() else None
+
+
+def _check(settings: Settings) -> int:
+    from bot.app import describe_settings, invite_url
+    from tools import ToolRegistry
+    from tools.schema import assert_strict_schema
+
+    registry = ToolRegistry()
+    for module in settings.tools.modules:
+        registry.load_module(module)
+    for tool in registry.all():
+        assert_strict_schema(tool.openai_schema()["function"]["parameters"])
+    summary = describe_settings(settings)
+    summary["tools"] = sorted(tool.name for tool in registry.all())
+    problems = []
+    try:
+        token, _ = require_secrets(settings)
+        app_id = application_id_from_token(token)
+        summary["invite_url"] = invite_url(app_id) if app_id else None
+    except ConfigError as exc:
+        problems.append(str(exc))
+    print(json.dumps(summary, indent=2))
+    for problem in problems:
+        print(f"toolcord: {problem}", file=sys.stderr)
+    if not problems:
+        print("toolcord: the configuration is valid.", file=sys.stderr)
+    return 1 if problems else 0
+
+
+async def _migrate(settings: Settings) -> int:
+    from bot.store import open_store
+
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = await open_store(settings.store_dsn())
+    await store.close()
+    print("toolcord: the store is at the current schema version.", file=sys.stderr)
+    return 0
+
+
+def _run(settings: Settings) -> int:
+    from bot.runner import run_bot
+
+    token, key = require_secrets(settings)
+    asyncio.run(run_bot(settings, token, key))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,149 @@
+"""The discord.py Bot subclass: holds the injected services and loads the cogs in setup_hook."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import aiohttp
+import discord
+from discord.ext import commands
+
+from bot.conversation import ConversationService, Services
+from bot.delivery import EditPacer
+from bot.engine.client import make_openai_client
+from bot.settings import Settings
+from bot.store import TokenCounter, open_store
+from tools import ToolRegistry
+
+log = logging.getLogger("toolcord")
+
+EXTENSIONS = ("cogs.chat",)
+INVITE_PERMISSIONS = discord.Permissions(
+    view_channel=True,
+    send_messages=True,
+    send_messages_in_threads=True,
+    create_public_threads=True,
+    read_message_history=True,
+    attach_files=True,
+    embed_links=True,
+)
+
+
+def intents_for(settings: Settings) -> discord.Intents:
+    """The minimum intents the features need: guilds, messages in guilds and DMs."""
+    intents = discord.Intents.none()
+    intents.guilds = True
+    intents.guild_messages = True
+    intents.dm_messages = True
+    intents.message_content = settings.discord.message_content_intent
+    return intents
+
+
+def invite_url(application_id: int) -> str:
+    """The OAuth2 URL that adds the bot with the scopes and permissions it needs."""
+    return discord.utils.oauth_url(
+        application_id,
+        permissions=INVITE_PERMISSIONS,
+        scopes=("bot", "applications.commands"),
+    )
+
+
+class ToolcordBot(commands.Bot):
+    """toolcord's bot: Discord events in, the conversation service behind them."""
+
+    def __init__(self, settings: Settings, *, http_trace: aiohttp.TraceConfig | None = None) -> None:
+        super().__init__(
+            command_prefix=commands.when_mentioned,
+            intents=intents_for(settings),
+            allowed_mentions=discord.AllowedMentions.none(),
+            help_command=None,
+            guild_ready_timeout=settings.discord.guild_ready_timeout,
+            max_ratelimit_timeout=settings.discord.max_ratelimit_timeout,
+            owner_ids=set(settings.discord.owner_ids) or None,
+            http_trace=http_trace,
+        )
+        self.settings = settings
+        self.pacer = EditPacer(settings.chat.edit_interval_s)
+        self._services: Services | None = None
+        self._conversations: ConversationService | None = None
+        self._http_session: aiohttp.ClientSession | None = None
+
+    @property
+    def services(self) -> Services:
+        if self._services is None:
+            raise RuntimeError("the bot's services start in setup_hook; use them after login")
+        return self._services
+
+    @property
+    def conversations(self) -> ConversationService:
+        if self._conversations is None:
+            raise RuntimeError("the bot's services start in setup_hook; use them after login")
+        return self._conversations
+
+    async def setup_hook(self) -> None:
+        self._services = await self._start_services()
+        self._conversations = ConversationService(self._services)
+        await self._report_interrupted()
+        for extension in EXTENSIONS:
+            await self.load_extension(extension)
+        log.info("invite the bot with: %s", invite_url(self.application_id or self.user.id))  # type: ignore[union-attr]
+
+    async def _start_services(self) -> Services:
+        settings = self.settings
+        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
+        store = await open_store(settings.store_dsn())
+        registry = ToolRegistry()
+        for module in settings.tools.modules:
+            registry.load_module(module)
+        api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
+        self._http_session = aiohttp.ClientSession(trust_env=False)
+        client = make_openai_client(settings.openai, api_key)
+        return Services(
+            settings=settings,
+            store=store,
+            client=client,
+            registry=registry,
+            counter=TokenCounter(),
+            http=self._http_session,
+            tool_services={"openai": client},
+        )
+
+    async def _report_interrupted(self) -> None:
+        interrupted = await self.services.store.recover()
+        if interrupted:
+            log.warning("%d answers were interrupted by a restart", len(interrupted))
+        self.interrupted = interrupted
+
+    async def on_message(self, message: discord.Message, /) -> None:
+        """Prefix commands are not used: messages go to the chat cog's listener only."""
+
+    async def close(self) -> None:
+        await super().close()
+        await self._close_services()
+
+    async def _close_services(self) -> None:
+        services, self._services = self._services, None
+        if services is not None:
+            await services.client.close()
+            await services.store.close()
+        if self._http_session is not None:
+            await self._http_session.close()
+            self._http_session = None
+
+    def describe(self) -> dict[str, Any]:
+        """What this bot is set up to do (for `python -m bot check` and the logs)."""
+        return describe_settings(self.settings)
+
+
+def describe_settings(settings: Settings) -> dict[str, Any]:
+    """A summary of what the bot would do with these settings, with no secret in it."""
+    return {
+        "discord_api": settings.discord.api_base_url,
+        "gateway": settings.discord.gateway_url,
+        "model_server": settings.openai.base_url or "https://api.openai.com/v1",
+        "chat_model": settings.openai.chat_model,
+        "store": settings.store_dsn() if not settings.store.dsn else "postgresql (DSN configured)",
+        "tool_modules": settings.tools.modules,
+        "message_content_intent": settings.discord.message_content_intent,
+    }

@@ -1,0 +1,239 @@
+"""Rate-aware streaming of an answer into Discord messages.
+
+One reply streams into one message, edited no faster than the channel's pace allows; past 2,000 code
+points it continues in follow-up messages. The final text is always delivered in full: the last
+write reconciles every message with the final rendering, and a failed edit falls back to a new
+message. Every send and edit carries ``allowed_mentions`` none and suppresses link embeds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import logging
+from collections.abc import Sequence
+
+import discord
+
+from bot.engine import (
+    EngineEvent,
+    Failed,
+    Final,
+    ReasoningDelta,
+    RoundReset,
+    TextDelta,
+    ToolDone,
+    ToolProgress,
+)
+from bot.render import render_partial, render_reply
+from bot.settings import ChatSettings
+from tools import Artifact
+
+log = logging.getLogger("toolcord.delivery")
+
+NO_MENTIONS = discord.AllowedMentions.none()
+MAX_LEN = 2000
+
+
+class EditPacer:
+    """Spaces message writes per channel: at most one per ``interval_s`` in each channel."""
+
+    def __init__(self, interval_s: float) -> None:
+        self._interval_s = interval_s
+        self._next_at: dict[int, float] = {}
+
+    async def turn(self, channel_id: int) -> None:
+        """Wait for this channel's next write slot and take it."""
+        loop = asyncio.get_running_loop()
+        now = loop.time()
+        slot = max(now, self._next_at.get(channel_id, 0.0))
+        self._next_at[channel_id] = slot + self._interval_s
+        if slot > now:
+            await asyncio.sleep(slot - now)
+        if len(self._next_at) > 10_000:
+            self._forget_idle(now)
+
+    def _forget_idle(self, now: float) -> None:
+        for channel_id in [c for c, at in self._next_at.items() if at < now]:
+            del self._next_at[channel_id]
+
+
+class DiscordReply:
+    """A ReplySink that streams one answer into a Discord channel."""
+
+    def __init__(
+        self,
+        channel: discord.abc.Messageable,
+        channel_id: int,
+        *,
+        reference: discord.MessageReference | None,
+        pacer: EditPacer,
+        chat: ChatSettings,
+    ) -> None:
+        self._channel = channel
+        self._channel_id = channel_id
+        self._reference = reference
+        self._pacer = pacer
+        self._chat = chat
+        self._text = ""
+        self._reasoning: list[str] = []
+        self._progress: dict[str, str] = {}
+        self._messages: list[discord.Message] = []
+        self._contents: list[str] = []
+        self._dirty = asyncio.Event()
+        self._first_text = asyncio.Event()
+        self._write_lock = asyncio.Lock()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> DiscordReply:
+        """Show the typing indicator and start the paced writer."""
+        self._tasks.append(asyncio.create_task(self._typing(), name="toolcord-typing"))
+        self._tasks.append(asyncio.create_task(self._writer(), name="toolcord-writer"))
+        return self
+
+    @property
+    def sent_ids(self) -> list[int]:
+        return [message.id for message in self._messages]
+
+    async def on_event(self, event: EngineEvent) -> None:
+        if isinstance(event, TextDelta):
+            self._text += event.text
+        elif isinstance(event, RoundReset):
+            self._text = event.text
+        elif isinstance(event, ToolProgress):
+            self._progress[event.call_id] = event.text
+        elif isinstance(event, ToolDone):
+            self._progress.pop(event.outcome.call_id, None)
+        elif isinstance(event, ReasoningDelta):
+            self._reasoning.append(event.text)
+            return
+        self._dirty.set()
+
+    async def finish(self, final: Final) -> list[int]:
+        await self._stop_streaming()
+        text = final.text if not final.notice else f"{final.text}\n\n-# {final.notice}"
+        self._reasoning.append(final.reasoning if not self._reasoning else "")
+        files = [*final.artifacts, *self._reasoning_file()]
+        await self._write_final(self._render(text or "(no answer)"), files)
+        return self.sent_ids
+
+    async def fail(self, failed: Failed) -> list[int]:
+        await self._stop_streaming()
+        partial = failed.partial_text.strip()
+        text = f"{partial}\n\n⚠️ {failed.user_message}" if partial else f"⚠️ {failed.user_message}"
+        await self._write_final(self._render(text), list(failed.artifacts))
+        return self.sent_ids
+
+    def _render(self, text: str) -> list[str]:
+        return render_reply(text, allow_hosts=self._chat.link_allow_hosts, limit=MAX_LEN)
+
+    def _reasoning_file(self) -> list[Artifact]:
+        reasoning = "".join(self._reasoning).strip()
+        if not (self._chat.attach_reasoning and reasoning):
+            return []
+        return [Artifact("reasoning.txt", reasoning.encode(), "text/plain", "The model's reasoning")]
+
+    async def _typing(self) -> None:
+        with contextlib.suppress(discord.HTTPException):
+            async with self._channel.typing():
+                await self._first_text.wait()
+
+    async def _writer(self) -> None:
+        while True:
+            await self._dirty.wait()
+            self._dirty.clear()
+            await self._pacer.turn(self._channel_id)
+            async with self._write_lock:
+                await self._write_partial()
+
+    async def _write_partial(self) -> None:
+        chunks = render_partial(self._text, allow_hosts=self._chat.link_allow_hosts, limit=MAX_LEN)
+        chunks = _with_progress([c for c in chunks if c.strip()], list(self._progress.values()))
+        if not chunks:
+            return
+        self._first_text.set()
+        try:
+            await self._sync(chunks, files=[], final=False)
+        except discord.HTTPException as exc:
+            log.warning("a streaming edit failed (%s); the final text will still be delivered", exc)
+
+    async def _stop_streaming(self) -> None:
+        self._first_text.set()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+
+    async def _write_final(self, chunks: list[str], files: Sequence[Artifact]) -> None:
+        async with self._write_lock:
+            try:
+                await self._sync(chunks, files=files, final=True)
+            except discord.HTTPException as exc:
+                log.warning("delivering the final answer by edit failed (%s); sending anew", exc)
+                self._messages, self._contents = [], []
+                await self._sync(chunks, files=files, final=True)
+
+    async def _sync(self, chunks: list[str], *, files: Sequence[Artifact], final: bool) -> None:
+        for index, chunk in enumerate(chunks):
+            attach = files if final and index == len(chunks) - 1 else ()
+            if index < len(self._messages):
+                if self._contents[index] != chunk or attach:
+                    await self._edit(index, chunk, attach)
+            else:
+                await self._send(chunk, attach)
+        if final:
+            await self._drop_extra(len(chunks))
+
+    async def _send(self, content: str, files: Sequence[Artifact]) -> None:
+        if self._messages:
+            await self._pacer.turn(self._channel_id)
+        message = await self._channel.send(
+            content,
+            reference=self._reference if not self._messages else None,  # type: ignore[arg-type]
+            allowed_mentions=NO_MENTIONS,
+            suppress_embeds=True,
+            mention_author=False,
+            files=[_file(artifact) for artifact in files],
+        )
+        self._messages.append(message)
+        self._contents.append(content)
+
+    async def _edit(self, index: int, content: str, files: Sequence[Artifact]) -> None:
+        message = self._messages[index]
+        if files:
+            self._messages[index] = await message.edit(
+                content=content,
+                allowed_mentions=NO_MENTIONS,
+                suppress=True,
+                attachments=[_file(artifact) for artifact in files],
+            )
+        else:
+            self._messages[index] = await message.edit(
+                content=content, allowed_mentions=NO_MENTIONS, suppress=True
+            )
+        self._contents[index] = content
+
+    async def _drop_extra(self, keep: int) -> None:
+        for message in self._messages[keep:]:
+            with contextlib.suppress(discord.HTTPException):
+                await message.delete()
+        del self._messages[keep:]
+        del self._contents[keep:]
+
+
+def _with_progress(chunks: list[str], progress: list[str]) -> list[str]:
+    if not progress:
+        return chunks
+    line = "\n".join(f"-# {text}" for text in progress)
+    if chunks and len(chunks[-1]) + len(line) + 1 <= MAX_LEN:
+        return [*chunks[:-1], f"{chunks[-1]}\n{line}"]
+    return [*chunks, line[:MAX_LEN]]
+
+
+def _file(artifact: Artifact) -> discord.File:
+    return discord.File(
+        io.BytesIO(artifact.data), filename=artifact.filename, description=artifact.description
+    )

@@ -1,0 +1,29 @@
+"""The completion engine: knows OpenAI's chat API and toolcord's tools, and nothing of Discord."""
+
+from bot.engine.events import (
+    EngineEvent,
+    Failed,
+    Final,
+    ReasoningDelta,
+    RoundReset,
+    TextDelta,
+    ToolDone,
+    ToolProgress,
+    Usage,
+)
+from bot.engine.loop import LoopLimits, TurnRequest, run_turn
+
+__all__ = [
+    "EngineEvent",
+    "Failed",
+    "Final",
+    "LoopLimits",
+    "ReasoningDelta",
+    "RoundReset",
+    "TextDelta",
+    "ToolDone",
+    "ToolProgress",
+    "TurnRequest",
+    "Usage",
+    "run_turn",
+]

@@ -1,0 +1,54 @@
+"""The OpenAI client factory: one AsyncOpenAI for the process, configured from Settings."""
+
+from __future__ import annotations
+
+import httpx2
+import openai
+
+from bot.settings import OpenAISettings
+
+NO_RETRY_CODES = (b"insufficient_quota", b"billing_hard_limit_reached")
+
+
+class _NoPointlessRetries(httpx2.AsyncBaseTransport):
+    """Marks 429 "out of credit" answers as not retryable.
+
+    The SDK retries every 429 on its status alone; an account out of credit stays so, and retrying
+    only wastes time before the user hears about it. The server's ``x-should-retry: false`` header is
+    what the SDK honours, so this transport adds it when the body names such a code.
+    """
+
+    def __init__(self, inner: httpx2.AsyncBaseTransport) -> None:
+        self._inner = inner
+
+    async def handle_async_request(self, request: httpx2.Request) -> httpx2.Response:
+        response = await self._inner.handle_async_request(request)
+        if response.status_code != 429:
+            return response
+        body = await response.aread()
+        await response.aclose()
+        headers = httpx2.Headers(response.headers)
+        if any(code in body for code in NO_RETRY_CODES):
+            headers["x-should-retry"] = "false"
+        headers.pop("content-encoding", None)
+        headers.pop("transfer-encoding", None)
+        return httpx2.Response(
+            429, headers=headers, content=body, request=request, extensions=response.extensions
+        )
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+def make_openai_client(settings: OpenAISettings, api_key: str) -> openai.AsyncOpenAI:
+    """Build the AsyncOpenAI client for chat, images, audio and moderation."""
+    timeout = httpx2.Timeout(settings.request_timeout_s, connect=settings.connect_timeout_s)
+    transport = _NoPointlessRetries(httpx2.AsyncHTTPTransport(trust_env=False))
+    http_client = openai.DefaultAsyncHttpx2Client(transport=transport, timeout=timeout)
+    return openai.AsyncOpenAI(
+        api_key=api_key,
+        base_url=settings.base_url,
+        timeout=timeout,
+        max_retries=settings.max_retries,
+        http_client=http_client,
+    )

@@ -1,0 +1,97 @@
+"""What the completion loop yields: the Discord side (or any front end) renders these."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from tools import Artifact, ToolOutcome
+
+
+@dataclass
+class Usage:
+    """Tokens the server reported, summed over the rounds of one answer."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    requests: int = 0
+
+    def add(self, prompt_tokens: int, completion_tokens: int) -> None:
+        self.prompt_tokens += prompt_tokens
+        self.completion_tokens += completion_tokens
+
+
+@dataclass(frozen=True)
+class TextDelta:
+    """A piece of the visible answer, in order."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class ReasoningDelta:
+    """A piece of a separate reasoning field: hidden from users unless the owner attaches it."""
+
+    text: str
+
+
+@dataclass(frozen=True)
+class RoundReset:
+    """The current round's streamed text is void (the stream was cut and the round is retried).
+
+    ``text`` is the whole visible answer that still stands.
+    """
+
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolProgress:
+    """A tool call started; ``text`` is the short line to show while it runs."""
+
+    call_id: str
+    name: str
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolDone:
+    """A tool call finished (whatever its status)."""
+
+    outcome: ToolOutcome
+
+
+@dataclass
+class Final:
+    """The answer is complete.
+
+    Attributes:
+        text: the whole visible answer as the model wrote it (not yet rendered for Discord).
+        new_messages: the assistant and tool messages of this answer, in order, to store.
+        usage: tokens reported by the server.
+        artifacts: files the tools produced, to attach to the reply.
+        reasoning: hidden reasoning text, if any.
+        notice: a short line for the user about a limit that shaped the answer, or "".
+    """
+
+    text: str
+    new_messages: list[dict[str, Any]]
+    usage: Usage
+    artifacts: list[Artifact] = field(default_factory=list)
+    reasoning: str = ""
+    notice: str = ""
+
+
+@dataclass
+class Failed:
+    """The answer could not be completed; ``user_message`` is safe to show, ``kind`` is for code."""
+
+    kind: str
+    user_message: str
+    partial_text: str
+    new_messages: list[dict[str, Any]]
+    usage: Usage
+    artifacts: list[Artifact] = field(default_factory=list)
+
+
+EngineEvent = TextDelta | ReasoningDelta | RoundReset | ToolProgress | ToolDone | Final | Failed

@@ -1,0 +1,87 @@
+"""Turn provider failures into a kind for code and a sentence for the user."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import openai
+
+log = logging.getLogger("toolcord.engine")
+
+USER_MESSAGES = {
+    "rate_limited": "The AI service is busy right now (rate limited). Please try again in a minute.",
+    "out_of_credit": "The AI service is unavailable: the bot's account is out of credit. "
+    "The bot owner has been told.",
+    "unavailable": "The AI service is not responding right now. Please try again shortly.",
+    "timeout": "The AI service took too long to answer. Please try again.",
+    "content_filtered": "I can't help with that request: the AI service's content filter "
+    "blocked it.",
+    "context_too_long": "This conversation has grown too long for the model. "
+    "Use /reset to start a fresh one.",
+    "auth": "The bot is not configured correctly for the AI service. The bot owner has been told.",
+    "incomplete": "The answer was cut off by the AI service. Please try again.",
+    "error": "Something went wrong while answering. Please try again.",
+}
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A classified failure: ``retryable`` says whether one more attempt may help."""
+
+    kind: str
+    detail: str
+    retryable: bool = False
+
+    @property
+    def user_message(self) -> str:
+        return USER_MESSAGES.get(self.kind, USER_MESSAGES["error"])
+
+
+class IncompleteStream(Exception):
+    """The stream ended without a finish_reason: a failure, never a complete answer."""
+
+
+def classify(exc: BaseException) -> Failure:
+    """Map an exception from the openai client (or the stream) to a Failure."""
+    if isinstance(exc, IncompleteStream):
+        return Failure("incomplete", str(exc), retryable=True)
+    if isinstance(exc, openai.APITimeoutError):
+        return Failure("timeout", "request timed out", retryable=True)
+    if isinstance(exc, openai.APIConnectionError):
+        return Failure("unavailable", f"connection failed: {type(exc.__cause__).__name__}")
+    if isinstance(exc, openai.APIStatusError):
+        return _classify_status(exc)
+    if isinstance(exc, openai.APIError):
+        return Failure("incomplete", f"stream error: {exc.message}", retryable=True)
+    return Failure("error", f"{type(exc).__name__}")
+
+
+def _classify_status(exc: openai.APIStatusError) -> Failure:
+    code = _error_code(exc)
+    detail = f"HTTP {exc.status_code} {code or ''} request_id={exc.request_id}".strip()
+    if isinstance(exc, openai.RateLimitError):
+        if code in {"insufficient_quota", "billing_hard_limit_reached"}:
+            return Failure("out_of_credit", detail)
+        return Failure("rate_limited", detail)
+    if isinstance(exc, openai.AuthenticationError | openai.PermissionDeniedError):
+        return Failure("auth", detail)
+    if exc.status_code >= 500:
+        return Failure("unavailable", detail)
+    if code == "context_length_exceeded":
+        return Failure("context_too_long", detail, retryable=True)
+    if code in {"content_filter", "content_policy_violation"}:
+        return Failure("content_filtered", detail)
+    if isinstance(exc, openai.NotFoundError):
+        return Failure("auth", detail)
+    return Failure("error", detail)
+
+
+def _error_code(exc: openai.APIStatusError) -> str | None:
+    body = exc.body
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict):
+            code = inner.get("code") or inner.get("type")
+            return str(code) if code else None
+    return None

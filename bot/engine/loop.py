@@ -1,0 +1,289 @@
+"""The tool-call loop: stream a completion, run the tools it asks for, repeat within bounds.
+
+The loop runs in its own task and hands events to the caller through a queue, so the caller's work
+(editing Discord messages) never runs under the loop's deadline and the loop never waits on it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import openai
+
+from bot.engine.events import (
+    EngineEvent,
+    Failed,
+    Final,
+    ReasoningDelta,
+    RoundReset,
+    TextDelta,
+    ToolDone,
+    ToolProgress,
+    Usage,
+)
+from bot.engine.failures import Failure, classify
+from bot.engine.stream import RoundResult, StreamReader
+from tools import Artifact, Dispatcher, ToolCall, ToolOutcome
+
+log = logging.getLogger("toolcord.engine")
+
+ROUND_SEPARATOR = "\n\n"
+
+
+@dataclass(frozen=True)
+class LoopLimits:
+    """Bounds of one answer: model round trips, tool calls, and wall-clock seconds."""
+
+    max_rounds: int = 6
+    max_tool_calls: int = 12
+    deadline_s: float = 120.0
+
+
+@dataclass
+class TurnRequest:
+    """Everything one answer needs: the window of messages and the tools on offer."""
+
+    model: str
+    messages: list[dict[str, Any]]
+    tools: list[dict[str, Any]] = field(default_factory=list)
+    dispatcher: Dispatcher | None = None
+    limits: LoopLimits = field(default_factory=LoopLimits)
+    max_output_tokens: int | None = None
+    temperature: float | None = None
+
+
+class _RoundFailed(Exception):
+    def __init__(self, failure: Failure) -> None:
+        super().__init__(failure.detail)
+        self.failure = failure
+
+
+async def run_turn(client: openai.AsyncOpenAI, request: TurnRequest) -> AsyncIterator[EngineEvent]:
+    """Run one answer; yields events and always ends with exactly one Final or Failed."""
+    queue: asyncio.Queue[EngineEvent] = asyncio.Queue()
+    runner = _TurnRunner(client, request, queue.put_nowait)
+    task = asyncio.create_task(runner.run(), name="toolcord-turn")
+    try:
+        while True:
+            event = await queue.get()
+            yield event
+            if isinstance(event, Final | Failed):
+                return
+    finally:
+        if not task.done():
+            task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+class _TurnRunner:
+    def __init__(self, client: openai.AsyncOpenAI, request: TurnRequest, emit: Any) -> None:
+        self._client = client
+        self._request = request
+        self._emit = emit
+        self._messages = list(request.messages)
+        self._new: list[dict[str, Any]] = []
+        self._visible: list[str] = []
+        self._reasoning: list[str] = []
+        self._artifacts: list[Artifact] = []
+        self._usage = Usage()
+        self._tool_calls_used = 0
+        self._separator_due = False
+
+    async def run(self) -> None:
+        try:
+            async with asyncio.timeout(self._request.limits.deadline_s):
+                await self._rounds()
+        except TimeoutError:
+            self._finish_on_deadline()
+        except _RoundFailed as exc:
+            self._fail(exc.failure)
+        except Exception as exc:  # the loop must always end with an event
+            log.exception("the completion loop failed")
+            self._fail(classify(exc))
+
+    async def _rounds(self) -> None:
+        limits = self._request.limits
+        for round_no in range(1, limits.max_rounds + 1):
+            last = round_no == limits.max_rounds or self._tool_calls_used >= limits.max_tool_calls
+            result = await self._stream_round(tools_allowed=not last)
+            if result.finish_reason == "tool_calls" and result.tool_calls and not last:
+                await self._run_tools(result)
+                continue
+            self._finish(result, round_no)
+            return
+
+    async def _stream_round(self, *, tools_allowed: bool) -> RoundResult:
+        self._separator_due = bool(self._visible)
+        for attempt in range(2):
+            mark = len(self._visible)
+            try:
+                result = await self._stream_once(tools_allowed)
+            except Exception as exc:
+                failure = classify(exc)
+                if attempt == 0 and failure.retryable and failure.kind in {"incomplete", "timeout"}:
+                    log.warning("retrying a model request once: %s", failure.detail)
+                    self._reset_to(mark)
+                    continue
+                raise _RoundFailed(failure) from exc
+            self._usage.add(result.prompt_tokens, result.completion_tokens)
+            return result
+        raise AssertionError("unreachable")
+
+    async def _stream_once(self, tools_allowed: bool) -> RoundResult:
+        self._usage.requests += 1
+        stream = await self._client.chat.completions.create(**self._request_kwargs(tools_allowed))
+        reader = StreamReader()
+        try:
+            async for chunk in stream:
+                for delta in reader.take(chunk):
+                    self._show(delta)
+        finally:
+            await stream.close()
+        return reader.finish()
+
+    def _request_kwargs(self, tools_allowed: bool) -> dict[str, Any]:
+        request = self._request
+        kwargs: dict[str, Any] = {
+            "model": request.model,
+            "messages": self._messages,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
+        if request.tools:
+            kwargs["tools"] = request.tools
+            kwargs["tool_choice"] = "auto" if tools_allowed else "none"
+        if request.max_output_tokens:
+            kwargs["max_completion_tokens"] = request.max_output_tokens
+        if request.temperature is not None:
+            kwargs["temperature"] = request.temperature
+        return kwargs
+
+    def _show(self, delta: TextDelta | ReasoningDelta) -> None:
+        if isinstance(delta, ReasoningDelta):
+            self._reasoning.append(delta.text)
+            self._emit(delta)
+            return
+        if self._separator_due:
+            self._separator_due = False
+            self._visible.append(ROUND_SEPARATOR)
+            self._emit(TextDelta(ROUND_SEPARATOR))
+        self._visible.append(delta.text)
+        self._emit(delta)
+
+    def _reset_to(self, mark: int) -> None:
+        if len(self._visible) > mark:
+            del self._visible[mark:]
+            self._emit(RoundReset("".join(self._visible)))
+        self._separator_due = bool(self._visible)
+
+    async def _run_tools(self, result: RoundResult) -> None:
+        assistant = {"role": "assistant", "content": result.text or None}
+        assistant["tool_calls"] = result.tool_calls
+        self._append(assistant)
+        budget = max(0, self._request.limits.max_tool_calls - self._tool_calls_used)
+        runnable, refused = result.tool_calls[:budget], result.tool_calls[budget:]
+        self._tool_calls_used += len(runnable)
+        outcomes = await self._dispatch([_tool_call(call) for call in runnable])
+        for outcome in outcomes:
+            self._artifacts.extend(outcome.artifacts)
+            self._append({"role": "tool", "tool_call_id": outcome.call_id, "content": outcome.content})
+        for call in refused:
+            self._append({"role": "tool", "tool_call_id": call["id"], "content": _over_budget()})
+
+    async def _dispatch(self, calls: Sequence[ToolCall]) -> list[ToolOutcome]:
+        dispatcher = self._request.dispatcher
+        if dispatcher is None:
+            return [_no_tools(call) for call in calls]
+        dispatcher.on_event = self._on_tool_event
+        return await dispatcher.run(calls)
+
+    def _on_tool_event(self, event: Any) -> None:
+        outcome = getattr(event, "outcome", None)
+        if outcome is not None:
+            self._emit(ToolDone(outcome))
+            return
+        call = event.call
+        self._emit(ToolProgress(call.id, call.name, event.progress_text))
+
+    def _append(self, message: dict[str, Any]) -> None:
+        self._messages.append(message)
+        self._new.append(message)
+
+    def _finish(self, result: RoundResult, rounds: int) -> None:
+        notice = ""
+        if result.finish_reason == "content_filter":
+            self._fail(Failure("content_filtered", "finish_reason content_filter"))
+            return
+        if result.finish_reason == "length":
+            notice = "(The answer was cut short: it reached the length limit.)"
+        elif result.finish_reason == "tool_calls":
+            notice = f"(I stopped after {rounds} steps; ask again to continue.)"
+        self._append({"role": "assistant", "content": result.text})
+        self._emit(self._final(notice))
+
+    def _final(self, notice: str) -> Final:
+        return Final(
+            text="".join(self._visible),
+            new_messages=self._complete_messages(),
+            usage=self._usage,
+            artifacts=self._artifacts,
+            reasoning="".join(self._reasoning),
+            notice=notice,
+        )
+
+    def _finish_on_deadline(self) -> None:
+        if not "".join(self._visible).strip():
+            self._fail(Failure("timeout", "turn deadline passed"))
+            return
+        self._append({"role": "assistant", "content": "".join(self._visible)})
+        self._emit(self._final("(I ran out of time for this answer; this is what I have.)"))
+
+    def _fail(self, failure: Failure) -> None:
+        log.warning("answer failed: %s (%s)", failure.kind, failure.detail)
+        self._emit(
+            Failed(
+                kind=failure.kind,
+                user_message=failure.user_message,
+                partial_text="".join(self._visible),
+                new_messages=self._complete_messages(),
+                usage=self._usage,
+                artifacts=self._artifacts,
+            )
+        )
+
+    def _complete_messages(self) -> list[dict[str, Any]]:
+        """The new messages, without a trailing tool round whose results are missing."""
+        messages = list(self._new)
+        answered = {m["tool_call_id"] for m in messages if m["role"] == "tool"}
+        for index in range(len(messages) - 1, -1, -1):
+            calls = messages[index].get("tool_calls") or []
+            if any(call["id"] not in answered for call in calls):
+                return messages[:index]
+        return messages
+
+
+def _tool_call(call: dict[str, Any]) -> ToolCall:
+    function = call.get("function") or {}
+    return ToolCall(call["id"], function.get("name", ""), function.get("arguments", ""))
+
+
+def _no_tools(call: ToolCall) -> ToolOutcome:
+    return ToolOutcome(
+        call_id=call.id,
+        name=call.name,
+        content=f"Unknown tool '{call.name}': no tools are available here. Answer without tools.",
+        status="unknown_tool",
+    )
+
+
+def _over_budget() -> str:
+    return (
+        "Not run: the limit of tool calls for this answer was reached. "
+        "Answer the user with what you have."
+    )
