@@ -120,9 +120,9 @@ async def _migrate(settings: Settings) -> int:
 
 
 def _run(settings: Settings) -> int:
+    token, key = require_secrets(settings)
     from bot.runner import run_bot
 
-    token, key = require_secrets(settings)
     asyncio.run(run_bot(settings, token, key))
     return 0
 

@@ -139,19 +139,24 @@ class ConversationService:
         context = self._tool_context(turn, conversation)
         registry = self._services.registry
         available = registry.available(context, settings.tools.enabled)
-        dispatcher = Dispatcher(
-            registry,
-            context,
-            [tool.name for tool in available],
-            concurrency=settings.chat.tool_concurrency,
-            retry_budget=settings.chat.tool_retry_budget,
-            ledger=self._services.store,
-        )
+        allowed = [tool.name for tool in available]
+
+        def make_dispatcher(on_event: Callable[[Any], None]) -> Dispatcher:
+            return Dispatcher(
+                registry,
+                context,
+                allowed,
+                concurrency=settings.chat.tool_concurrency,
+                retry_budget=settings.chat.tool_retry_budget,
+                ledger=self._services.store,
+                on_event=on_event,
+            )
+
         return TurnRequest(
             model=model,
             messages=window,
             tools=registry.openai_tools(available),
-            dispatcher=dispatcher,
+            make_dispatcher=make_dispatcher if available else None,
             limits=LoopLimits(
                 settings.chat.max_rounds, settings.chat.max_tool_calls, settings.chat.turn_deadline_s
             ),
@@ -176,10 +181,10 @@ class ConversationService:
             member_top_role=turn.member_top_role,
             locale=turn.locale,
             http=self._services.http,
-            config=settings.tools.config,
+            tool_settings=settings.tools.config,
             services=self._services.tool_services,
-            conversation_id=conversation.id,
-            turn_id=turn.source_message_id,
+            conversation_id=str(conversation.id),
+            turn_id=str(turn.source_message_id),
         )
 
     async def _conclude(

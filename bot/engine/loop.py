@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -51,7 +51,7 @@ class TurnRequest:
     model: str
     messages: list[dict[str, Any]]
     tools: list[dict[str, Any]] = field(default_factory=list)
-    dispatcher: Dispatcher | None = None
+    make_dispatcher: Callable[[Callable[[Any], None]], Dispatcher] | None = None
     limits: LoopLimits = field(default_factory=LoopLimits)
     max_output_tokens: int | None = None
     temperature: float | None = None
@@ -94,6 +94,7 @@ class _TurnRunner:
         self._usage = Usage()
         self._tool_calls_used = 0
         self._separator_due = False
+        self._dispatcher: Dispatcher | None = None
 
     async def run(self) -> None:
         try:
@@ -197,11 +198,12 @@ class _TurnRunner:
             self._append({"role": "tool", "tool_call_id": call["id"], "content": _over_budget()})
 
     async def _dispatch(self, calls: Sequence[ToolCall]) -> list[ToolOutcome]:
-        dispatcher = self._request.dispatcher
-        if dispatcher is None:
+        make_dispatcher = self._request.make_dispatcher
+        if make_dispatcher is None:
             return [_no_tools(call) for call in calls]
-        dispatcher.on_event = self._on_tool_event
-        return await dispatcher.run(calls)
+        if self._dispatcher is None:
+            self._dispatcher = make_dispatcher(self._on_tool_event)
+        return await self._dispatcher.run(calls)
 
     def _on_tool_event(self, event: Any) -> None:
         outcome = getattr(event, "outcome", None)
@@ -209,7 +211,8 @@ class _TurnRunner:
             self._emit(ToolDone(outcome))
             return
         call = event.call
-        self._emit(ToolProgress(call.id, call.name, event.progress_text))
+        text = getattr(event, "progress_text", None) or getattr(event, "text", "")
+        self._emit(ToolProgress(call.id, call.name, text))
 
     def _append(self, message: dict[str, Any]) -> None:
         self._messages.append(message)

@@ -65,9 +65,10 @@ class StreamReader:
     def _take_delta(self, delta: Any, deltas: list[TextDelta | ReasoningDelta]) -> None:
         if delta is None:
             return
-        if delta.content:
-            self._text.append(delta.content)
-            deltas.append(TextDelta(delta.content))
+        visible = delta.content or getattr(delta, "refusal", None)
+        if visible:
+            self._text.append(visible)
+            deltas.append(TextDelta(visible))
         reasoning = _reasoning_of(delta)
         if reasoning:
             self._reasoning.append(reasoning)

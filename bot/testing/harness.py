@@ -63,7 +63,9 @@ class BotHarness:
         return settings_from(_merge(_merge(base, self.overrides), overrides))
 
     @contextlib.asynccontextmanager
-    async def run(self, settings: Settings | None = None, **overrides: Any) -> AsyncIterator[ToolcordBot]:
+    async def run(
+        self, settings: Settings | None = None, **overrides: Any
+    ) -> AsyncIterator[ToolcordBot]:
         """Start a bot, wait until it is ready, yield it, and close it afterwards."""
         settings = settings or self.settings(**overrides)
         point_discord_at(settings.discord)
@@ -81,7 +83,9 @@ class BotHarness:
 
 async def _wait_ready(bot: ToolcordBot, runner: asyncio.Task[None]) -> None:
     ready = asyncio.create_task(bot.wait_until_ready())
-    done, _ = await asyncio.wait({ready, runner}, timeout=READY_TIMEOUT_S, return_when="FIRST_COMPLETED")
+    done, _ = await asyncio.wait(
+        {ready, runner}, timeout=READY_TIMEOUT_S, return_when="FIRST_COMPLETED"
+    )
     if ready not in done:
         ready.cancel()
         if runner in done:

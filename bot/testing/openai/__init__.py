@@ -1,0 +1,64 @@
+"""The OpenAI emulator of toolcord's test kit: a loopback OpenAI API for the real ``openai`` client.
+
+Quick tour::
+
+    from bot.testing.openai import Fault, OpenAIEmulator, ToolCall
+
+    async with OpenAIEmulator() as emu:
+        client = AsyncOpenAI(api_key="sk-test", base_url=emu.base_url, max_retries=2)
+        emu.chat.reply_text("Hello!", chunk_size=8)                       # next chat answer
+        emu.chat.reply_tool_calls([ToolCall("weather", {"place": "Paris"})])
+        emu.chat.reply(lambda request: TextReply(f"{len(request['messages'])} messages"))
+        emu.chat.reply_fault(Fault.rate_limit(retry_after=0.1, times=2))  # 429, 429, then a reply
+        mark = emu.mark()
+        ...                                                              # code under test
+        request = await emu.wait_request("/v1/chat/completions", after=mark, timeout=10)
+        assert emu.retry_counts("/v1/chat/completions", after=mark) == [0, 1, 2]
+        emu.assert_no_violations()
+
+Routes: ``/v1/chat/completions`` (JSON and SSE), ``/v1/images/generations``, ``/v1/images/edits``,
+``/v1/moderations``, ``/v1/audio/transcriptions``, ``/v1/audio/speech``, ``/v1/embeddings``,
+``/v1/models``. Every request body is validated against OpenAI's OpenAPI schema (vendored subset in
+``bot/testing/schemas``); an invalid one gets OpenAI's 400 and lands in ``emu.violations``.
+"""
+
+from .errors import ApiError
+from .faults import Fault
+from .multipart import UploadedFile
+from .recorder import RecordedRequest
+from .replies import (
+    MODERATION_CATEGORIES,
+    EmbeddingReply,
+    ImageReply,
+    ModerationReply,
+    RefusalReply,
+    SpeechReply,
+    TextReply,
+    ToolCall,
+    ToolCallsReply,
+    TranscriptionReply,
+)
+from .script import RouteScript
+from .server import OpenAIEmulator
+from .validation import SchemaIssue, Violation
+
+__all__ = [
+    "MODERATION_CATEGORIES",
+    "ApiError",
+    "EmbeddingReply",
+    "Fault",
+    "ImageReply",
+    "ModerationReply",
+    "OpenAIEmulator",
+    "RecordedRequest",
+    "RefusalReply",
+    "RouteScript",
+    "SchemaIssue",
+    "SpeechReply",
+    "TextReply",
+    "ToolCall",
+    "ToolCallsReply",
+    "TranscriptionReply",
+    "UploadedFile",
+    "Violation",
+]

@@ -1,0 +1,1 @@
+"""The emulator's HTTP routes, one module per OpenAI resource."""
