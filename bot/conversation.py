@@ -113,28 +113,35 @@ class ConversationService:
     async def _answer(self, turn: IncomingTurn, conversation: Any, exchange: Any, sink: ReplySink) -> None:
         settings = self._services.settings
         budget = settings.openai.context_tokens
-        outcome = await self._run_once(turn, conversation, sink, budget)
+        outcome = await self._run_once(turn, conversation, exchange.id, sink, budget)
         if isinstance(outcome, Failed) and outcome.kind == "context_too_long":
             log.info("context too long for conversation %s; trimming and retrying", conversation.id)
-            outcome = await self._run_once(turn, conversation, sink, budget // 2)
+            outcome = await self._run_once(turn, conversation, exchange.id, sink, budget // 2)
         await self._conclude(exchange, outcome, sink, conversation)
 
     async def _run_once(
-        self, turn: IncomingTurn, conversation: Any, sink: ReplySink, budget: int
+        self, turn: IncomingTurn, conversation: Any, exchange_id: int, sink: ReplySink, budget: int
     ) -> Final | Failed:
-        request = await self._request(turn, conversation, budget)
+        request = await self._request(turn, conversation, exchange_id, budget)
         async for event in run_turn(self._services.client, request):
             if isinstance(event, Final | Failed):
                 return event
             await sink.on_event(event)
         raise AssertionError("the loop ended without an outcome")
 
-    async def _request(self, turn: IncomingTurn, conversation: Any, budget: int) -> TurnRequest:
+    async def _request(
+        self, turn: IncomingTurn, conversation: Any, exchange_id: int, budget: int
+    ) -> TurnRequest:
         settings = self._services.settings
         model = conversation.overrides.get("model") or settings.openai.chat_model
         system = _system_messages(settings.chat.system_prompt, conversation.overrides.get("persona"))
         window = await self._services.store.build_window(
-            conversation.id, budget, self._counter(), system_messages=system
+            conversation.id,
+            budget,
+            self._counter(),
+            system_messages=system,
+            current_exchange_id=exchange_id,
+            model=model,
         )
         context = self._tool_context(turn, conversation)
         registry = self._services.registry
@@ -191,8 +198,10 @@ class ConversationService:
         self, exchange: Any, outcome: Final | Failed, sink: ReplySink, conversation: Any
     ) -> None:
         store = self._services.store
+        model = conversation.overrides.get("model") or self._services.settings.openai.chat_model
         usage = Usage(
-            user_id=0, guild_id=None, model="", prompt_tokens=outcome.usage.prompt_tokens,
+            model=model,
+            prompt_tokens=outcome.usage.prompt_tokens,
             completion_tokens=outcome.usage.completion_tokens,
         )
         turns = [_new_turn(message) for message in outcome.new_messages]
@@ -216,7 +225,7 @@ def _user_turn(turn: IncomingTurn, counter: TokenCounter) -> UserTurn:
         author_id=turn.user_id,
         author_name=turn.user_name,
         content=turn.text,
-        parts=turn.parts or None,
+        parts=list(turn.parts),
         source_message_id=turn.source_message_id,
     )
 
@@ -225,6 +234,6 @@ def _new_turn(message: dict[str, Any]) -> NewTurn:
     return NewTurn(
         role=message["role"],
         content=message.get("content"),
-        tool_calls=message.get("tool_calls"),
+        tool_calls=message.get("tool_calls") or [],
         tool_call_id=message.get("tool_call_id"),
     )

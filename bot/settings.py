@@ -110,7 +110,7 @@ class StoreSettings(_Section):
 class ToolsSettings(_Section):
     """Which tool modules load and which tools are enabled; per-family options under ``config``."""
 
-    modules: list[str] = Field(default_factory=lambda: ["tools.weather"])
+    modules: list[str] = Field(default_factory=lambda: ["tools.weather", "tools.search"])
     enabled: list[str] | None = None
     config: dict[str, dict[str, Any]] = Field(default_factory=dict)
 

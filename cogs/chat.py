@@ -68,7 +68,7 @@ class Chat(commands.Cog):
     async def _is_known_thread(self, message: discord.Message) -> bool:
         if not isinstance(message.channel, discord.Thread):
             return False
-        found = await self.bot.services.store.find_conversation(keys.thread_key(message.channel.id))
+        found = await self.bot.services.store.get_conversation(keys.thread_key(message.channel.id))
         return found is not None
 
     async def _turn(self, message: discord.Message, me: discord.ClientUser, trigger: Trigger) -> IncomingTurn:
@@ -94,7 +94,7 @@ class Chat(commands.Cog):
             found = await self.bot.services.store.conversation_for_message(
                 message.reference.message_id
             )
-            if found is not None:
+            if found is not None and keys.may_continue(found.key, message.author.id):
                 return str(found.key)
         if message.guild is None:
             return keys.dm_key(message.author.id)

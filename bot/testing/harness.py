@@ -48,7 +48,7 @@ class BotHarness:
     def settings(self, **overrides: Any) -> Settings:
         """Settings for a bot on the emulators; keyword overrides are nested dicts of settings."""
         base: dict[str, Any] = {
-            "DISCORD_TOKEN": self.discord.token,
+            "DISCORD_TOKEN": self.discord.config.token,
             "OPENAI_API_KEY": "sk-test-emulator-key-0000000000",
             "data_dir": str(self.data_dir),
             "discord": {
