@@ -18,7 +18,7 @@ from tools import ToolRegistry
 
 log = logging.getLogger("toolcord")
 
-EXTENSIONS = ("cogs.chat",)
+EXTENSIONS = ("cogs.chat", "cogs.voice")
 INVITE_PERMISSIONS = discord.Permissions(
     view_channel=True,
     send_messages=True,
@@ -52,7 +52,9 @@ def invite_url(application_id: int) -> str:
 class ToolcordBot(commands.Bot):
     """toolcord's bot: Discord events in, the conversation service behind them."""
 
-    def __init__(self, settings: Settings, *, http_trace: aiohttp.TraceConfig | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, http_trace: aiohttp.TraceConfig | None = None
+    ) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents_for(settings),

@@ -16,12 +16,16 @@ from typing import Any, Protocol
 import openai
 
 from bot.engine import EngineEvent, Failed, Final, LoopLimits, TurnRequest, run_turn
+from bot.engine import Usage as EngineUsage
 from bot.keyed_locks import KeyedLocks
+from bot.policy import Refusal, TurnPolicy
 from bot.settings import Settings
-from bot.store import NewTurn, Store, TokenCounter, UserTurn, Usage
-from tools import Dispatcher, ToolContext, ToolRegistry
+from bot.store import NewTurn, Store, TokenCounter, Usage, UserTurn
+from tools import Artifact, Dispatcher, Permissions, ToolContext, ToolRegistry
 
 log = logging.getLogger("toolcord.conversation")
+
+MIN_RETRY_BUDGET = 1_000
 
 
 @dataclass
@@ -41,6 +45,8 @@ class IncomingTurn:
     member_permissions: int | None = None
     member_top_role: int = 0
     locale: str | None = None
+    files: list[Artifact] = field(default_factory=list)
+    overrides: dict[str, Any] = field(default_factory=dict)
 
 
 class ReplySink(Protocol):
@@ -67,6 +73,7 @@ class Services:
     counter: TokenCounter
     http: Any = None
     tool_services: dict[str, Any] = field(default_factory=dict)
+    policies: list[TurnPolicy] = field(default_factory=list)
 
 
 class ConversationService:
@@ -76,7 +83,9 @@ class ConversationService:
         self._services = services
         self._locks = KeyedLocks()
 
-    async def handle(self, turn: IncomingTurn, make_sink: Callable[[], Awaitable[ReplySink]]) -> bool:
+    async def handle(
+        self, turn: IncomingTurn, make_sink: Callable[[], Awaitable[ReplySink]]
+    ) -> bool:
         """Answer ``turn``; returns False if it was a duplicate (already accepted before).
 
         ``make_sink`` is called only once the turn is accepted, so a duplicate sends nothing.
@@ -100,32 +109,75 @@ class ConversationService:
             log.info("message %s was already accepted; not answering twice", turn.source_message_id)
             return False
         sink = await make_sink()
-        try:
-            await self._answer(turn, conversation, exchange, sink)
-        except asyncio.CancelledError:
-            await asyncio.shield(store.fail_exchange(exchange.id, "interrupted", "cancelled"))
-            raise
+        # If this task is cancelled (the bot stops), the exchange stays pending on purpose: the
+        # next start's recover() marks it interrupted and the user is told, exactly once.
+        await self._answer(turn, conversation, exchange, sink)
         return True
 
     def _counter(self) -> TokenCounter:
         return self._services.counter
 
-    async def _answer(self, turn: IncomingTurn, conversation: Any, exchange: Any, sink: ReplySink) -> None:
-        settings = self._services.settings
-        budget = settings.openai.context_tokens
-        outcome = await self._run_once(turn, conversation, exchange.id, sink, budget)
+    async def _answer(
+        self, turn: IncomingTurn, conversation: Any, exchange: Any, sink: ReplySink
+    ) -> None:
+        refusal = await self._before_turn(turn)
+        if refusal is not None:
+            sent = await sink.fail(_refused(refusal))
+            await self._services.store.fail_exchange(
+                exchange.id, "failed", f"refused: {refusal.kind}", sent_message_ids=sent
+            )
+            return
+        budget = self._services.settings.openai.context_tokens
+        outcome, sent_tokens = await self._run_once(turn, conversation, exchange.id, sink, budget)
         if isinstance(outcome, Failed) and outcome.kind == "context_too_long":
-            log.info("context too long for conversation %s; trimming and retrying", conversation.id)
-            outcome = await self._run_once(turn, conversation, exchange.id, sink, budget // 2)
-        await self._conclude(exchange, outcome, sink, conversation)
+            smaller = max(MIN_RETRY_BUDGET, sent_tokens // 2)
+            log.info(
+                "context too long for conversation %s; retrying with %d tokens",
+                conversation.id,
+                smaller,
+            )
+            outcome, _ = await self._run_once(turn, conversation, exchange.id, sink, smaller)
+        try:
+            await self._conclude(turn, exchange, outcome, sink, conversation)
+        finally:
+            for policy in self._services.policies:
+                await policy.after_turn(turn, outcome.usage, self._model(turn, conversation))
+
+    async def _before_turn(self, turn: IncomingTurn) -> Refusal | None:
+        for policy in self._services.policies:
+            refusal = await policy.before_turn(turn)
+            if refusal is not None:
+                return refusal
+        return None
+
+    async def _review(self, turn: IncomingTurn, final: Final) -> Refusal | None:
+        for policy in self._services.policies:
+            refusal = await policy.review_answer(turn, final.text)
+            if refusal is not None:
+                return refusal
+        return None
+
+    def _model(self, turn: IncomingTurn, conversation: Any) -> str:
+        return str(
+            conversation.overrides.get("model")
+            or turn.overrides.get("model")
+            or self._services.settings.openai.chat_model
+        )
 
     async def _run_once(
         self, turn: IncomingTurn, conversation: Any, exchange_id: int, sink: ReplySink, budget: int
-    ) -> Final | Failed:
+    ) -> tuple[Final | Failed, int]:
+        """Run the loop once; returns the outcome and the calibrated tokens of the request sent."""
         request = await self._request(turn, conversation, exchange_id, budget)
+        counter, model = self._counter(), request.model
+        raw = counter.count_messages(request.messages, model) + counter.count_tools(
+            request.tools, model
+        )
         async for event in run_turn(self._services.client, request):
             if isinstance(event, Final | Failed):
-                return event
+                if event.usage.requests == 1 and event.usage.prompt_tokens:
+                    counter.observe(raw, event.usage.prompt_tokens, model)
+                return event, counter.scale(raw, model)
             await sink.on_event(event)
         raise AssertionError("the loop ended without an outcome")
 
@@ -133,19 +185,24 @@ class ConversationService:
         self, turn: IncomingTurn, conversation: Any, exchange_id: int, budget: int
     ) -> TurnRequest:
         settings = self._services.settings
-        model = conversation.overrides.get("model") or settings.openai.chat_model
-        system = _system_messages(settings.chat.system_prompt, conversation.overrides.get("persona"))
+        model = self._model(turn, conversation)
+        persona = conversation.overrides.get("persona") or turn.overrides.get("persona")
+        system = _system_messages(settings.chat.system_prompt, persona)
+        context = self._tool_context(turn, conversation)
+        registry = self._services.registry
+        enabled = turn.overrides.get("enabled_tools", settings.tools.enabled)
+        available = registry.available(context, enabled)
+        tools = registry.openai_tools(available)
+        counter = self._counter()
+        tools_tokens = counter.scale(counter.count_tools(tools, model), model)
         window = await self._services.store.build_window(
             conversation.id,
-            budget,
+            max(MIN_RETRY_BUDGET // 2, budget - tools_tokens),
             self._counter(),
             system_messages=system,
             current_exchange_id=exchange_id,
             model=model,
         )
-        context = self._tool_context(turn, conversation)
-        registry = self._services.registry
-        available = registry.available(context, settings.tools.enabled)
         allowed = [tool.name for tool in available]
 
         def make_dispatcher(on_event: Callable[[Any], None]) -> Dispatcher:
@@ -162,18 +219,18 @@ class ConversationService:
         return TurnRequest(
             model=model,
             messages=window,
-            tools=registry.openai_tools(available),
+            tools=tools,
             make_dispatcher=make_dispatcher if available else None,
             limits=LoopLimits(
-                settings.chat.max_rounds, settings.chat.max_tool_calls, settings.chat.turn_deadline_s
+                settings.chat.max_rounds,
+                settings.chat.max_tool_calls,
+                settings.chat.turn_deadline_s,
             ),
             max_output_tokens=settings.openai.max_output_tokens,
             temperature=settings.openai.temperature,
         )
 
     def _tool_context(self, turn: IncomingTurn, conversation: Any) -> ToolContext:
-        from tools import Permissions
-
         settings = self._services.settings
         permissions = (
             Permissions(turn.member_permissions) if turn.member_permissions is not None else None
@@ -189,28 +246,55 @@ class ConversationService:
             locale=turn.locale,
             http=self._services.http,
             tool_settings=settings.tools.config,
-            services=self._services.tool_services,
+            services={**self._services.tool_services, "input_files": list(turn.files)},
             conversation_id=str(conversation.id),
             turn_id=str(turn.source_message_id),
         )
 
     async def _conclude(
-        self, exchange: Any, outcome: Final | Failed, sink: ReplySink, conversation: Any
+        self,
+        turn: IncomingTurn,
+        exchange: Any,
+        outcome: Final | Failed,
+        sink: ReplySink,
+        conversation: Any,
     ) -> None:
         store = self._services.store
-        model = conversation.overrides.get("model") or self._services.settings.openai.chat_model
         usage = Usage(
-            model=model,
+            model=self._model(turn, conversation),
             prompt_tokens=outcome.usage.prompt_tokens,
             completion_tokens=outcome.usage.completion_tokens,
         )
         turns = [_new_turn(message) for message in outcome.new_messages]
-        if isinstance(outcome, Final):
-            sent = await sink.finish(outcome)
-            await store.complete_exchange(exchange.id, turns, sent, usage)
+        try:
+            if isinstance(outcome, Final):
+                refusal = await self._review(turn, outcome)
+                if refusal is None:
+                    sent = await sink.finish(outcome)
+                    await store.complete_exchange(exchange.id, turns, sent, usage)
+                    return
+                outcome = _refused(refusal, outcome)
+            sent = await sink.fail(outcome)
+        except Exception as exc:  # delivery failed: record it, never leave the turn pending
+            log.warning("could not deliver the answer to %s: %s", turn.channel_id, exc)
+            await store.fail_exchange(
+                exchange.id,
+                "failed",
+                f"delivery: {type(exc).__name__}",
+                sent_message_ids=list(getattr(sink, "sent_ids", [])),
+            )
             return
-        sent = await sink.fail(outcome)
         await store.fail_exchange(exchange.id, "failed", outcome.kind, sent_message_ids=sent)
+
+
+def _refused(refusal: Refusal, final: Final | None = None) -> Failed:
+    return Failed(
+        kind=refusal.kind,
+        user_message=refusal.message,
+        partial_text="",
+        new_messages=[],
+        usage=final.usage if final else EngineUsage(),
+    )
 
 
 def _system_messages(system_prompt: str, persona: str | None) -> list[dict[str, Any]]:

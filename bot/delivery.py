@@ -37,11 +37,33 @@ MAX_LEN = 2000
 
 
 class EditPacer:
-    """Spaces message writes per channel: at most one per ``interval_s`` in each channel."""
+    """Spaces message writes per channel: at most one per ``interval_s`` in each channel.
 
-    def __init__(self, interval_s: float) -> None:
+    It also remembers channels where the bot lost the permission to write, so the bot stops
+    answering there for a while instead of failing in a loop (each is logged once).
+    """
+
+    def __init__(self, interval_s: float, *, forbidden_retry_s: float = 600.0) -> None:
         self._interval_s = interval_s
         self._next_at: dict[int, float] = {}
+        self._forbidden_until: dict[int, float] = {}
+        self._forbidden_retry_s = forbidden_retry_s
+
+    def note_forbidden(self, channel_id: int) -> None:
+        """The bot may not write in this channel: pause it, and log that once."""
+        now = asyncio.get_running_loop().time()
+        if not self.is_paused(channel_id):
+            log.warning(
+                "the bot lacks permission to send in channel %s; not answering there for %d s",
+                channel_id,
+                self._forbidden_retry_s,
+            )
+        self._forbidden_until[channel_id] = now + self._forbidden_retry_s
+
+    def is_paused(self, channel_id: int) -> bool:
+        """True while a channel is paused after a permission failure."""
+        until = self._forbidden_until.get(channel_id)
+        return until is not None and asyncio.get_running_loop().time() < until
 
     async def turn(self, channel_id: int) -> None:
         """Wait for this channel's next write slot and take it."""
@@ -132,7 +154,9 @@ class DiscordReply:
         reasoning = "".join(self._reasoning).strip()
         if not (self._chat.attach_reasoning and reasoning):
             return []
-        return [Artifact("reasoning.txt", reasoning.encode(), "text/plain", "The model's reasoning")]
+        return [
+            Artifact("reasoning.txt", reasoning.encode(), "text/plain", "The model's reasoning")
+        ]
 
     async def _typing(self) -> None:
         with contextlib.suppress(discord.HTTPException):
@@ -155,6 +179,8 @@ class DiscordReply:
         self._first_text.set()
         try:
             await self._sync(chunks, files=[], final=False)
+        except (discord.Forbidden, discord.NotFound):
+            self._pacer.note_forbidden(self._channel_id)
         except discord.HTTPException as exc:
             log.warning("a streaming edit failed (%s); the final text will still be delivered", exc)
 
@@ -171,6 +197,9 @@ class DiscordReply:
         async with self._write_lock:
             try:
                 await self._sync(chunks, files=files, final=True)
+            except (discord.Forbidden, discord.NotFound):
+                self._pacer.note_forbidden(self._channel_id)
+                raise
             except discord.HTTPException as exc:
                 log.warning("delivering the final answer by edit failed (%s); sending anew", exc)
                 self._messages, self._contents = [], []

@@ -59,8 +59,10 @@ def _replies_to(message: discord.Message, me: discord.abc.User) -> bool:
 
 def _only_reply_ping(message: discord.Message, me: discord.abc.User) -> bool:
     """A reply that pings its author mentions the bot without the user typing a mention."""
-    return _replies_to(message, me) and f"<@{me.id}>" not in message.content and (
-        f"<@!{me.id}>" not in message.content
+    return (
+        _replies_to(message, me)
+        and f"<@{me.id}>" not in message.content
+        and (f"<@!{me.id}>" not in message.content)
     )
 
 

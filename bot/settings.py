@@ -71,7 +71,9 @@ class OpenAISettings(_Section):
 
     base_url: str | None = None
     chat_model: str = "gpt-5.4-mini"
-    allowed_models: list[str] = Field(default_factory=lambda: ["gpt-5.4-mini", "gpt-5.4", "gpt-5.5"])
+    allowed_models: list[str] = Field(
+        default_factory=lambda: ["gpt-5.4-mini", "gpt-5.4", "gpt-5.5"]
+    )
     image_model: str = "gpt-image-2"
     transcription_model: str = "gpt-transcribe"
     moderation_model: str = "omni-moderation-latest"
@@ -115,6 +117,62 @@ class ToolsSettings(_Section):
     config: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
+class VoiceSettings(_Section):
+    """Voice messages: transcription limits and spoken replies."""
+
+    auto_transcribe: bool = True
+    max_bytes: int = Field(25 * 1024 * 1024, ge=1)
+    max_duration_s: float = Field(600.0, gt=0)
+    language: str | None = None
+    replies_default: bool = False
+    speech_model: str = "gpt-4o-mini-tts"
+    speech_voice: str = "alloy"
+    speech_max_chars: int = Field(1500, ge=1, le=4096)
+
+
+class QuotaSettings(_Section):
+    """Token and image budgets per user, per guild and for the whole bot; 0 means no limit.
+
+    Days and months are calendar days and months in UTC. Tokens are what the model server
+    reported (prompt plus completion). A request is admitted while the budget has room; it may
+    overshoot by at most that one request.
+    """
+
+    enabled: bool = True
+    user_daily_tokens: int = Field(200_000, ge=0)
+    user_monthly_tokens: int = Field(3_000_000, ge=0)
+    guild_daily_tokens: int = Field(2_000_000, ge=0)
+    guild_monthly_tokens: int = Field(30_000_000, ge=0)
+    global_daily_tokens: int = Field(20_000_000, ge=0)
+    user_daily_images: int = Field(10, ge=0)
+    user_monthly_images: int = Field(100, ge=0)
+    guild_daily_images: int = Field(50, ge=0)
+    guild_monthly_images: int = Field(500, ge=0)
+    global_daily_images: int = Field(200, ge=0)
+    reserve_tokens: int = Field(8_000, ge=1)
+    owners_exempt: bool = True
+
+
+class ModerationSettings(_Section):
+    """Automatic moderation of user messages and answers; guild admins override it per guild.
+
+    ``mode``: "off", "flag" (post flagged turns to ``log_channel_id``) or "block" (refuse them
+    and log). ``thresholds`` map moderation categories (e.g. "harassment") to the score from
+    which they count; categories without one count when the endpoint flags them. ``rules`` is
+    optional written server rules, checked by ``rules_model`` (default: the chat model).
+    """
+
+    mode: str = Field("off", pattern="^(off|flag|block)$")
+    check_input: bool = True
+    check_output: bool = True
+    thresholds: dict[str, float] = Field(default_factory=dict)
+    log_channel_id: int | None = None
+    rules: str = ""
+    rules_model: str | None = None
+    fail_closed: bool = False
+    confirm_timeout_s: float = Field(60.0, ge=5.0, le=600.0)
+
+
 class Settings(BaseSettings):
     """Everything toolcord reads from its configuration."""
 
@@ -136,6 +194,9 @@ class Settings(BaseSettings):
     chat: ChatSettings = Field(default_factory=ChatSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     tools: ToolsSettings = Field(default_factory=ToolsSettings)
+    moderation: ModerationSettings = Field(default_factory=ModerationSettings)
+    quotas: QuotaSettings = Field(default_factory=QuotaSettings)
+    voice: VoiceSettings = Field(default_factory=VoiceSettings)
 
     @classmethod
     def settings_customise_sources(
@@ -217,7 +278,9 @@ def load_settings(config_path: Path | None = None, *, env_file: str | None = ".e
     named = config_path or _env_config_path()
     path = named or DEFAULT_CONFIG_PATH
     if named is not None and not path.is_file():
-        raise ConfigError(f"config file {path} does not exist: create it from config/bot.example.toml.")
+        raise ConfigError(
+            f"config file {path} does not exist: create it from config/bot.example.toml."
+        )
     bound = type(
         "Settings", (Settings,), {"model_config": {**Settings.model_config, "toml_file": str(path)}}
     )

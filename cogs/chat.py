@@ -10,6 +10,7 @@ from discord.ext import commands
 from bot.app import ToolcordBot
 from bot.conversation import IncomingTurn
 from bot.delivery import DiscordReply
+from bot.inputs import read_inputs
 from bot.routing import Trigger, trigger_for, user_text
 from bot.store import keys
 
@@ -49,12 +50,14 @@ class Chat(commands.Cog):
         try:
             await channel.send(RESTART_NOTICE, reference=reference)  # type: ignore[arg-type]
         except discord.HTTPException as exc:
-            log.warning("could not tell channel %s about an interrupted answer: %s", channel_id, exc)
+            log.warning(
+                "could not tell channel %s about an interrupted answer: %s", channel_id, exc
+            )
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
         me = self.bot.user
-        if me is None or message.author.id == me.id:
+        if me is None or message.author.id == me.id or self.bot.pacer.is_paused(message.channel.id):
             return
         known_thread = await self._is_known_thread(message)
         trigger = trigger_for(message, me, self.bot.settings.chat, known_thread=known_thread)
@@ -71,16 +74,22 @@ class Chat(commands.Cog):
         found = await self.bot.services.store.get_conversation(keys.thread_key(message.channel.id))
         return found is not None
 
-    async def _turn(self, message: discord.Message, me: discord.ClientUser, trigger: Trigger) -> IncomingTurn:
+    async def _turn(
+        self, message: discord.Message, me: discord.ClientUser, trigger: Trigger
+    ) -> IncomingTurn:
         key = await self._conversation_key(message, trigger)
         member = message.author if isinstance(message.author, discord.Member) else None
         thread_id = message.channel.id if isinstance(message.channel, discord.Thread) else None
+        inputs = await read_inputs(message, self.bot.settings.discord.cdn_base_url)
+        text = user_text(message, me, self.bot.settings.chat.max_input_chars)
         return IncomingTurn(
             key=key,
             user_id=message.author.id,
             user_name=message.author.display_name,
             channel_id=message.channel.id,
-            text=user_text(message, me, self.bot.settings.chat.max_input_chars),
+            text="\n\n".join(part for part in (text, inputs.text) if part),
+            parts=inputs.parts,
+            files=inputs.files,
             source_message_id=message.id,
             guild_id=message.guild.id if message.guild else None,
             thread_id=thread_id,

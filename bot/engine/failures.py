@@ -25,6 +25,14 @@ USER_MESSAGES = {
 }
 
 
+OWNER_ACTIONS = {
+    "out_of_credit": "the model provider says the account is out of credit: add credit or raise "
+    "the spending limit in the provider's billing settings",
+    "auth": "the model provider refused the API key or model: check OPENAI_API_KEY, "
+    "OPENAI_BASE_URL and openai.chat_model",
+}
+
+
 @dataclass(frozen=True)
 class Failure:
     """A classified failure: ``retryable`` says whether one more attempt may help."""
@@ -36,6 +44,11 @@ class Failure:
     @property
     def user_message(self) -> str:
         return USER_MESSAGES.get(self.kind, USER_MESSAGES["error"])
+
+    @property
+    def owner_action(self) -> str | None:
+        """What the bot owner must do, for failures only the owner can fix."""
+        return OWNER_ACTIONS.get(self.kind)
 
 
 class IncompleteStream(Exception):

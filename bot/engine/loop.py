@@ -193,7 +193,9 @@ class _TurnRunner:
         outcomes = await self._dispatch([_tool_call(call) for call in runnable])
         for outcome in outcomes:
             self._artifacts.extend(outcome.artifacts)
-            self._append({"role": "tool", "tool_call_id": outcome.call_id, "content": outcome.content})
+            self._append(
+                {"role": "tool", "tool_call_id": outcome.call_id, "content": outcome.content}
+            )
         for call in refused:
             self._append({"role": "tool", "tool_call_id": call["id"], "content": _over_budget()})
 
@@ -248,7 +250,10 @@ class _TurnRunner:
         self._emit(self._final("(I ran out of time for this answer; this is what I have.)"))
 
     def _fail(self, failure: Failure) -> None:
-        log.warning("answer failed: %s (%s)", failure.kind, failure.detail)
+        if failure.owner_action:
+            log.error("owner action needed: %s (%s)", failure.owner_action, failure.detail)
+        else:
+            log.warning("answer failed: %s (%s)", failure.kind, failure.detail)
         self._emit(
             Failed(
                 kind=failure.kind,

@@ -47,6 +47,10 @@ class BotHarness:
 
     def settings(self, **overrides: Any) -> Settings:
         """Settings for a bot on the emulators; keyword overrides are nested dicts of settings."""
+        return settings_from(self.settings_values(**overrides))
+
+    def settings_values(self, **overrides: Any) -> dict[str, Any]:
+        """The raw values behind :meth:`settings` (JSON-serialisable, e.g. for a child process)."""
         base: dict[str, Any] = {
             "DISCORD_TOKEN": self.discord.config.token,
             "OPENAI_API_KEY": "sk-test-emulator-key-0000000000",
@@ -60,7 +64,7 @@ class BotHarness:
             "openai": {"base_url": self.openai.base_url, "max_retries": 0},
             "chat": {"edit_interval_s": 0.05},
         }
-        return settings_from(_merge(_merge(base, self.overrides), overrides))
+        return _merge(_merge(base, self.overrides), overrides)
 
     @contextlib.asynccontextmanager
     async def run(

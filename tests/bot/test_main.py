@@ -13,7 +13,10 @@ import pytest
 from bot.__main__ import application_id_from_token
 
 ROOT = Path(__file__).resolve().parents[2]
-FAKE_TOKEN = base64.b64encode(b"123456789012345678").decode().rstrip("=") + ".GaBcDe.abcdefghijklmnopqrstuvwxyz012345"
+FAKE_TOKEN = (
+    base64.b64encode(b"123456789012345678").decode().rstrip("=")
+    + ".GaBcDe.abcdefghijklmnopqrstuvwxyz012345"
+)
 
 
 def _run(args: list[str], env_extra: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pydantic import BaseModel
@@ -19,7 +18,11 @@ EXAMPLE = ROOT / "config" / "bot.example.toml"
 @pytest.fixture
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     for name in list(__import__("os").environ):
-        if name.startswith("TOOLCORD_") or name in {"DISCORD_TOKEN", "OPENAI_API_KEY", "OPENAI_BASE_URL"}:
+        if name.startswith("TOOLCORD_") or name in {
+            "DISCORD_TOKEN",
+            "OPENAI_API_KEY",
+            "OPENAI_BASE_URL",
+        }:
             monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(tmp_path)
     return tmp_path
@@ -73,7 +76,7 @@ def test_a_secret_in_the_toml_file_is_refused(clean_env: Path) -> None:
 @pytest.mark.parametrize(
     ("toml", "expected"),
     [
-        ('[chat]\nmax_rouds = 3\n', r"chat\.max_rouds"),
+        ("[chat]\nmax_rouds = 3\n", r"chat\.max_rouds"),
         ("data_dri = 'x'\n", r"unknown setting\(s\) data_dri"),
         ('[chat]\nmax_rounds = "many"\n', r"TOOLCORD_CHAT__MAX_ROUNDS"),
         ('[discord]\napi_base_url = "ftp://x"\n', r"discord\.api_base_url"),

@@ -14,7 +14,9 @@ def mention(emu: DiscordEmulator) -> str:
     return f"<@{emu.bot_user.id}>"
 
 
-async def ask(emu: DiscordEmulator, text: str, *, channel: str = "general", user: str = "alice") -> dict[str, Any]:
+async def ask(
+    emu: DiscordEmulator, text: str, *, channel: str = "general", user: str = "alice"
+) -> dict[str, Any]:
     """Inject a message that mentions the bot in a guild channel."""
     return await emu.inject_message(
         emu.channel(channel), emu.user(user), f"{mention(emu)} {text}", mentions=[emu.bot_user]

@@ -26,7 +26,9 @@ async def test_a_mention_gets_an_answer_with_no_mentions_allowed(
     assert request["messages"][0]["content"] == bot.settings.chat.system_prompt
     assert request["messages"][-1]["role"] == "user"
     assert "what can you do?" in str(request["messages"][-1]["content"])
-    assert reply.message_reference and int(reply.message_reference["message_id"]) == int(source["id"])
+    assert reply.message_reference and int(reply.message_reference["message_id"]) == int(
+        source["id"]
+    )
     posts = discord_emulator.requests_matching("POST", MESSAGE_POST)
     assert posts, "the bot must have posted its answer"
     for post in posts:
@@ -66,7 +68,5 @@ async def test_a_direct_message_gets_an_answer(
     dm = discord_emulator.dm_channel(bob)
     await discord_emulator.inject_message(dm, bob, "hello bot")
     reply = await discord_emulator.wait_for_message(dm, timeout=20)
-    await discord_emulator.wait_until(
-        lambda: reply.content == "Hi in private." or None, timeout=20
-    )
+    await discord_emulator.wait_until(lambda: reply.content == "Hi in private." or None, timeout=20)
     assert openai_emulator.chat.requests[0]["messages"][-1]["content"].endswith("hello bot")

@@ -11,6 +11,7 @@ from bot.testing.discord.rest_common import (
     field_error,
     form_error,
 )
+from bot.testing.discord.voice import validate_voice_message
 
 MAX_CONTENT = 2000
 MAX_FILES = 10
@@ -45,6 +46,8 @@ def validate_message(body: dict[str, Any], files: list[UploadedFile], *, creatin
         raise RestError(form_error(errors))
     if creating and _is_empty(body, files):
         raise RestError(error(400, 50006, "Cannot send an empty message"))
+    if creating:
+        validate_voice_message(body, files)
 
 
 def _is_empty(body: dict[str, Any], files: list[UploadedFile]) -> bool:

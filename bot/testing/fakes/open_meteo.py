@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -149,6 +150,7 @@ class RecordedRequest:
 
     path: str
     query: Mapping[str, str] = field(default_factory=dict)
+    at: float = field(default_factory=time.monotonic)
 
 
 class _BadRequest(Exception):

@@ -170,7 +170,10 @@ async def test_two_parallel_weather_calls_overlap_and_are_answered(emu: OpenAIEm
     assert [c["id"] for c in assistant["tool_calls"]] == ["call_paris", "call_oslo"]
     assert _tool_results(second) == {"call_paris": "Sunny in Paris", "call_oslo": "Sunny in Oslo"}
     progress = [e.text for e in events if isinstance(e, ToolProgress)]
-    assert sorted(progress) == ["Checking the weather in Oslo...", "Checking the weather in Paris..."]
+    assert sorted(progress) == [
+        "Checking the weather in Oslo...",
+        "Checking the weather in Paris...",
+    ]
     assert len([e for e in events if isinstance(e, ToolDone)]) == 2
     assert [m["role"] for m in final.new_messages] == ["assistant", "tool", "tool", "assistant"]
 
@@ -186,7 +189,15 @@ async def test_two_parallel_weather_calls_overlap_and_are_answered(emu: OpenAIEm
         (ToolCall("timeout_member", {"user_id": 5}, id="call_bad"), "not available"),
         (ToolCall("fails_cleanly", {}, id="call_bad"), "weather service is down"),
     ],
-    ids=["malformed-json", "schema-break", "unknown-tool", "raises", "times-out", "disallowed", "tool-failed"],
+    ids=[
+        "malformed-json",
+        "schema-break",
+        "unknown-tool",
+        "raises",
+        "times-out",
+        "disallowed",
+        "tool-failed",
+    ],
 )
 async def test_bad_calls_are_answered_and_never_run_badly(
     emu: OpenAIEmulator, call: ToolCall, expect_in_result: str

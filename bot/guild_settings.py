@@ -1,0 +1,324 @@
+"""Settings per guild and per channel, set by server admins from Discord.
+
+Stored through the store's settings (scopes ``"guild"`` and ``"channel"``, keyed by Discord id) as
+JSON documents of :class:`ScopeSettings`. The settings that apply in a place are layered: the
+owner's configuration, then the guild's, then the channel's (for a thread: its parent channel's,
+then the thread's own). A value left unset in a layer inherits from the layer below.
+
+Reads go through a small cache; changes made through :class:`GuildSettings` invalidate it at once
+(another process sharing a PostgreSQL store sees them within ``ttl_s`` seconds).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bot.keyed_locks import KeyedLocks
+from bot.settings import Settings
+from bot.store import Store
+
+Scope = Literal["guild", "channel"]
+ModerationMode = Literal["off", "flag", "block"]
+SCOPES: tuple[Scope, ...] = ("guild", "channel")
+MAX_PERSONA_CHARS = 2_000
+MAX_RULES_CHARS = 4_000
+
+
+class ScopeSettings(BaseModel):
+    """What one guild or channel has set; ``None`` (or a missing key) inherits."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    persona: str | None = Field(default=None, max_length=MAX_PERSONA_CHARS)
+    model: str | None = None
+    tools: dict[str, bool] = Field(default_factory=dict)
+    free_chat: bool | None = None
+    auto_thread: bool | None = None
+    private_conversations: bool | None = None
+    moderation_mode: ModerationMode | None = None
+    moderation_log_channel_id: int | None = None
+    moderation_thresholds: dict[str, float] = Field(default_factory=dict)
+    moderation_rules: str | None = Field(default=None, max_length=MAX_RULES_CHARS)
+    voice_replies: bool | None = None
+
+    def stored(self) -> dict[str, Any]:
+        """The JSON document to store (unset values left out)."""
+        return self.model_dump(exclude_none=True, exclude_defaults=True)
+
+
+@dataclass(frozen=True)
+class ModerationPolicy:
+    """The moderation policy in force in a place."""
+
+    mode: ModerationMode = "off"
+    log_channel_id: int | None = None
+    thresholds: Mapping[str, float] = field(default_factory=dict)
+    rules: str = ""
+
+
+@dataclass(frozen=True)
+class EffectiveSettings:
+    """The settings in force in one place (guild, channel, thread or DM).
+
+    Attributes:
+        persona: text added to the system prompt, or None.
+        model: the chat model chosen here (one of the allowed models), or None for the default.
+        enabled_tools: the tools enabled here, or None when nobody switched any tool here (the
+            owner's ``tools.enabled`` applies).
+        free_chat: the bot answers every message here without a mention.
+        auto_thread: a mention in a channel opens a thread for the conversation.
+        private_conversations: each user has their own conversation in shared channels.
+        moderation: the moderation policy.
+        voice_replies: answers to voice messages are spoken too.
+    """
+
+    persona: str | None = None
+    model: str | None = None
+    enabled_tools: tuple[str, ...] | None = None
+    free_chat: bool = False
+    auto_thread: bool = False
+    private_conversations: bool = False
+    moderation: ModerationPolicy = field(default_factory=ModerationPolicy)
+    voice_replies: bool = False
+
+    @property
+    def moderation_mode(self) -> ModerationMode:
+        """Flat view for ``bot.policy.moderation.guild_config``."""
+        return self.moderation.mode
+
+    @property
+    def moderation_log_channel_id(self) -> int | None:
+        return self.moderation.log_channel_id
+
+    @property
+    def moderation_thresholds(self) -> Mapping[str, float]:
+        return self.moderation.thresholds
+
+    @property
+    def moderation_rules(self) -> str:
+        return self.moderation.rules
+
+    def turn_overrides(self) -> dict[str, Any]:
+        """The ``IncomingTurn.overrides`` for a turn here (only what differs from the config)."""
+        overrides: dict[str, Any] = {}
+        if self.persona:
+            overrides["persona"] = self.persona
+        if self.model:
+            overrides["model"] = self.model
+        if self.enabled_tools is not None:
+            overrides["enabled_tools"] = list(self.enabled_tools)
+        return overrides
+
+
+class SettingsChangeError(ValueError):
+    """An admin asked for a setting that cannot be; the message says what to pick instead."""
+
+
+class GuildSettings:
+    """Reads and changes the settings of guilds and channels (``tool_services["guild_settings"]``).
+
+    Args:
+        store: where the settings live.
+        settings: the owner's configuration (defaults and the allowed models).
+        tool_names: every tool the bot has loaded (what ``/tools`` may switch).
+        ttl_s: how long a cached scope is trusted.
+        max_entries: scopes kept in the cache.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        settings: Settings,
+        tool_names: Sequence[str] = (),
+        *,
+        ttl_s: float = 30.0,
+        max_entries: int = 5_000,
+    ) -> None:
+        self._store = store
+        self._settings = settings
+        self._tool_names = tuple(tool_names)
+        self._ttl_s = ttl_s
+        self._max_entries = max_entries
+        self._cache: OrderedDict[tuple[Scope, int], tuple[float, ScopeSettings]] = OrderedDict()
+        self._locks = KeyedLocks()
+
+    @property
+    def tool_names(self) -> tuple[str, ...]:
+        return self._tool_names
+
+    @property
+    def base_tools(self) -> tuple[str, ...]:
+        """The tools the owner's configuration enables (the most any guild may enable)."""
+        enabled = self._settings.tools.enabled
+        if enabled is None:
+            return self._tool_names
+        return tuple(name for name in self._tool_names if name in enabled)
+
+    async def get(self, scope: Scope, scope_id: int) -> ScopeSettings:
+        """What one guild or channel has set (cached)."""
+        key = (scope, scope_id)
+        cached = self._cache.get(key)
+        if cached is not None and time.monotonic() < cached[0]:
+            self._cache.move_to_end(key)
+            return cached[1]
+        data = await self._store.get_settings(scope, scope_id)
+        try:
+            loaded = ScopeSettings.model_validate(data)
+        except ValidationError:
+            loaded = ScopeSettings()
+        self._remember(key, loaded)
+        return loaded
+
+    async def update(self, scope: Scope, scope_id: int, **changes: Any) -> ScopeSettings:
+        """Change some settings of a guild or channel; a value of None unsets it.
+
+        ``tools`` and ``moderation_thresholds`` are merged key by key (a None value removes the
+        key). The change is visible to the next read.
+
+        Raises:
+            SettingsChangeError: a value is not allowed (e.g. a model the owner did not allow).
+        """
+        self._check(changes)
+        key = (scope, scope_id)
+        async with self._locks.hold(key):
+            current = (await self._store.get_settings(scope, scope_id)) or {}
+            merged = _merge(current, changes)
+            try:
+                updated = ScopeSettings.model_validate(merged)
+            except ValidationError as exc:
+                raise SettingsChangeError(_first_error(exc)) from None
+            await self._store.set_settings(scope, scope_id, updated.stored())
+            self._remember(key, updated)
+        return updated
+
+    def invalidate(self, scope: Scope, scope_id: int) -> None:
+        """Forget a cached scope (e.g. after changing the store directly)."""
+        self._cache.pop((scope, scope_id), None)
+
+    async def effective(
+        self, guild_id: int | None, channel_id: int | None, parent_id: int | None = None
+    ) -> EffectiveSettings:
+        """The settings in force in a channel; for a thread pass its parent as ``parent_id``.
+
+        In a DM (``guild_id`` None) only the owner's configuration applies.
+        """
+        layers: list[ScopeSettings] = []
+        if guild_id is not None:
+            layers.append(await self.get("guild", guild_id))
+            for channel in (parent_id, channel_id):
+                if channel is not None:
+                    layers.append(await self.get("channel", channel))
+        return self._combine(layers, {c for c in (channel_id, parent_id) if c is not None})
+
+    def _combine(self, layers: list[ScopeSettings], channels: set[int]) -> EffectiveSettings:
+        config = self._settings
+        merged = ScopeSettings()
+        for layer in layers:
+            merged = _overlay(merged, layer)
+        moderation = config.moderation
+        return EffectiveSettings(
+            persona=merged.persona or None,
+            model=merged.model if merged.model in config.openai.allowed_models else None,
+            enabled_tools=self._enabled_tools(merged.tools),
+            free_chat=_pick(
+                merged.free_chat, bool(channels & set(config.chat.free_chat_channel_ids))
+            ),
+            auto_thread=_pick(merged.auto_thread, config.chat.auto_thread),
+            private_conversations=_pick(merged.private_conversations, False),
+            moderation=ModerationPolicy(
+                mode=merged.moderation_mode or _mode(moderation.mode),
+                log_channel_id=merged.moderation_log_channel_id or moderation.log_channel_id,
+                thresholds={**moderation.thresholds, **merged.moderation_thresholds},
+                rules=merged.moderation_rules
+                if merged.moderation_rules is not None
+                else moderation.rules,
+            ),
+            voice_replies=_pick(merged.voice_replies, config.voice.replies_default),
+        )
+
+    def _enabled_tools(self, switches: Mapping[str, bool]) -> tuple[str, ...] | None:
+        if not switches:
+            return None
+        return tuple(name for name in self.base_tools if switches.get(name, True))
+
+    def _check(self, changes: Mapping[str, Any]) -> None:
+        model = changes.get("model")
+        allowed = self._settings.openai.allowed_models
+        if model is not None and model not in allowed:
+            raise SettingsChangeError(
+                f"the model {model!r} is not one the bot's owner allows; pick one of: "
+                + ", ".join(allowed)
+            )
+        for name in changes.get("tools") or {}:
+            if name not in self.base_tools:
+                raise SettingsChangeError(
+                    f"there is no tool {name!r} the bot's owner enabled; see /tools list"
+                )
+
+    def _remember(self, key: tuple[Scope, int], value: ScopeSettings) -> None:
+        self._cache[key] = (time.monotonic() + self._ttl_s, value)
+        self._cache.move_to_end(key)
+        while len(self._cache) > self._max_entries:
+            self._cache.popitem(last=False)
+
+
+_MERGED_MAPS = ("tools", "moderation_thresholds")
+
+
+def _merge(current: Mapping[str, Any], changes: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(current)
+    for key, value in changes.items():
+        if key in _MERGED_MAPS and isinstance(value, Mapping):
+            inner = {**(merged.get(key) or {}), **value}
+            merged[key] = {k: v for k, v in inner.items() if v is not None}
+        elif value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _overlay(base: ScopeSettings, top: ScopeSettings) -> ScopeSettings:
+    values = base.model_dump()
+    for key, value in top.model_dump().items():
+        if key in _MERGED_MAPS:
+            values[key] = {**values[key], **value}
+        elif value is not None:
+            values[key] = value
+    return ScopeSettings.model_validate(values)
+
+
+def _pick(value: bool | None, default: bool) -> bool:
+    return default if value is None else value
+
+
+def _mode(value: str) -> ModerationMode:
+    if value == "flag":
+        return "flag"
+    return "block" if value == "block" else "off"
+
+
+def _first_error(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(part) for part in error["loc"])
+    return f"{where}: {error['msg']}"
+
+
+def known_scope(value: str) -> Scope:
+    """``value`` as a scope, or a SettingsChangeError naming the scopes there are."""
+    if value == "guild":
+        return "guild"
+    if value == "channel":
+        return "channel"
+    raise SettingsChangeError(f"the scope must be one of {', '.join(SCOPES)}")
+
+
+def names_in(values: Collection[str]) -> str:
+    """A short human list of names."""
+    return ", ".join(sorted(values)) or "none"

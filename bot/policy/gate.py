@@ -1,0 +1,36 @@
+"""The hook the conversation service calls around every answer.
+
+A policy may refuse a turn before any model call (a quota spent, an input the guild's moderation
+blocks), see the answer before it is delivered (output moderation), and learn what the answer cost.
+Policies run in order; the first refusal wins.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from bot.conversation import IncomingTurn
+    from bot.engine import Usage
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """Why a turn or an answer is refused; ``message`` is shown to the user as is."""
+
+    kind: str
+    message: str
+
+
+class TurnPolicy(Protocol):
+    """What the conversation service asks of a policy."""
+
+    async def before_turn(self, turn: IncomingTurn) -> Refusal | None:
+        """Refuse the turn before any model call, or None to go on."""
+
+    async def review_answer(self, turn: IncomingTurn, text: str) -> Refusal | None:
+        """Refuse the final answer text before it is delivered, or None to deliver it."""
+
+    async def after_turn(self, turn: IncomingTurn, usage: Usage, model: str) -> None:
+        """Account for what the answer cost (also called after a failed answer)."""

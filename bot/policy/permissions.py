@@ -1,0 +1,96 @@
+"""Who may run which command, decided on our side from what Discord says about the invoker.
+
+A command's ``default_member_permissions`` only hides it in Discord's client, and server admins can
+override that, so it is not a boundary: every admin command asks these functions, which read the
+permissions Discord resolved for the invoking member in this channel (``interaction.permissions``,
+part of the interaction payload) and where the command runs (guild, DM, a guild that has not added
+the bot but where a user installed it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import discord
+
+MANAGE_GUILD = discord.Permissions(manage_guild=True).value
+ADMINISTRATOR = discord.Permissions(administrator=True).value
+MANAGE_MESSAGES = discord.Permissions(manage_messages=True).value
+MANAGE_THREADS = discord.Permissions(manage_threads=True).value
+
+
+@dataclass(frozen=True)
+class Invoker:
+    """Who runs a command and where.
+
+    Attributes:
+        user_id: the invoking user.
+        guild_id: the guild, or None in DMs and group DMs.
+        permissions: the member's permissions in the channel as Discord resolved them (0
+            outside guilds).
+        guild_install: the bot is installed in this guild (False where only a user installed
+            it: the bot is not a member there and the guild's data is not ours to keep).
+        is_owner: the user owns the bot.
+    """
+
+    user_id: int
+    guild_id: int | None
+    permissions: int
+    guild_install: bool
+    is_owner: bool = False
+
+    @property
+    def in_guild(self) -> bool:
+        return self.guild_id is not None
+
+    @property
+    def foreign_guild(self) -> bool:
+        """In a guild that has not added the bot (a user-installed command)."""
+        return self.guild_id is not None and not self.guild_install
+
+    def has(self, bits: int) -> bool:
+        """Whether the member has all of ``bits`` (administrators have every permission)."""
+        return bool(self.permissions & ADMINISTRATOR) or self.permissions & bits == bits
+
+
+def invoker_from(interaction: discord.Interaction, *, is_owner: bool = False) -> Invoker:
+    """The invoker of an interaction, from the payload Discord sent."""
+    guild_id = interaction.guild_id
+    return Invoker(
+        user_id=interaction.user.id,
+        guild_id=guild_id,
+        permissions=interaction.permissions.value if guild_id is not None else 0,
+        guild_install=interaction.is_guild_integration(),
+        is_owner=is_owner,
+    )
+
+
+def admin_refusal(invoker: Invoker) -> str | None:
+    """Why the invoker may not change this server's bot settings, or None if they may."""
+    if invoker.guild_id is None:
+        return "Server settings can only be changed in a server, not in direct messages."
+    if not invoker.guild_install:
+        return (
+            "This server has not added the bot, so it has no bot settings here; "
+            "ask a server admin to add the bot first."
+        )
+    if not invoker.has(MANAGE_GUILD):
+        return "You need the **Manage Server** permission to change the bot's settings here."
+    return None
+
+
+def shared_reset_refusal(invoker: Invoker) -> str | None:
+    """Why the invoker may not clear a conversation shared by a channel, or None."""
+    if invoker.foreign_guild:
+        return "The bot keeps no shared conversation in a server that has not added it."
+    if invoker.in_guild and not invoker.has(MANAGE_MESSAGES):
+        return (
+            "Clearing the conversation everyone here shares needs the **Manage Messages** "
+            "permission; `/reset` without `shared` clears your own."
+        )
+    return None
+
+
+def owner_refusal(invoker: Invoker) -> str | None:
+    """Why the invoker may not run an owner-only command, or None if they own the bot."""
+    return None if invoker.is_owner else "Only the bot's owner may use this command."

@@ -1,0 +1,166 @@
+"""The contract every conversation store backend keeps (SQLite and PostgreSQL).
+
+The same contract test suite (tests/bot/store) runs against both backends.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any, Protocol, runtime_checkable
+
+from bot.store.models import (
+    Conversation,
+    EndStatus,
+    Exchange,
+    ExchangeRecord,
+    ForgetReport,
+    InterruptedExchange,
+    JsonDict,
+    LedgerRecord,
+    NewTurn,
+    Turn,
+    Usage,
+    UsageTotals,
+    UserTurn,
+)
+from bot.store.tokens import TokenCounter
+
+
+@runtime_checkable
+class Store(Protocol):
+    """Durable conversations: exchanges, turns, usage, settings and the tool-call ledger.
+
+    Every method that writes runs in one transaction: it happens whole or not at all. Methods
+    raise ``bot.errors.StoreError`` when the database itself fails (the owner must act).
+    """
+
+    backend: str
+    owner: str
+
+    async def close(self) -> None:
+        """Release connections; the store cannot be used afterwards."""
+
+    async def schema_version(self) -> int:
+        """The schema version of the database."""
+
+    # -- conversations ----------------------------------------------------------------------
+
+    async def get_conversation(self, key: str) -> Conversation | None:
+        """The conversation with ``key``, or ``None``."""
+
+    async def get_or_create_conversation(
+        self,
+        key: str,
+        *,
+        guild_id: int | None,
+        channel_id: int | None,
+        thread_id: int | None,
+        user_id: int | None,
+    ) -> Conversation:
+        """The conversation with ``key``, created with these ids if it does not exist."""
+
+    async def set_overrides(self, conversation_id: int, changes: Mapping[str, Any]) -> JsonDict:
+        """Merge ``changes`` into the conversation's overrides; ``None`` removes a key."""
+
+    async def conversation_for_message(self, discord_message_id: int) -> Conversation | None:
+        """The conversation a Discord message (the user's or one the bot sent) belongs to."""
+
+    # -- exchanges --------------------------------------------------------------------------
+
+    async def begin_exchange(self, conversation_id: int, turn: UserTurn) -> Exchange | None:
+        """Store the user turn as a pending exchange; ``None`` if its message id was seen."""
+
+    async def note_sent(self, exchange_id: int, message_ids: Sequence[int]) -> None:
+        """Record the Discord messages sent so far for a pending exchange."""
+
+    async def complete_exchange(
+        self,
+        exchange_id: int,
+        turns: Sequence[NewTurn],
+        sent_message_ids: Sequence[int] = (),
+        usage: Usage | None = None,
+    ) -> None:
+        """Append assistant/tool turns, mark complete, record sent ids and usage: one commit."""
+
+    async def fail_exchange(
+        self,
+        exchange_id: int,
+        status: EndStatus,
+        error: str,
+        sent_message_ids: Sequence[int] = (),
+    ) -> None:
+        """Mark a pending exchange failed or interrupted."""
+
+    async def recover(self) -> list[InterruptedExchange]:
+        """At start: mark this owner's pending exchanges interrupted and return them, once."""
+
+    async def get_exchange(self, exchange_id: int) -> ExchangeRecord | None:
+        """The stored state of an exchange."""
+
+    async def exchange_turns(self, exchange_id: int) -> list[Turn]:
+        """The turns of an exchange in order."""
+
+    async def build_window(
+        self,
+        conversation_id: int,
+        budget_tokens: int,
+        counter: TokenCounter,
+        system_messages: Sequence[Mapping[str, Any] | str] = (),
+        *,
+        current_exchange_id: int | None = None,
+        model: str | None = None,
+        max_tool_result_tokens: int = ...,
+    ) -> list[dict[str, Any]]:
+        """OpenAI chat messages under a token budget, newest exchanges first (window.py)."""
+
+    # -- usage and settings -----------------------------------------------------------------
+
+    async def record_usage(
+        self,
+        usage: Usage,
+        *,
+        user_id: int | None,
+        guild_id: int | None,
+        conversation_id: int | None = None,
+        exchange_id: int | None = None,
+    ) -> None:
+        """Add a usage ledger row outside an exchange."""
+
+    async def usage_totals(
+        self,
+        *,
+        user_id: int | None = None,
+        guild_id: int | None = None,
+        since: datetime | None = None,
+        model: str | None = None,
+    ) -> UsageTotals:
+        """Sums of the usage ledger, filtered."""
+
+    async def get_settings(self, scope: str, scope_id: int) -> JsonDict:
+        """Settings of a scope (``"guild"``, ``"channel"``, ``"user"``) and Discord id."""
+
+    async def set_settings(self, scope: str, scope_id: int, data: Mapping[str, Any]) -> None:
+        """Replace the settings of a scope and id."""
+
+    # -- user data --------------------------------------------------------------------------
+
+    async def clear_conversation(self, key: str) -> bool:
+        """Delete a conversation and everything in it."""
+
+    async def forget_user(self, user_id: int) -> ForgetReport:
+        """Delete every row authored by or keyed to a user."""
+
+    async def export_conversation(self, key: str) -> JsonDict | None:
+        """A JSON-serialisable document of a conversation."""
+
+    # -- tool-call ledger (tools.ledger protocol) -------------------------------------------
+
+    async def claim(self, key: str, tool: str, arguments: str) -> LedgerRecord | None:
+        """``None`` if newly claimed (run the tool), else the earlier record (do not)."""
+
+    async def complete(self, key: str, result: str, status: str = "ok") -> None:
+        """Mark a claimed side effect completed, with its result and outcome ``status``."""
+
+    async def prune_ledger(self, before: datetime) -> int:
+        """Delete ledger rows created before ``before``."""

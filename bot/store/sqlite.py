@@ -1,0 +1,692 @@
+"""The SQLite conversation store (aiosqlite), the default: one file in the data folder.
+
+Writes go through one connection behind an ``asyncio.Lock`` in ``BEGIN IMMEDIATE``
+transactions (``sqlite_base.Writer``); reads use a second, read-only connection, which WAL lets
+run beside the writer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import aiosqlite
+
+from bot.store import records
+from bot.store.keys import private_user_id
+from bot.store.migrations import Migration, load_migrations
+from bot.store.models import (
+    Conversation,
+    EndStatus,
+    Exchange,
+    ExchangeRecord,
+    ForgetReport,
+    InterruptedExchange,
+    JsonDict,
+    LedgerRecord,
+    NewTurn,
+    Turn,
+    Usage,
+    UsageTotals,
+    UserTurn,
+)
+from bot.store.sqlite_base import (
+    EXCHANGE_COLUMNS,
+    TURN_COLUMNS,
+    Writer,
+    connect,
+    conversation_from,
+    exchange_from,
+    fetch_all,
+    fetch_one,
+    from_ms,
+    ledger_from,
+    migrate,
+    to_ms,
+    turn_from,
+)
+from bot.store.tokens import TokenCounter
+from bot.store.window import (
+    DEFAULT_MAX_TOOL_RESULT_TOKENS,
+    FIRST_BATCH,
+    ExchangeTurns,
+    assemble_window,
+    batch_tokens,
+    next_batch_size,
+)
+from bot.store.window import group_by_exchange as group_turns
+
+CHECKPOINT_TRIES = 50
+
+
+class SqliteStore:
+    """Conversation store in one SQLite file. Open with ``SqliteStore.open`` (it migrates)."""
+
+    backend = "sqlite"
+
+    def __init__(
+        self,
+        path: Path,
+        writer: aiosqlite.Connection,
+        reader: aiosqlite.Connection,
+        *,
+        owner: str,
+        counter: TokenCounter,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self.path = path
+        self.owner = owner
+        self.counter = counter
+        self._writer = Writer(writer, str(path))
+        self._reader = reader
+        self._clock = clock
+
+    @classmethod
+    async def open(
+        cls,
+        path: str | Path,
+        *,
+        owner: str = "main",
+        counter: TokenCounter | None = None,
+        clock: Callable[[], datetime] = records.utc_now,
+        migrations: Sequence[Migration] | None = None,
+    ) -> SqliteStore:
+        """Open (creating if needed) and migrate the store at ``path``.
+
+        Args:
+            path: The database file; its folder is created if missing.
+            owner: Names this process's exchanges, so ``recover`` touches only its own.
+            counter: Token counter for the estimates stored with turns.
+            clock: Source of "now" (tests pass a fake).
+            migrations: Schema migrations (tests pass their own); default: the shipped ones.
+        """
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        steps = list(migrations) if migrations is not None else load_migrations("sqlite")
+        writer = await connect(path)
+        try:
+            await migrate(writer, steps, str(path))
+            reader = await connect(path, reader=True)
+        except BaseException:
+            await writer.close()
+            raise
+        return cls(
+            path, writer, reader, owner=owner, counter=counter or TokenCounter(), clock=clock
+        )
+
+    async def close(self) -> None:
+        """Close both connections (waits for a running write to finish)."""
+        async with self._writer.lock:
+            await self._writer.db.close()
+        await self._reader.close()
+
+    async def schema_version(self) -> int:
+        """The schema version of the open database."""
+        row = await fetch_one(self._reader, "PRAGMA user_version")
+        return int(row[0]) if row else 0
+
+    # -- conversations ----------------------------------------------------------------------
+
+    async def get_conversation(self, key: str) -> Conversation | None:
+        """The conversation with ``key``, or ``None``."""
+        row = await fetch_one(self._reader, "SELECT * FROM conversations WHERE key = ?", (key,))
+        return conversation_from(row) if row else None
+
+    async def get_or_create_conversation(
+        self,
+        key: str,
+        *,
+        guild_id: int | None,
+        channel_id: int | None,
+        thread_id: int | None,
+        user_id: int | None,
+    ) -> Conversation:
+        """The conversation with ``key``, created with these ids if it does not exist."""
+        found = await self.get_conversation(key)
+        if found:
+            return found
+        now = to_ms(self._clock())
+        async with self._writer.transaction() as db:
+            await db.execute(
+                "INSERT INTO conversations (key, guild_id, channel_id, thread_id, user_id, "
+                "private_user_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT (key) DO NOTHING",
+                (key, guild_id, channel_id, thread_id, user_id, private_user_id(key), now, now),
+            )
+            row = await fetch_one(db, "SELECT * FROM conversations WHERE key = ?", (key,))
+        assert row is not None
+        return conversation_from(row)
+
+    async def set_overrides(self, conversation_id: int, changes: Mapping[str, Any]) -> JsonDict:
+        """Merge ``changes`` into the conversation's overrides (``None`` removes a key)."""
+        async with self._writer.transaction() as db:
+            row = await fetch_one(
+                db, "SELECT overrides FROM conversations WHERE id = ?", (conversation_id,)
+            )
+            if row is None:
+                raise KeyError(f"no conversation {conversation_id}")
+            merged = records.merge_overrides(json.loads(row["overrides"]), changes)
+            await db.execute(
+                "UPDATE conversations SET overrides = ?, updated_at = ? WHERE id = ?",
+                (records.to_json(merged), to_ms(self._clock()), conversation_id),
+            )
+        return merged
+
+    async def conversation_for_message(self, discord_message_id: int) -> Conversation | None:
+        """The conversation a Discord message (the user's or the bot's) belongs to."""
+        row = await fetch_one(
+            self._reader,
+            "SELECT c.* FROM message_links l JOIN conversations c ON c.id = l.conversation_id "
+            "WHERE l.message_id = ?",
+            (discord_message_id,),
+        )
+        return conversation_from(row) if row else None
+
+    # -- exchanges --------------------------------------------------------------------------
+
+    async def begin_exchange(self, conversation_id: int, turn: UserTurn) -> Exchange | None:
+        """Store a user turn as a pending exchange; ``None`` if its message was seen before."""
+        now = to_ms(self._clock())
+        estimate = records.user_turn_estimate(self.counter, turn)
+        async with self._writer.transaction() as db:
+            if turn.source_message_id is not None and await fetch_one(
+                db, "SELECT 1 FROM message_links WHERE message_id = ?", (turn.source_message_id,)
+            ):
+                return None
+            cursor = await db.execute(
+                "INSERT INTO exchanges (conversation_id, user_id, owner, status, "
+                "source_message_id, created_at) VALUES (?, ?, ?, 'pending', ?, ?)",
+                (conversation_id, turn.author_id, self.owner, turn.source_message_id, now),
+            )
+            exchange_id = int(cursor.lastrowid or 0)
+            cursor = await db.execute(
+                "INSERT INTO turns (conversation_id, exchange_id, seq, role, content, parts, "
+                "author_id, author_name, status, token_estimate, source_message_id, created_at) "
+                "VALUES (?, ?, 0, 'user', ?, ?, ?, ?, 'pending', ?, ?, ?)",
+                (
+                    conversation_id,
+                    exchange_id,
+                    turn.content,
+                    records.to_json(turn.parts),
+                    turn.author_id,
+                    turn.author_name,
+                    estimate,
+                    turn.source_message_id,
+                    now,
+                ),
+            )
+            turn_id = int(cursor.lastrowid or 0)
+            if turn.source_message_id is not None:
+                await _link(db, conversation_id, exchange_id, [turn.source_message_id], "source")
+            await _touch(db, conversation_id, now)
+        return Exchange(exchange_id, conversation_id, turn_id, turn.source_message_id)
+
+    async def note_sent(self, exchange_id: int, message_ids: Sequence[int]) -> None:
+        """Record Discord messages sent so far for a pending exchange (while streaming)."""
+        async with self._writer.transaction() as db:
+            row = await _pending(db, exchange_id, "given sent messages")
+            merged = records.unique_ids(json.loads(row["sent_message_ids"]), message_ids)
+            await db.execute(
+                "UPDATE exchanges SET sent_message_ids = ? WHERE id = ?",
+                (records.to_json(merged), exchange_id),
+            )
+            await _link(db, row["conversation_id"], exchange_id, message_ids, "sent")
+
+    async def complete_exchange(
+        self,
+        exchange_id: int,
+        turns: Sequence[NewTurn],
+        sent_message_ids: Sequence[int] = (),
+        usage: Usage | None = None,
+    ) -> None:
+        """In one transaction: append the turns, mark complete, record sent ids and usage.
+
+        Raises:
+            ValueError: The turns leave a tool call unanswered (see ``check_new_turns``).
+            ExchangeStateError: The exchange is not pending (completed twice, failed, ...).
+        """
+        records.check_new_turns(turns)
+        now = to_ms(self._clock())
+        estimates = [records.new_turn_estimate(self.counter, turn) for turn in turns]
+        async with self._writer.transaction() as db:
+            row = await _pending(db, exchange_id, "completed")
+            conversation_id = row["conversation_id"]
+            sent = records.unique_ids(json.loads(row["sent_message_ids"]), sent_message_ids)
+            await db.executemany(
+                "INSERT INTO turns (conversation_id, exchange_id, seq, role, content, name, "
+                "tool_calls, tool_call_id, status, token_estimate, prompt_tokens, "
+                "completion_tokens, sent_message_ids, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'complete', ?, ?, ?, ?, ?)",
+                [
+                    (
+                        conversation_id,
+                        exchange_id,
+                        seq,
+                        turn.role,
+                        turn.content,
+                        turn.name,
+                        records.to_json(turn.tool_calls),
+                        turn.tool_call_id,
+                        estimate,
+                        turn.prompt_tokens,
+                        turn.completion_tokens,
+                        records.to_json(sent if seq == len(turns) else []),
+                        now,
+                    )
+                    for seq, (turn, estimate) in enumerate(zip(turns, estimates, strict=True), 1)
+                ],
+            )
+            await _finish(db, exchange_id, "complete", None, sent, now)
+            await _link(db, conversation_id, exchange_id, sent, "sent")
+            if usage is not None:
+                owners = (row["user_id"], row["guild_id"], conversation_id, exchange_id)
+                await _insert_usage(db, usage, owners, now)
+            await _touch(db, conversation_id, now)
+
+    async def fail_exchange(
+        self,
+        exchange_id: int,
+        status: EndStatus,
+        error: str,
+        sent_message_ids: Sequence[int] = (),
+    ) -> None:
+        """Mark a pending exchange failed or interrupted; its output stays out of windows."""
+        if status not in ("failed", "interrupted"):
+            raise ValueError("status must be 'failed' or 'interrupted'")
+        now = to_ms(self._clock())
+        async with self._writer.transaction() as db:
+            row = await _pending(db, exchange_id, f"marked {status}")
+            sent = records.unique_ids(json.loads(row["sent_message_ids"]), sent_message_ids)
+            await _finish(db, exchange_id, status, error, sent, now)
+            await _link(db, row["conversation_id"], exchange_id, sent, "sent")
+
+    async def recover(self) -> list[InterruptedExchange]:
+        """Mark this owner's pending exchanges interrupted and return them (once)."""
+        now = to_ms(self._clock())
+        async with self._writer.transaction() as db:
+            rows = await fetch_all(
+                db,
+                "SELECT e.id, e.conversation_id, e.user_id, e.source_message_id, "
+                "e.sent_message_ids, e.created_at, c.key, c.guild_id, c.channel_id, c.thread_id "
+                "FROM exchanges e JOIN conversations c ON c.id = e.conversation_id "
+                "WHERE e.status = 'pending' AND e.owner = ? ORDER BY e.id",
+                (self.owner,),
+            )
+            for row in rows:
+                await _finish(
+                    db,
+                    row["id"],
+                    "interrupted",
+                    records.INTERRUPTED_BY_RESTART,
+                    json.loads(row["sent_message_ids"]),
+                    now,
+                )
+        return [_interrupted(row) for row in rows]
+
+    async def get_exchange(self, exchange_id: int) -> ExchangeRecord | None:
+        """The stored state of an exchange, or ``None``."""
+        row = await fetch_one(
+            self._reader, f"SELECT {EXCHANGE_COLUMNS} FROM exchanges WHERE id = ?", (exchange_id,)
+        )
+        return exchange_from(row) if row else None
+
+    async def exchange_turns(self, exchange_id: int) -> list[Turn]:
+        """The turns of one exchange in order."""
+        rows = await fetch_all(
+            self._reader,
+            f"SELECT {TURN_COLUMNS} FROM turns WHERE exchange_id = ? ORDER BY seq",
+            (exchange_id,),
+        )
+        return [turn_from(row) for row in rows]
+
+    # -- the context window -----------------------------------------------------------------
+
+    async def build_window(
+        self,
+        conversation_id: int,
+        budget_tokens: int,
+        counter: TokenCounter,
+        system_messages: Sequence[Mapping[str, Any] | str] = (),
+        *,
+        current_exchange_id: int | None = None,
+        model: str | None = None,
+        max_tool_result_tokens: int = DEFAULT_MAX_TOOL_RESULT_TOKENS,
+    ) -> list[dict[str, Any]]:
+        """OpenAI chat messages for the conversation under ``budget_tokens`` (see window.py).
+
+        Args:
+            current_exchange_id: The exchange being answered; default: the newest exchange if
+                it is pending. Its user turn comes last; only older complete exchanges precede.
+        """
+        current, before = await self._current(conversation_id, current_exchange_id)
+        window = await assemble_window(
+            self._older(conversation_id, before, counter.raw_budget(budget_tokens, model)),
+            current,
+            budget_tokens,
+            counter,
+            system_messages,
+            model=model,
+            max_tool_result_tokens=max_tool_result_tokens,
+        )
+        return window.messages
+
+    async def _current(
+        self, conversation_id: int, exchange_id: int | None
+    ) -> tuple[list[Turn], int | None]:
+        if exchange_id is None:
+            row = await fetch_one(
+                self._reader,
+                "SELECT id, status FROM exchanges WHERE conversation_id = ? "
+                "ORDER BY id DESC LIMIT 1",
+                (conversation_id,),
+            )
+            if row is None or row["status"] != "pending":
+                return [], None
+            exchange_id = int(row["id"])
+        rows = await fetch_all(
+            self._reader,
+            f"SELECT {TURN_COLUMNS} FROM turns WHERE exchange_id = ? AND conversation_id = ? "
+            "AND role = 'user' ORDER BY seq",
+            (exchange_id, conversation_id),
+        )
+        return [turn_from(row) for row in rows], exchange_id
+
+    async def _older(
+        self, conversation_id: int, before: int | None, room_tokens: int
+    ) -> AsyncGenerator[list[ExchangeTurns], None]:
+        """Complete exchanges older than ``before``, newest first, in budget-sized batches."""
+        limit = FIRST_BATCH
+        seen_tokens = seen_exchanges = 0
+        cursor = before if before is not None else 2**63 - 1
+        while True:
+            rows = await fetch_all(
+                self._reader,
+                f"SELECT {TURN_COLUMNS} FROM turns WHERE exchange_id IN ("
+                "SELECT id FROM exchanges WHERE conversation_id = ? AND status = 'complete' "
+                "AND id < ? ORDER BY id DESC LIMIT ?) ORDER BY exchange_id DESC, seq",
+                (conversation_id, cursor, limit),
+            )
+            batch = group_turns(turn_from(row) for row in rows)
+            if batch:
+                yield batch
+            if len(batch) < limit:
+                return
+            cursor = batch[-1].exchange_id
+            seen_tokens += batch_tokens(batch)
+            seen_exchanges += len(batch)
+            limit = next_batch_size(room_tokens, seen_tokens, seen_exchanges, limit)
+
+    # -- usage ------------------------------------------------------------------------------
+
+    async def record_usage(
+        self,
+        usage: Usage,
+        *,
+        user_id: int | None,
+        guild_id: int | None,
+        conversation_id: int | None = None,
+        exchange_id: int | None = None,
+    ) -> None:
+        """Add a usage ledger row outside an exchange (e.g. an image a tool generated)."""
+        owners = (user_id, guild_id, conversation_id, exchange_id)
+        now = to_ms(self._clock())
+        async with self._writer.transaction() as db:
+            await _insert_usage(db, usage, owners, now)
+
+    async def usage_totals(
+        self,
+        *,
+        user_id: int | None = None,
+        guild_id: int | None = None,
+        since: datetime | None = None,
+        model: str | None = None,
+    ) -> UsageTotals:
+        """Sum the usage ledger, filtered by user, guild, start time and model."""
+        conditions = [
+            ("user_id =", user_id),
+            ("guild_id =", guild_id),
+            ("model =", model),
+            ("created_at >=", None if since is None else to_ms(since)),
+        ]
+        present = [(test, value) for test, value in conditions if value is not None]
+        where = [f"{test} ?" for test, _ in present]
+        params = [value for _, value in present]
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        row = await fetch_one(
+            self._reader,
+            "SELECT COUNT(*), COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), "
+            f"0), COALESCE(SUM(images), 0) FROM usage {clause}",
+            params,
+        )
+        assert row is not None
+        return UsageTotals(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
+
+    # -- settings ---------------------------------------------------------------------------
+
+    async def get_settings(self, scope: str, scope_id: int) -> JsonDict:
+        """Settings stored for a scope (``"guild"``, ``"channel"``, ``"user"``) and id."""
+        row = await fetch_one(
+            self._reader,
+            "SELECT data FROM settings WHERE scope = ? AND scope_id = ?",
+            (scope, scope_id),
+        )
+        return dict(json.loads(row["data"])) if row else {}
+
+    async def set_settings(self, scope: str, scope_id: int, data: Mapping[str, Any]) -> None:
+        """Replace the settings of a scope and id."""
+        async with self._writer.transaction() as db:
+            await db.execute(
+                "INSERT INTO settings (scope, scope_id, data, updated_at) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (scope, scope_id) DO UPDATE SET data = excluded.data, "
+                "updated_at = excluded.updated_at",
+                (scope, scope_id, records.to_json(dict(data)), to_ms(self._clock())),
+            )
+
+    # -- user data --------------------------------------------------------------------------
+
+    async def clear_conversation(self, key: str) -> bool:
+        """Delete a conversation and everything in it; ``False`` if there was none."""
+        async with self._writer.transaction() as db:
+            cursor = await db.execute("DELETE FROM conversations WHERE key = ?", (key,))
+            deleted = cursor.rowcount > 0
+        if deleted:
+            await self._scrub()
+        return deleted
+
+    async def forget_user(self, user_id: int) -> ForgetReport:
+        """Delete every row authored by or keyed to ``user_id``; leave no copy in the WAL.
+
+        Private conversations of the user go whole; in shared ones the user's exchanges (their
+        turns and the answers to them) go. Usage rows stay for guild totals, without the user.
+        """
+        async with self._writer.transaction() as db:
+            report = await _forget(db, user_id)
+        await self._scrub()
+        return report
+
+    async def export_conversation(self, key: str) -> JsonDict | None:
+        """A JSON-serialisable document of a conversation, or ``None`` if there is none."""
+        conversation = await self.get_conversation(key)
+        if conversation is None:
+            return None
+        exchange_rows = await fetch_all(
+            self._reader,
+            f"SELECT {EXCHANGE_COLUMNS} FROM exchanges WHERE conversation_id = ? ORDER BY id",
+            (conversation.id,),
+        )
+        turn_rows = await fetch_all(
+            self._reader,
+            f"SELECT {TURN_COLUMNS} FROM turns WHERE conversation_id = ? ORDER BY exchange_id, seq",
+            (conversation.id,),
+        )
+        return records.export_document(
+            conversation,
+            [exchange_from(row) for row in exchange_rows],
+            [turn_from(row) for row in turn_rows],
+        )
+
+    async def _scrub(self) -> None:
+        """Checkpoint the WAL into the database and truncate it (deleted text leaves it)."""
+        async with self._writer.lock:
+            for _ in range(CHECKPOINT_TRIES):
+                row = await fetch_one(self._writer.db, "PRAGMA wal_checkpoint(TRUNCATE)")
+                if row is not None and row[0] == 0:
+                    return
+                await asyncio.sleep(0.02)
+
+    # -- tool ledger ------------------------------------------------------------------------
+
+    async def claim(self, key: str, tool: str, arguments: str) -> LedgerRecord | None:
+        """Claim a side effect: ``None`` if newly claimed (go ahead), else the earlier record."""
+        now = to_ms(self._clock())
+        async with self._writer.transaction() as db:
+            row = await fetch_one(db, "SELECT * FROM tool_ledger WHERE key = ?", (key,))
+            if row is not None:
+                return ledger_from(row)
+            await db.execute(
+                "INSERT INTO tool_ledger (key, tool, arguments, status, conversation_id, "
+                "created_at) VALUES (?, ?, ?, 'attempted', "
+                "(SELECT id FROM conversations WHERE id = ?), ?)",
+                (key, tool, arguments, records.ledger_conversation(key), now),
+            )
+        return None
+
+    async def complete(self, key: str, result: str, status: str = "ok") -> None:
+        """Mark a claimed side effect completed with its result and outcome ``status``."""
+        now = to_ms(self._clock())
+        async with self._writer.transaction() as db:
+            await db.execute(
+                "INSERT INTO tool_ledger (key, tool, arguments, status, result, outcome, "
+                "created_at, completed_at) VALUES (?, '', '', 'completed', ?, ?, ?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET status = 'completed', result = excluded.result, "
+                "outcome = excluded.outcome, completed_at = excluded.completed_at",
+                (key, result, status, now, now),
+            )
+
+    async def prune_ledger(self, before: datetime) -> int:
+        """Delete ledger rows created before ``before``; returns how many."""
+        async with self._writer.transaction() as db:
+            cursor = await db.execute(
+                "DELETE FROM tool_ledger WHERE created_at < ?", (to_ms(before),)
+            )
+            return int(cursor.rowcount)
+
+
+async def _pending(db: aiosqlite.Connection, exchange_id: int, action: str) -> Any:
+    row = await fetch_one(
+        db,
+        "SELECT e.status, e.conversation_id, e.user_id, e.sent_message_ids, c.guild_id "
+        "FROM exchanges e JOIN conversations c ON c.id = e.conversation_id WHERE e.id = ?",
+        (exchange_id,),
+    )
+    records.require_pending(exchange_id, row["status"] if row else None, action)
+    return row
+
+
+async def _finish(
+    db: aiosqlite.Connection,
+    exchange_id: int,
+    status: str,
+    error: str | None,
+    sent: Sequence[int],
+    now: int,
+) -> None:
+    await db.execute(
+        "UPDATE exchanges SET status = ?, error = ?, sent_message_ids = ?, finished_at = ? "
+        "WHERE id = ?",
+        (status, error, records.to_json(list(sent)), now, exchange_id),
+    )
+    await db.execute("UPDATE turns SET status = ? WHERE exchange_id = ?", (status, exchange_id))
+
+
+async def _link(
+    db: aiosqlite.Connection,
+    conversation_id: int,
+    exchange_id: int,
+    message_ids: Sequence[int],
+    kind: str,
+) -> None:
+    await db.executemany(
+        "INSERT INTO message_links (message_id, conversation_id, exchange_id, kind) "
+        "VALUES (?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING",
+        [(int(message_id), conversation_id, exchange_id, kind) for message_id in message_ids],
+    )
+
+
+async def _touch(db: aiosqlite.Connection, conversation_id: int, now: int) -> None:
+    await db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id))
+
+
+async def _insert_usage(
+    db: aiosqlite.Connection,
+    usage: Usage,
+    owners: tuple[int | None, int | None, int | None, int | None],
+    now: int,
+) -> None:
+    """Insert a usage row; ``owners`` is (user, guild, conversation, exchange)."""
+    await db.execute(
+        "INSERT INTO usage (user_id, guild_id, conversation_id, exchange_id, model, "
+        "prompt_tokens, completion_tokens, images, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (*owners, usage.model, usage.prompt_tokens, usage.completion_tokens, usage.images, now),
+    )
+
+
+async def _forget(db: aiosqlite.Connection, user_id: int) -> ForgetReport:
+    owned = "SELECT id FROM conversations WHERE private_user_id = ?"
+    authored = "SELECT id FROM exchanges WHERE user_id = ?"
+    counted = await fetch_one(
+        db,
+        f"SELECT COUNT(*) FROM turns WHERE conversation_id IN ({owned}) "
+        f"OR exchange_id IN ({authored}) OR author_id = ?",
+        (user_id, user_id, user_id),
+    )
+    turns = int(counted[0]) if counted else 0
+    exchanges = await fetch_one(
+        db,
+        f"SELECT COUNT(*) FROM exchanges WHERE conversation_id IN ({owned}) OR user_id = ?",
+        (user_id, user_id),
+    )
+    await db.execute(
+        "DELETE FROM tool_ledger WHERE EXISTS (SELECT 1 FROM exchanges e WHERE e.user_id = ? "
+        "AND (tool_ledger.key LIKE e.conversation_id || '/' || e.source_message_id || '/%' "
+        "OR tool_ledger.key LIKE e.conversation_id || '/' || e.id || '/%'))",
+        (user_id,),
+    )
+    await db.execute("DELETE FROM turns WHERE author_id = ?", (user_id,))
+    await db.execute("DELETE FROM exchanges WHERE user_id = ?", (user_id,))
+    conversations = await db.execute(
+        "DELETE FROM conversations WHERE private_user_id = ?", (user_id,)
+    )
+    await db.execute("UPDATE conversations SET user_id = NULL WHERE user_id = ?", (user_id,))
+    usage = await db.execute("UPDATE usage SET user_id = NULL WHERE user_id = ?", (user_id,))
+    settings = await db.execute(
+        "DELETE FROM settings WHERE scope = 'user' AND scope_id = ?", (user_id,)
+    )
+    return ForgetReport(
+        conversations=int(conversations.rowcount),
+        exchanges=int(exchanges[0]) if exchanges else 0,
+        turns=turns,
+        settings=int(settings.rowcount),
+        usage_anonymised=int(usage.rowcount),
+    )
+
+
+def _interrupted(row: Any) -> InterruptedExchange:
+    created = from_ms(row["created_at"])
+    assert created is not None
+    return InterruptedExchange(
+        exchange_id=row["id"],
+        conversation_id=row["conversation_id"],
+        conversation_key=row["key"],
+        guild_id=row["guild_id"],
+        channel_id=row["channel_id"],
+        thread_id=row["thread_id"],
+        user_id=row["user_id"],
+        source_message_id=row["source_message_id"],
+        sent_message_ids=json.loads(row["sent_message_ids"]),
+        created_at=created,
+    )

@@ -1,0 +1,318 @@
+"""SQLite plumbing: connections, the guarded write transaction, migrations, row decoding.
+
+The rules (see the reliability catalogue, S1-S5): WAL with ``synchronous=FULL``; a 5 s
+``busy_timeout``; foreign keys and ``secure_delete`` on; one writer connection guarded by an
+``asyncio.Lock``; every write in ``BEGIN IMMEDIATE`` ... ``COMMIT``; ``ROLLBACK`` on any
+``BaseException`` (``CancelledError`` included), run to the end even if cancelled again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sqlite3
+from collections.abc import AsyncIterator, Awaitable, Sequence
+from contextlib import asynccontextmanager, suppress
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+import aiosqlite
+
+from bot.errors import StoreError
+from bot.store.errors import MigrationError, SchemaTooNewError
+from bot.store.migrations import Migration
+from bot.store.models import Conversation, ExchangeRecord, LedgerRecord, Turn
+
+T = TypeVar("T")
+BUSY_TIMEOUT_MS = 5000
+PRAGMAS = (
+    "PRAGMA synchronous=FULL",
+    f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA secure_delete=ON",
+)
+TURN_COLUMNS = (
+    "id, conversation_id, exchange_id, seq, role, content, parts, author_id, author_name, name, "
+    "tool_calls, tool_call_id, status, token_estimate, prompt_tokens, completion_tokens, "
+    "source_message_id, sent_message_ids, created_at"
+)
+EXCHANGE_COLUMNS = (
+    "id, conversation_id, user_id, owner, status, source_message_id, sent_message_ids, error, "
+    "created_at, finished_at"
+)
+
+
+def to_ms(moment: datetime) -> int:
+    """Milliseconds since the epoch, as stored."""
+    return int(moment.timestamp() * 1000)
+
+
+def from_ms(value: int | None) -> datetime | None:
+    """A stored millisecond time as UTC ``datetime`` (``None`` stays ``None``)."""
+    return None if value is None else datetime.fromtimestamp(value / 1000, UTC)
+
+
+def _json(text: str) -> Any:
+    """Decode a JSON column, skipping the parser for the common empty values."""
+    if text == "[]":
+        return []
+    if text == "{}":
+        return {}
+    return json.loads(text)
+
+
+def _at(value: int) -> datetime:
+    return datetime.fromtimestamp(value / 1000, UTC)
+
+
+async def connect(path: Path, *, reader: bool = False) -> aiosqlite.Connection:
+    """Open ``path`` in autocommit mode with the store's pragmas (WAL, FULL, ...).
+
+    Raises:
+        StoreError: The file is not a usable SQLite database.
+    """
+    try:
+        db = await aiosqlite.connect(path, isolation_level=None)
+    except sqlite3.Error as error:
+        raise StoreError(
+            f"Cannot open the conversation store at {path}: {error}. The bot owner must check "
+            "that the data folder exists and is writable."
+        ) from error
+    try:
+        db.row_factory = aiosqlite.Row
+        await _apply_pragmas(db, path, reader=reader)
+    except BaseException:
+        await db.close()
+        raise
+    return db
+
+
+async def _apply_pragmas(db: aiosqlite.Connection, path: Path, *, reader: bool) -> None:
+    try:
+        for pragma in PRAGMAS:
+            await db.execute(pragma)
+        rows = await db.execute_fetchall("PRAGMA journal_mode=WAL")
+        if reader:
+            await db.execute("PRAGMA query_only=ON")
+    except sqlite3.DatabaseError as error:
+        raise StoreError(
+            f"The conversation store at {path} cannot be read ({error}); it may be damaged or "
+            "not a toolcord database. The bot owner must restore it from a backup or move it "
+            "away to start with an empty store."
+        ) from error
+    mode = next(iter(rows))[0] if rows else None
+    if str(mode).lower() != "wal":
+        raise StoreError(
+            f"The conversation store at {path} cannot use write-ahead logging (journal mode "
+            f"{mode!r}). The bot owner must put the data folder on a local disk."
+        )
+
+
+async def run_to_end(awaitable: Awaitable[T]) -> T:
+    """Await ``awaitable`` to its end even if the caller is cancelled meanwhile.
+
+    A cancellation that arrived while waiting is raised after the work finished.
+    """
+    task = asyncio.ensure_future(awaitable)
+    cancelled = False
+    while not task.done():
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.done() and task.cancelled():
+                raise
+            cancelled = True
+    result = task.result()
+    if cancelled:
+        raise asyncio.CancelledError
+    return result
+
+
+class Writer:
+    """The one write connection, its lock and the write transaction."""
+
+    def __init__(self, db: aiosqlite.Connection, where: str) -> None:
+        self.db = db
+        self.where = where
+        self.lock = asyncio.Lock()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """``BEGIN IMMEDIATE`` ... ``COMMIT`` under the lock; ``ROLLBACK`` on any exception.
+
+        Raises:
+            StoreError: SQLite failed (disk full, read-only, damaged); nothing was written.
+        """
+        async with self.lock:
+            try:
+                await self.db.execute("BEGIN IMMEDIATE")
+                yield self.db
+                await run_to_end(self.db.commit())
+            except BaseException as error:
+                await run_to_end(self._rollback())
+                if isinstance(error, sqlite3.Error):
+                    raise self.failure(error) from error
+                raise
+
+    async def _rollback(self) -> None:
+        with suppress(sqlite3.Error):
+            await self.db.rollback()
+
+    def failure(self, error: sqlite3.Error) -> StoreError:
+        """A ``StoreError`` telling the owner what SQLite said and what to check."""
+        return StoreError(
+            f"The conversation store at {self.where} failed: {error}. Nothing was written. The "
+            "bot owner must check the disk (free space, permissions, health)."
+        )
+
+
+async def fetch_all(
+    db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()
+) -> list[sqlite3.Row]:
+    """All rows of one statement."""
+    return list(await db.execute_fetchall(sql, params))
+
+
+async def fetch_one(
+    db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()
+) -> sqlite3.Row | None:
+    """The first row of one statement, or ``None``."""
+    rows = await fetch_all(db, sql, params)
+    return rows[0] if rows else None
+
+
+async def migrate(db: aiosqlite.Connection, migrations: Sequence[Migration], where: str) -> int:
+    """Bring the schema to the newest of ``migrations``; each version in one transaction.
+
+    Returns:
+        The schema version after migrating.
+
+    Raises:
+        SchemaTooNewError: The file was written by a newer toolcord.
+    """
+    known = migrations[-1].version if migrations else 0
+    version = await _user_version(db)
+    if version > known:
+        raise SchemaTooNewError(where, version, known)
+    for migration in migrations:
+        if migration.version > version:
+            version = await _apply(db, migration, known, where)
+    return version
+
+
+async def _user_version(db: aiosqlite.Connection) -> int:
+    row = await fetch_one(db, "PRAGMA user_version")
+    return int(row[0]) if row else 0
+
+
+async def _apply(db: aiosqlite.Connection, migration: Migration, known: int, where: str) -> int:
+    await db.execute("BEGIN IMMEDIATE")
+    try:
+        current = await _user_version(db)
+        if current > known:
+            raise SchemaTooNewError(where, current, known)
+        if current < migration.version:
+            for statement in split_statements(migration.sql):
+                await db.execute(statement)
+            await db.execute(f"PRAGMA user_version={int(migration.version)}")
+        await run_to_end(db.commit())
+    except BaseException as error:
+        await run_to_end(db.rollback())
+        if isinstance(error, sqlite3.Error):
+            kept = await _user_version(db)
+            raise MigrationError(where, migration.version, migration.name, kept, error) from error
+        raise
+    return max(current, migration.version)
+
+
+def split_statements(sql: str) -> list[str]:
+    """Split a script into complete statements (``sqlite3.complete_statement`` decides)."""
+    statements: list[str] = []
+    buffer = ""
+    for line in sql.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            text = _strip_comments(buffer)
+            if text:
+                statements.append(text)
+            buffer = ""
+    if _strip_comments(buffer):
+        raise ValueError(f"incomplete SQL statement at the end of a migration: {buffer.strip()!r}")
+    return statements
+
+
+def _strip_comments(text: str) -> str:
+    lines = [line for line in text.splitlines() if not line.strip().startswith("--")]
+    return "\n".join(lines).strip()
+
+
+def conversation_from(row: sqlite3.Row) -> Conversation:
+    """Decode a ``conversations`` row."""
+    return Conversation(
+        id=row["id"],
+        key=row["key"],
+        guild_id=row["guild_id"],
+        channel_id=row["channel_id"],
+        thread_id=row["thread_id"],
+        user_id=row["user_id"],
+        private_user_id=row["private_user_id"],
+        overrides=_json(row["overrides"]),
+        created_at=_at(row["created_at"]),
+        updated_at=_at(row["updated_at"]),
+    )
+
+
+def turn_from(row: sqlite3.Row) -> Turn:
+    """Decode a ``turns`` row selected with ``TURN_COLUMNS``."""
+    return Turn(
+        id=row["id"],
+        conversation_id=row["conversation_id"],
+        exchange_id=row["exchange_id"],
+        seq=row["seq"],
+        role=row["role"],
+        content=row["content"],
+        parts=_json(row["parts"]),
+        author_id=row["author_id"],
+        author_name=row["author_name"],
+        name=row["name"],
+        tool_calls=_json(row["tool_calls"]),
+        tool_call_id=row["tool_call_id"],
+        status=row["status"],
+        token_estimate=row["token_estimate"],
+        prompt_tokens=row["prompt_tokens"],
+        completion_tokens=row["completion_tokens"],
+        source_message_id=row["source_message_id"],
+        sent_message_ids=_json(row["sent_message_ids"]),
+        created_at=_at(row["created_at"]),
+    )
+
+
+def exchange_from(row: sqlite3.Row) -> ExchangeRecord:
+    """Decode an ``exchanges`` row selected with ``EXCHANGE_COLUMNS``."""
+    return ExchangeRecord(
+        id=row["id"],
+        conversation_id=row["conversation_id"],
+        user_id=row["user_id"],
+        owner=row["owner"],
+        status=row["status"],
+        source_message_id=row["source_message_id"],
+        sent_message_ids=_json(row["sent_message_ids"]),
+        error=row["error"],
+        created_at=_at(row["created_at"]),
+        finished_at=from_ms(row["finished_at"]),
+    )
+
+
+def ledger_from(row: sqlite3.Row) -> LedgerRecord:
+    """Decode a ``tool_ledger`` row."""
+    return LedgerRecord(
+        key=row["key"],
+        tool=row["tool"],
+        arguments=row["arguments"],
+        status=row["status"],
+        result=row["result"],
+        outcome=row["outcome"],
+        created_at=_at(row["created_at"]),
+        completed_at=from_ms(row["completed_at"]),
+    )

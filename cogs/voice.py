@@ -1,0 +1,307 @@
+"""Voice messages: transcribed, shown, answered through the conversation service, maybe spoken.
+
+Automatic: a voice message where the bot answers (a DM, a reply to the bot, the bot's threads,
+free-chat channels) is transcribed; the transcript is shown as a quoted reply and goes to the model
+as the user's turn, labelled as untrusted user content. When spoken replies are on for the guild,
+the text answer is followed by a voice message saying it.
+
+On demand: the "Transcribe" message context menu and ``/transcribe`` (ephemeral, any audio file).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.app import ToolcordBot
+from bot.conversation import IncomingTurn
+from bot.delivery import DiscordReply
+from bot.errors import StoreError
+from bot.routing import Trigger, trigger_for
+from bot.store import Usage, keys
+from bot.voice import (
+    AnswerRecorder,
+    AudioRejected,
+    Transcript,
+    VoiceFailure,
+    VoiceService,
+    audio_attachment,
+    normalize_language,
+    send_voice_message,
+    show_transcript,
+    spoken_replies_enabled,
+    transcript_for_model,
+    voice_attachment,
+)
+
+log = logging.getLogger("toolcord.voice")
+
+NO_MENTIONS = discord.AllowedMentions.none()
+NO_AUDIO = "⚠️ This message has no audio attachment to transcribe."
+UNEXPECTED = "⚠️ Something went wrong while transcribing; please try again."
+NO_SPOKEN_REPLY = "-# 🔇 I could not make a spoken reply this time: {reason}"
+
+
+class Voice(commands.Cog):
+    """Transcribes voice messages and audio files; answers voice with text (and voice)."""
+
+    def __init__(self, bot: ToolcordBot) -> None:
+        self.bot = bot
+        self.voice = VoiceService.from_settings(bot.settings, bot.services.client)
+        self._in_flight: set[int] = set()
+        self._menu = app_commands.ContextMenu(name="Transcribe", callback=self.transcribe_message)
+
+    async def cog_load(self) -> None:
+        self.bot.tree.add_command(self._menu)
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.remove_command(self._menu.name, type=self._menu.type)
+
+    # ---- automatic: voice messages where the bot answers ------------------------------------
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        me = self.bot.user
+        if not self.voice.settings.auto_transcribe or me is None or message.author.id == me.id:
+            return
+        attachment = voice_attachment(message)
+        if attachment is None:
+            return
+        known_thread = await self._is_known_thread(message)
+        trigger = trigger_for(message, me, self.bot.settings.chat, known_thread=known_thread)
+        if trigger is None or message.id in self._in_flight:
+            return
+        self._in_flight.add(message.id)
+        try:
+            if not await self._already_accepted(message.id):
+                await self._answer_voice(message, attachment, me, trigger)
+        finally:
+            self._in_flight.discard(message.id)
+
+    async def _answer_voice(
+        self,
+        message: discord.Message,
+        attachment: discord.Attachment,
+        me: discord.ClientUser,
+        trigger: Trigger,
+    ) -> None:
+        transcript = await self._transcribe_voice(message, attachment)
+        if transcript is None:
+            return
+        await self._send_transcript(message, transcript)
+        turn = await self._turn(message, me, trigger, transcript)
+        recorders: list[AnswerRecorder] = []
+
+        async def make_sink() -> AnswerRecorder:
+            recorders.append(AnswerRecorder(await self._sink(message)))
+            return recorders[0]
+
+        accepted = await self.bot.conversations.handle(turn, make_sink)
+        answer = recorders[0].final_text if recorders else None
+        if accepted and answer and await self._spoken_replies(message):
+            await self._speak(message, answer)
+
+    async def _transcribe_voice(
+        self, message: discord.Message, attachment: discord.Attachment
+    ) -> Transcript | None:
+        try:
+            async with message.channel.typing():
+                transcript = await self.voice.transcribe_attachment(attachment)
+        except (AudioRejected, VoiceFailure) as exc:
+            await self._reply(message, f"⚠️ {exc.user_message}")
+            return None
+        await self._record_usage(self.voice.transcriber.model, message.author.id, message.guild)
+        return transcript
+
+    async def _send_transcript(self, message: discord.Message, transcript: Transcript) -> None:
+        shown = show_transcript(
+            transcript.text,
+            transcript.duration_s,
+            allow_hosts=self.bot.settings.chat.link_allow_hosts,
+        )
+        files = [_transcript_file(transcript.text)] if shown.cut else []
+        await self._reply(message, shown.content, files=files)
+
+    async def _reply(
+        self, message: discord.Message, content: str, files: list[discord.File] | None = None
+    ) -> None:
+        try:
+            await message.channel.send(
+                content,
+                reference=message.to_reference(fail_if_not_exists=False),
+                allowed_mentions=NO_MENTIONS,
+                mention_author=False,
+                suppress_embeds=True,
+                files=files or [],
+            )
+        except discord.HTTPException as exc:
+            log.warning("could not reply in channel %s: %s", message.channel.id, exc)
+
+    async def _speak(self, message: discord.Message, answer: str) -> None:
+        try:
+            clip = await self.voice.speak_answer(answer)
+            if clip is None:
+                return
+            await self._record_usage(self.voice.speech.model, message.author.id, message.guild)
+            await send_voice_message(
+                self.bot.http,
+                message.channel.id,
+                clip,
+                reference=message.to_reference(fail_if_not_exists=False),
+            )
+        except VoiceFailure as exc:
+            await self._reply(message, NO_SPOKEN_REPLY.format(reason=exc.user_message))
+        except discord.HTTPException as exc:
+            log.warning("Discord refused the spoken reply in %s: %s", message.channel.id, exc)
+
+    async def _spoken_replies(self, message: discord.Message) -> bool:
+        guild_id = message.guild.id if message.guild else None
+        default = self.voice.settings.replies_default
+        return await spoken_replies_enabled(self.bot.services.store, guild_id, default)
+
+    # ---- the turn, as the chat cog builds it ------------------------------------------------
+
+    async def _turn(
+        self,
+        message: discord.Message,
+        me: discord.ClientUser,
+        trigger: Trigger,
+        transcript: Transcript,
+    ) -> IncomingTurn:
+        member = message.author if isinstance(message.author, discord.Member) else None
+        thread_id = message.channel.id if isinstance(message.channel, discord.Thread) else None
+        limit = self.bot.settings.chat.max_input_chars
+        return IncomingTurn(
+            key=await self._conversation_key(message, trigger),
+            user_id=message.author.id,
+            user_name=message.author.display_name,
+            channel_id=message.channel.id,
+            text=transcript_for_model(transcript.text, transcript.duration_s, limit),
+            source_message_id=message.id,
+            guild_id=message.guild.id if message.guild else None,
+            thread_id=thread_id,
+            is_owner=await self.bot.is_owner(message.author),
+            member_permissions=member.guild_permissions.value if member else None,
+            member_top_role=member.top_role.position if member else 0,
+        )
+
+    async def _conversation_key(self, message: discord.Message, trigger: Trigger) -> str:
+        store = self.bot.services.store
+        if trigger.reason == "reply" and message.reference and message.reference.message_id:
+            found = await store.conversation_for_message(message.reference.message_id)
+            if found is not None and keys.may_continue(found.key, message.author.id):
+                return str(found.key)
+        if message.guild is None:
+            return keys.dm_key(message.author.id)
+        if isinstance(message.channel, discord.Thread):
+            return keys.thread_key(message.channel.id)
+        return keys.channel_key(message.guild.id, message.channel.id)
+
+    async def _is_known_thread(self, message: discord.Message) -> bool:
+        if not isinstance(message.channel, discord.Thread):
+            return False
+        found = await self.bot.services.store.get_conversation(keys.thread_key(message.channel.id))
+        return found is not None
+
+    async def _already_accepted(self, message_id: int) -> bool:
+        """A replayed event: the voice message is already a turn of a conversation."""
+        return await self.bot.services.store.conversation_for_message(message_id) is not None
+
+    async def _sink(self, message: discord.Message) -> DiscordReply:
+        reply = DiscordReply(
+            message.channel,
+            message.channel.id,
+            reference=message.to_reference(fail_if_not_exists=False),
+            pacer=self.bot.pacer,
+            chat=self.bot.settings.chat,
+        )
+        return await reply.start()
+
+    async def _record_usage(self, model: str, user_id: int, guild: discord.Guild | None) -> None:
+        try:
+            await self.bot.services.store.record_usage(
+                Usage(model=model), user_id=user_id, guild_id=guild.id if guild else None
+            )
+        except StoreError as exc:
+            log.warning("could not record voice usage: %s", exc)
+
+    # ---- on demand: /transcribe and the "Transcribe" context menu ---------------------------
+
+    @app_commands.command(
+        name="transcribe", description="Transcribe an audio file (only you see it)."
+    )
+    @app_commands.describe(
+        file="The recording: OGG/Opus, WAV, MP3, FLAC, WEBM or M4A.",
+        language="Its language as a two-letter code, e.g. en or fr (optional).",
+    )
+    async def transcribe_file(
+        self,
+        interaction: discord.Interaction,
+        file: discord.Attachment,
+        language: str | None = None,
+    ) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        await self._transcribe_for(interaction, file, language)
+
+    async def transcribe_message(
+        self, interaction: discord.Interaction, message: discord.Message
+    ) -> None:
+        """The "Transcribe" context menu on any message with a voice message or audio file."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        attachment = audio_attachment(message)
+        if attachment is None:
+            await _edit_response(interaction, NO_AUDIO)
+            return
+        await self._transcribe_for(interaction, attachment, None)
+
+    async def _transcribe_for(
+        self,
+        interaction: discord.Interaction,
+        attachment: discord.Attachment,
+        language: str | None,
+    ) -> None:
+        try:
+            transcript = await self.voice.transcribe_attachment(
+                attachment, normalize_language(language)
+            )
+        except (AudioRejected, VoiceFailure) as exc:
+            await _edit_response(interaction, f"⚠️ {exc.user_message}")
+            return
+        except Exception:
+            log.exception("transcribing attachment %s failed", attachment.id)
+            await _edit_response(interaction, UNEXPECTED)
+            return
+        await self._record_usage(
+            self.voice.transcriber.model, interaction.user.id, interaction.guild
+        )
+        shown = show_transcript(
+            transcript.text,
+            transcript.duration_s,
+            allow_hosts=self.bot.settings.chat.link_allow_hosts,
+        )
+        files = [_transcript_file(transcript.text)] if shown.cut else []
+        await _edit_response(interaction, shown.content, files)
+
+
+async def _edit_response(
+    interaction: discord.Interaction, content: str, files: list[discord.File] | None = None
+) -> None:
+    try:
+        await interaction.edit_original_response(
+            content=content, attachments=files or [], allowed_mentions=NO_MENTIONS
+        )
+    except discord.HTTPException as exc:
+        log.warning("could not answer interaction %s: %s", interaction.id, exc)
+
+
+def _transcript_file(text: str) -> discord.File:
+    return discord.File(io.BytesIO(text.encode()), filename="transcript.txt")
+
+
+async def setup(bot: ToolcordBot) -> None:
+    """discord.py extension entry point."""
+    await bot.add_cog(Voice(bot))

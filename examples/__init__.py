@@ -1,0 +1,1 @@
+"""Example tool modules for bot owners (see README, "Add your own tool")."""

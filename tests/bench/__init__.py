@@ -1,0 +1,1 @@
+"""Benchmarks: run explicitly (``python -m tests.bench.<name>``), never by pytest."""
