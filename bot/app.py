@@ -52,9 +52,7 @@ def invite_url(application_id: int) -> str:
 class ToolcordBot(commands.Bot):
     """toolcord's bot: Discord events in, the conversation service behind them."""
 
-    def __init__(
-        self, settings: Settings, *, http_trace: aiohttp.TraceConfig | None = None
-    ) -> None:
+    def __init__(self, settings: Settings, **client_options: Any) -> None:
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents_for(settings),
@@ -63,7 +61,7 @@ class ToolcordBot(commands.Bot):
             guild_ready_timeout=settings.discord.guild_ready_timeout,
             max_ratelimit_timeout=settings.discord.max_ratelimit_timeout,
             owner_ids=set(settings.discord.owner_ids) or None,
-            http_trace=http_trace,
+            **client_options,
         )
         self.settings = settings
         self.pacer = EditPacer(settings.chat.edit_interval_s)

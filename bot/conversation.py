@@ -7,7 +7,6 @@ end) and stores the outcome with the ids of the messages the sink sent. It knows
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field

@@ -166,8 +166,8 @@ class DiscordReply:
     async def _writer(self) -> None:
         while True:
             await self._dirty.wait()
-            self._dirty.clear()
             await self._pacer.turn(self._channel_id)
+            self._dirty.clear()
             async with self._write_lock:
                 await self._write_partial()
 
@@ -178,7 +178,7 @@ class DiscordReply:
             return
         self._first_text.set()
         try:
-            await self._sync(chunks, files=[], final=False)
+            await self._sync(chunks, files=[], final=False, first_paced=True)
         except (discord.Forbidden, discord.NotFound):
             self._pacer.note_forbidden(self._channel_id)
         except discord.HTTPException as exc:
@@ -205,20 +205,31 @@ class DiscordReply:
                 self._messages, self._contents = [], []
                 await self._sync(chunks, files=files, final=True)
 
-    async def _sync(self, chunks: list[str], *, files: Sequence[Artifact], final: bool) -> None:
+    async def _sync(
+        self,
+        chunks: list[str],
+        *,
+        files: Sequence[Artifact],
+        final: bool,
+        first_paced: bool = False,
+    ) -> None:
+        """Make the sent messages show ``chunks``; every write takes a pace slot of the channel."""
+        paced = first_paced
         for index, chunk in enumerate(chunks):
             attach = files if final and index == len(chunks) - 1 else ()
+            if index < len(self._messages) and self._contents[index] == chunk and not attach:
+                continue
+            if not paced:
+                await self._pacer.turn(self._channel_id)
+            paced = False
             if index < len(self._messages):
-                if self._contents[index] != chunk or attach:
-                    await self._edit(index, chunk, attach)
+                await self._edit(index, chunk, attach)
             else:
                 await self._send(chunk, attach)
         if final:
             await self._drop_extra(len(chunks))
 
     async def _send(self, content: str, files: Sequence[Artifact]) -> None:
-        if self._messages:
-            await self._pacer.turn(self._channel_id)
         message = await self._channel.send(
             content,
             reference=self._reference if not self._messages else None,  # type: ignore[arg-type]

@@ -20,7 +20,19 @@ from tools import Artifact
 log = logging.getLogger("toolcord.inputs")
 
 IMAGE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
-TEXT_SUFFIXES = (".txt", ".md", ".py", ".json", ".csv", ".log", ".yaml", ".yml", ".toml", ".js", ".ts")
+TEXT_SUFFIXES = (
+    ".txt",
+    ".md",
+    ".py",
+    ".json",
+    ".csv",
+    ".log",
+    ".yaml",
+    ".yml",
+    ".toml",
+    ".js",
+    ".ts",
+)
 DISCORD_CDN_HOSTS = frozenset({"cdn.discordapp.com", "media.discordapp.net"})
 MAX_IMAGE_BYTES = 8 * 1024 * 1024
 MAX_IMAGES = 4
@@ -63,7 +75,8 @@ async def read_inputs(message: discord.Message, cdn_base_url: str) -> MessageInp
         if kind == "voice":
             continue
         if kind == "other" or not _allowed_host(attachment.url, cdn_base_url):
-            notes.append(f"[attached file {attachment.filename} ({attachment.size} bytes): not read]")
+            size = attachment.size
+            notes.append(f"[attached file {attachment.filename} ({size} bytes): not read]")
             continue
         note = await _read_one(attachment, kind, inputs)
         if note:

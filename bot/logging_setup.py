@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 MASK = "[redacted]"
 TOKEN_PATTERNS = (
-    # interaction and webhook tokens inside URLs: /webhooks/<id>/<token> and /interactions/<id>/<token>
+    # interaction and webhook tokens in URLs: /webhooks/<id>/<token>, /interactions/<id>/<token>
     re.compile(r"(/(?:webhooks|interactions)/\d+/)[A-Za-z0-9_.\-]{20,}"),
     # Authorization headers
     re.compile(r"((?:Bot|Bearer)\s+)[A-Za-z0-9_.\-]{16,}"),

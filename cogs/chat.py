@@ -35,7 +35,7 @@ class Chat(commands.Cog):
             await self._notify_interrupted(interrupted)
 
     async def _notify_interrupted(self, interrupted: object) -> None:
-        channel_id = getattr(interrupted, "channel_id", None)
+        channel_id = int(getattr(interrupted, "channel_id", 0) or 0)
         channel = self.bot.get_channel(channel_id) if channel_id else None
         if not isinstance(channel, discord.abc.Messageable):
             return

@@ -34,11 +34,21 @@ class LedgerRecord:
     outcome: str | None = None
 
 
+class LedgerEntry(Protocol):
+    """What the dispatcher reads of a ledger record (any store's record type fits)."""
+
+    @property
+    def status(self) -> str: ...
+
+    @property
+    def result(self) -> str | None: ...
+
+
 @runtime_checkable
 class Ledger(Protocol):
     """Durable record of attempted and completed side effects."""
 
-    async def claim(self, key: str, tool: str, arguments: str) -> LedgerRecord | None:
+    async def claim(self, key: str, tool: str, arguments: str) -> LedgerEntry | None:
         """Claim ``key``: None if newly claimed (go ahead), else the existing record."""
         ...
 

@@ -13,9 +13,9 @@ NO_RETRY_CODES = (b"insufficient_quota", b"billing_hard_limit_reached")
 class _NoPointlessRetries(httpx2.AsyncBaseTransport):
     """Marks 429 "out of credit" answers as not retryable.
 
-    The SDK retries every 429 on its status alone; an account out of credit stays so, and retrying
-    only wastes time before the user hears about it. The server's ``x-should-retry: false`` header is
-    what the SDK honours, so this transport adds it when the body names such a code.
+    The SDK retries every 429 on its status alone; an account out of credit stays so, and
+    retrying only wastes time before the user hears about it. The SDK honours the server's
+    ``x-should-retry: false`` header, so this transport adds it when the body names such a code.
     """
 
     def __init__(self, inner: httpx2.AsyncBaseTransport) -> None:

@@ -10,7 +10,8 @@ import openai
 log = logging.getLogger("toolcord.engine")
 
 USER_MESSAGES = {
-    "rate_limited": "The AI service is busy right now (rate limited). Please try again in a minute.",
+    "rate_limited": "The AI service is busy right now (rate limited). "
+    "Please try again in a minute.",
     "out_of_credit": "The AI service is unavailable: the bot's account is out of credit. "
     "The bot owner has been told.",
     "unavailable": "The AI service is not responding right now. Please try again shortly.",

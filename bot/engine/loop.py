@@ -184,7 +184,7 @@ class _TurnRunner:
         self._separator_due = bool(self._visible)
 
     async def _run_tools(self, result: RoundResult) -> None:
-        assistant = {"role": "assistant", "content": result.text or None}
+        assistant: dict[str, Any] = {"role": "assistant", "content": result.text or None}
         assistant["tool_calls"] = result.tool_calls
         self._append(assistant)
         budget = max(0, self._request.limits.max_tool_calls - self._tool_calls_used)
@@ -214,7 +214,7 @@ class _TurnRunner:
             return
         call = event.call
         text = getattr(event, "progress_text", None) or getattr(event, "text", "")
-        self._emit(ToolProgress(call.id, call.name, text))
+        self._emit(ToolProgress(call.id, call.name, str(text)))
 
     def _append(self, message: dict[str, Any]) -> None:
         self._messages.append(message)

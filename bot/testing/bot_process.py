@@ -61,7 +61,9 @@ class BotProcess:
     async def wait_ready(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109
         """Wait until the bot is ready; fail with its output if it died first."""
         waiter = asyncio.create_task(self._ready.wait())
-        done, _ = await asyncio.wait({waiter, self._reader}, timeout=timeout, return_when="FIRST_COMPLETED")
+        done, _ = await asyncio.wait(
+            {waiter, self._reader}, timeout=timeout, return_when="FIRST_COMPLETED"
+        )
         if waiter not in done:
             waiter.cancel()
             tail = "\n".join(self.output[-30:])

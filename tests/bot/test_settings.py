@@ -69,7 +69,7 @@ def test_secrets_and_base_url_from_dotenv(clean_env: Path) -> None:
 
 def test_a_secret_in_the_toml_file_is_refused(clean_env: Path) -> None:
     config = _write(clean_env / "bot.toml", 'discord_token = "abc"\n')
-    with pytest.raises(ConfigError, match="DISCORD_TOKEN in the environment or .env"):
+    with pytest.raises(ConfigError, match=r"DISCORD_TOKEN in the environment or \.env"):
         load_settings(config)
 
 

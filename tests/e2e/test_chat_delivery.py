@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from bot.render import render_reply, split_chunks
@@ -15,7 +16,9 @@ WRITES = r"/channels/\d+/messages(/\d+)?"
 
 
 def _long_answer() -> str:
-    prose = " ".join(f"Sentence number {n} explains one more detail of the plan." for n in range(60))
+    prose = " ".join(
+        f"Sentence number {n} explains one more detail of the plan." for n in range(60)
+    )
     code = "\n".join(f"    total += compute_step({n})  # step {n}" for n in range(90))
     text = (
         f"{prose}\n\nHere is the code:\n\n```python\ndef run():\n    total = 0\n{code}\n"
@@ -52,7 +55,7 @@ async def test_a_long_streamed_answer_is_split_safely_within_the_pace(
     assert re.sub(r"\s+", "", bodies) == re.sub(r"\s+", "", text)
     assert discord_emulator.rate_limited == 0
     writes = sorted(r.received_at for r in _writes(discord_emulator, mark))
-    gaps = [later - earlier for earlier, later in zip(writes, writes[1:], strict=False)]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(writes)]
     assert min(gaps) >= 1.2 * 0.9, gaps
 
 
@@ -64,7 +67,9 @@ def _writes(emu: DiscordEmulator, mark: object) -> list:  # type: ignore[type-ar
 
 def _bot_messages(emu: DiscordEmulator, channel: object) -> list[str]:
     bot_id = emu.bot_user.id
-    return [m.content for m in emu.messages(channel) if m.author.id == bot_id and m.deleted_at is None]
+    return [
+        m.content for m in emu.messages(channel) if m.author.id == bot_id and m.deleted_at is None
+    ]
 
 
 async def test_model_output_with_mass_mentions_pings_nobody(

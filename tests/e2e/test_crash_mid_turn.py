@@ -1,4 +1,4 @@
-"""Issues 3 and 4: a bot killed (SIGKILL) mid-turn runs no side effect twice and never answers twice.
+"""Issues 3 and 4: a bot killed (SIGKILL) mid-turn runs no side effect twice, answers once.
 
 The bot runs in a child process against the emulators in this one; the side-effecting tool writes
 to a file, so every run is counted whatever process ran it.
@@ -55,7 +55,9 @@ async def test_kill_mid_tool_then_restart_and_replay(
         )
         openai_emulator.chat.reply_text("All quiet.")
         await ask(discord_emulator, "anything else?")
-        await discord_emulator.wait_for_message(general, lambda m: m.content == "All quiet.", timeout=30)
+        await discord_emulator.wait_for_message(
+            general, lambda m: m.content == "All quiet.", timeout=30
+        )
     finally:
         await second.stop()
     assert notes.read_text().splitlines() == ["ship it"], "the side effect ran twice"

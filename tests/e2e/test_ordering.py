@@ -1,4 +1,4 @@
-"""Issue 5: one conversation's messages are answered in order; different conversations in parallel."""
+"""Issue 5: a conversation's messages are answered in order; different ones in parallel."""
 
 from __future__ import annotations
 
@@ -41,5 +41,7 @@ async def test_slow_model_in_order_per_conversation_parallel_across(
     assert a2_request.time >= a1.created_at - 0.05, "A2 must wait for A1's answer"
     assert b1.created_at < a2.created_at, "B1 must not wait behind channel A"
     assert a2.seq > a1.seq
-    a2_history = [str(m.get("content")) for m in openai_emulator.chat.requests[asked.index("A2")]["messages"]]
+    a2_history = [
+        str(m.get("content")) for m in openai_emulator.chat.requests[asked.index("A2")]["messages"]
+    ]
     assert "answer to: A1" in a2_history

@@ -30,7 +30,9 @@ async def test_the_model_rolls_the_example_dice(
     async with bot_harness.run(tools={"modules": ["examples.dice"]}):
         await ask(discord_emulator, "roll 2d20")
         await discord_emulator.wait_for_message(
-            discord_emulator.channel("general"), lambda m: m.content == "You rolled well.", timeout=20
+            discord_emulator.channel("general"),
+            lambda m: m.content == "You rolled well.",
+            timeout=20,
         )
     first, second = openai_emulator.chat.requests
     assert [t["function"]["name"] for t in first["tools"]] == ["roll_dice"]

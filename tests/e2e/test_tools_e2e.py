@@ -1,5 +1,7 @@
-"""Issue 3 end to end: parallel weather calls through Discord, the tool-call messages the model sees,
-and a side-effecting tool that a restart never runs twice."""
+"""Issue 3 end to end: parallel weather calls through Discord and the tool messages the model sees.
+
+(A side-effecting tool that a restart never runs twice: test_crash_mid_turn.py.)
+"""
 
 from __future__ import annotations
 
@@ -40,7 +42,9 @@ async def test_two_parallel_weather_calls_end_to_end(
     openai_emulator.chat.reply_text("Paris and Oslo: see above.")
     weather_config = {"geocoding_url": open_meteo.base_url, "forecast_url": open_meteo.base_url}
     general = discord_emulator.channel("general")
-    async with bot_harness.run(tools={"modules": ["tools.weather"], "config": {"weather": weather_config}}):
+    async with bot_harness.run(
+        tools={"modules": ["tools.weather"], "config": {"weather": weather_config}}
+    ):
         await ask(discord_emulator, "weather in Paris and Oslo?")
         await discord_emulator.wait_for_message(
             general, lambda m: m.content == "Paris and Oslo: see above.", timeout=30
@@ -55,6 +59,8 @@ async def test_two_parallel_weather_calls_end_to_end(
     searches = open_meteo.requests_to("/v1/search")
     assert len(searches) == 2
     assert abs(searches[0].at - searches[1].at) < SLOW_S, "the two calls must run at the same time"
-    edits = [m for m in discord_emulator.messages(general) if m.author.id == discord_emulator.bot_user.id]
+    edits = [
+        m for m in discord_emulator.messages(general) if m.author.id == discord_emulator.bot_user.id
+    ]
     shown = [e.content_before for m in edits for e in m.edits] + [m.content for m in edits]
     assert any("Checking the weather in" in text for text in shown), shown

@@ -79,9 +79,14 @@ async def test_thread_the_bot_was_summoned_into_needs_no_mention(
     async with bot_harness.run(discord={"message_content_intent": True}):
         alice = discord_emulator.user("alice")
         await discord_emulator.inject_message(
-            thread, alice, f"{mention(discord_emulator)} help us plan", mentions=[discord_emulator.bot_user]
+            thread,
+            alice,
+            f"{mention(discord_emulator)} help us plan",
+            mentions=[discord_emulator.bot_user],
         )
-        await discord_emulator.wait_for_message(thread, lambda m: "help us plan" in m.content, timeout=20)
+        await discord_emulator.wait_for_message(
+            thread, lambda m: "help us plan" in m.content, timeout=20
+        )
         await discord_emulator.inject_message(thread, alice, "and the budget?")
         await discord_emulator.wait_for_message(
             thread, lambda m: m.content == "answer to: and the budget?", timeout=20
@@ -157,9 +162,12 @@ async def test_a_replayed_message_create_gets_exactly_one_reply(
         "MESSAGE_CREATE", lambda record: int(record.payload["id"]) == int(payload["id"])
     )
     await ask(discord_emulator, "next")
-    await discord_emulator.wait_for_message(general, lambda m: m.content == "answer to: next", timeout=20)
+    await discord_emulator.wait_for_message(
+        general, lambda m: m.content == "answer to: next", timeout=20
+    )
     replies = [
-        m for m in discord_emulator.messages(general)
+        m
+        for m in discord_emulator.messages(general)
         if m.message_reference and int(m.message_reference["message_id"]) == int(payload["id"])
     ]
     assert len(replies) == 1

@@ -18,6 +18,11 @@ from tools import ToolContext, ToolFailed, tool
 WRITTEN = "Note written."
 
 
+def _append_line(path: Path, text: str) -> None:
+    with path.open("a", encoding="utf-8") as notes:
+        notes.write(text + "\n")
+
+
 @tool(side_effects=True, progress="Posting a note...", family="testing")
 async def post_note(
     ctx: ToolContext, text: Annotated[str, Field(description="The note to post")]
@@ -26,8 +31,7 @@ async def post_note(
     path = ctx.config.get("notes_path")
     if not path:
         raise ToolFailed("the notice board is not set up")
-    with Path(path).open("a", encoding="utf-8") as notes:
-        notes.write(text + "\n")
+    await asyncio.to_thread(_append_line, Path(path), text)
     await ctx.report_progress(WRITTEN)
     if ctx.config.get("block"):
         await asyncio.Event().wait()
