@@ -26,7 +26,7 @@ from bot.engine import (
     ToolDone,
     ToolProgress,
 )
-from bot.render import render_partial, render_reply
+from bot.render import render, render_partial
 from bot.settings import ChatSettings
 from tools import Artifact
 
@@ -135,9 +135,13 @@ class DiscordReply:
     async def finish(self, final: Final) -> list[int]:
         await self._stop_streaming()
         text = final.text if not final.notice else f"{final.text}\n\n-# {final.notice}"
-        self._reasoning.append(final.reasoning if not self._reasoning else "")
+        rendered = render(text, allow_hosts=self._chat.link_allow_hosts, limit=MAX_LEN)
+        if not self._reasoning and final.reasoning:
+            self._reasoning.append(final.reasoning)
+        self._reasoning.append(rendered.reasoning)
         files = [*final.artifacts, *self._reasoning_file()]
-        await self._write_final(self._render(text or "(no answer)"), files)
+        chunks = rendered.chunks or self._render("(The model gave no answer.)")
+        await self._write_final(chunks, files)
         return self.sent_ids
 
     async def fail(self, failed: Failed) -> list[int]:
@@ -148,7 +152,7 @@ class DiscordReply:
         return self.sent_ids
 
     def _render(self, text: str) -> list[str]:
-        return render_reply(text, allow_hosts=self._chat.link_allow_hosts, limit=MAX_LEN)
+        return render(text, allow_hosts=self._chat.link_allow_hosts, limit=MAX_LEN).chunks
 
     def _reasoning_file(self) -> list[Artifact]:
         reasoning = "".join(self._reasoning).strip()

@@ -110,3 +110,25 @@ async def test_links_from_the_model_are_shown_but_not_clickable(
     assert "](https://" not in reply.content
     assert "evil" in reply.content
     assert reply.flags & 4, "embeds must be suppressed"
+
+
+async def test_reasoning_is_hidden_and_attached_only_when_asked(
+    discord_emulator: DiscordEmulator, openai_emulator: OpenAIEmulator, bot_harness: BotHarness
+) -> None:
+    general = discord_emulator.channel("general")
+    openai_emulator.chat.reply_text("<think>secret plan</think>The answer is 42.")
+    async with bot_harness.run():
+        await ask(discord_emulator, "what is the answer?")
+        hidden = await discord_emulator.wait_for_message(
+            general, lambda m: m.content == "The answer is 42.", timeout=20
+        )
+    assert not hidden.attachments
+    assert all("secret plan" not in e.content_before for e in hidden.edits)
+    openai_emulator.chat.reply_text("Visible.", reasoning_content="step by step")
+    async with bot_harness.run(chat={"attach_reasoning": True}):
+        await ask(discord_emulator, "and now?")
+        shown = await discord_emulator.wait_for_message(
+            general, lambda m: m.content == "Visible." and bool(m.attachments), timeout=20
+        )
+    assert [a.filename for a in shown.attachments] == ["reasoning.txt"]
+    assert shown.attachments[0].data == b"step by step"
