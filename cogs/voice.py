@@ -21,6 +21,7 @@ from bot.app import ToolcordBot
 from bot.conversation import IncomingTurn
 from bot.delivery import DiscordReply
 from bot.errors import StoreError
+from bot.guild_settings import EffectiveSettings, GuildSettings
 from bot.routing import Trigger, trigger_for
 from bot.store import Usage, keys
 from bot.voice import (
@@ -43,6 +44,10 @@ log = logging.getLogger("toolcord.voice")
 NO_MENTIONS = discord.AllowedMentions.none()
 NO_AUDIO = "⚠️ This message has no audio attachment to transcribe."
 UNEXPECTED = "⚠️ Something went wrong while transcribing; please try again."
+NO_INTENT = (
+    "⚠️ Discord did not show me the recording: the bot's owner must turn on the Message Content "
+    "intent (Developer Portal and `message_content_intent`) for voice messages in servers."
+)
 NO_SPOKEN_REPLY = "-# 🔇 I could not make a spoken reply this time: {reason}"
 
 
@@ -69,16 +74,26 @@ class Voice(commands.Cog):
         if not self.voice.settings.auto_transcribe or me is None or message.author.id == me.id:
             return
         attachment = voice_attachment(message)
-        if attachment is None:
+        if attachment is None and not message.flags.voice:
             return
+        place = await self._place(message)
         known_thread = await self._is_known_thread(message)
-        trigger = trigger_for(message, me, self.bot.settings.chat, known_thread=known_thread)
+        trigger = trigger_for(
+            message,
+            me,
+            self.bot.settings.chat,
+            known_thread=known_thread,
+            free_chat_channels=_free_chat(message, place),
+        )
         if trigger is None or message.id in self._in_flight:
+            return
+        if attachment is None:
+            await self._reply(message, NO_INTENT)
             return
         self._in_flight.add(message.id)
         try:
             if not await self._already_accepted(message.id):
-                await self._answer_voice(message, attachment, me, trigger)
+                await self._answer_voice(message, attachment, trigger, place)
         finally:
             self._in_flight.discard(message.id)
 
@@ -86,23 +101,24 @@ class Voice(commands.Cog):
         self,
         message: discord.Message,
         attachment: discord.Attachment,
-        me: discord.ClientUser,
         trigger: Trigger,
+        place: EffectiveSettings | None,
     ) -> None:
         transcript = await self._transcribe_voice(message, attachment)
         if transcript is None:
             return
         await self._send_transcript(message, transcript)
-        turn = await self._turn(message, me, trigger, transcript)
+        turn = await self._turn(message, trigger, transcript, place)
         recorders: list[AnswerRecorder] = []
 
         async def make_sink() -> AnswerRecorder:
             recorders.append(AnswerRecorder(await self._sink(message)))
             return recorders[0]
 
+        speak = await self._spoken_replies(message, place)
         accepted = await self.bot.conversations.handle(turn, make_sink)
         answer = recorders[0].final_text if recorders else None
-        if accepted and answer and await self._spoken_replies(message):
+        if accepted and answer and speak:
             await self._speak(message, answer)
 
     async def _transcribe_voice(
@@ -113,6 +129,10 @@ class Voice(commands.Cog):
                 transcript = await self.voice.transcribe_attachment(attachment)
         except (AudioRejected, VoiceFailure) as exc:
             await self._reply(message, f"⚠️ {exc.user_message}")
+            return None
+        except Exception:
+            log.exception("transcribing voice message %s failed", message.id)
+            await self._reply(message, UNEXPECTED)
             return None
         await self._record_usage(self.voice.transcriber.model, message.author.id, message.guild)
         return transcript
@@ -158,25 +178,39 @@ class Voice(commands.Cog):
         except discord.HTTPException as exc:
             log.warning("Discord refused the spoken reply in %s: %s", message.channel.id, exc)
 
-    async def _spoken_replies(self, message: discord.Message) -> bool:
+    async def _spoken_replies(
+        self, message: discord.Message, place: EffectiveSettings | None
+    ) -> bool:
+        if place is not None:
+            return place.voice_replies
         guild_id = message.guild.id if message.guild else None
         default = self.voice.settings.replies_default
         return await spoken_replies_enabled(self.bot.services.store, guild_id, default)
 
     # ---- the turn, as the chat cog builds it ------------------------------------------------
 
+    async def _place(self, message: discord.Message) -> EffectiveSettings | None:
+        """The guild/channel settings in force here, once the guild settings service is wired."""
+        service = self.bot.services.tool_services.get("guild_settings")
+        if not isinstance(service, GuildSettings):
+            return None
+        channel = message.channel
+        parent_id = channel.parent_id if isinstance(channel, discord.Thread) else None
+        guild_id = message.guild.id if message.guild else None
+        return await service.effective(guild_id, channel.id, parent_id)
+
     async def _turn(
         self,
         message: discord.Message,
-        me: discord.ClientUser,
         trigger: Trigger,
         transcript: Transcript,
+        place: EffectiveSettings | None,
     ) -> IncomingTurn:
         member = message.author if isinstance(message.author, discord.Member) else None
         thread_id = message.channel.id if isinstance(message.channel, discord.Thread) else None
         limit = self.bot.settings.chat.max_input_chars
         return IncomingTurn(
-            key=await self._conversation_key(message, trigger),
+            key=await self._conversation_key(message, trigger, place),
             user_id=message.author.id,
             user_name=message.author.display_name,
             channel_id=message.channel.id,
@@ -187,9 +221,12 @@ class Voice(commands.Cog):
             is_owner=await self.bot.is_owner(message.author),
             member_permissions=member.guild_permissions.value if member else None,
             member_top_role=member.top_role.position if member else 0,
+            overrides=place.turn_overrides() if place is not None else {},
         )
 
-    async def _conversation_key(self, message: discord.Message, trigger: Trigger) -> str:
+    async def _conversation_key(
+        self, message: discord.Message, trigger: Trigger, place: EffectiveSettings | None
+    ) -> str:
         store = self.bot.services.store
         if trigger.reason == "reply" and message.reference and message.reference.message_id:
             found = await store.conversation_for_message(message.reference.message_id)
@@ -199,7 +236,9 @@ class Voice(commands.Cog):
             return keys.dm_key(message.author.id)
         if isinstance(message.channel, discord.Thread):
             return keys.thread_key(message.channel.id)
-        return keys.channel_key(message.guild.id, message.channel.id)
+        private = place is not None and place.private_conversations
+        user_id = message.author.id if private else None
+        return keys.channel_key(message.guild.id, message.channel.id, user_id)
 
     async def _is_known_thread(self, message: discord.Message) -> bool:
         if not isinstance(message.channel, discord.Thread):
@@ -285,6 +324,10 @@ class Voice(commands.Cog):
         )
         files = [_transcript_file(transcript.text)] if shown.cut else []
         await _edit_response(interaction, shown.content, files)
+
+
+def _free_chat(message: discord.Message, place: EffectiveSettings | None) -> frozenset[int]:
+    return frozenset({message.channel.id}) if place is not None and place.free_chat else frozenset()
 
 
 async def _edit_response(

@@ -1,8 +1,8 @@
 """Discord's rules for voice messages a bot sends (flag ``IS_VOICE_MESSAGE``, 8192).
 
-A voice message carries no content, embeds, stickers, components or poll; exactly one file; and that
-file's ``attachments`` entry states ``duration_secs`` (a positive number) and ``waveform`` (base64 of
-at most 256 bytes). Breaking a rule is answered with Discord's error codes 50159-50161.
+A voice message carries no content, embeds, stickers, components or poll; exactly one file; and
+that file's ``attachments`` entry states ``duration_secs`` (a positive number) and ``waveform``
+(base64 of at most 256 bytes). Breaking a rule is answered with Discord's error codes 50159-50161.
 """
 
 from __future__ import annotations

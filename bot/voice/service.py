@@ -1,0 +1,108 @@
+"""The voice service the cog uses: read + transcribe an attachment, speak an answer."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import discord
+import openai
+
+from bot.conversation import ReplySink
+from bot.engine import EngineEvent, Failed, Final
+from bot.errors import StoreError
+from bot.settings import Settings, VoiceSettings
+from bot.store import Store
+from bot.voice.audio import AudioLimits
+from bot.voice.intake import read_audio
+from bot.voice.speech import SpeechSynth, VoiceClip, speakable_text
+from bot.voice.transcribe import Transcriber
+
+log = logging.getLogger("toolcord.voice")
+
+VOICE_REPLIES_KEY = "voice_replies"
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What a recording said, and how long it was (None when unknown)."""
+
+    text: str
+    duration_s: float | None
+
+
+class VoiceService:
+    """Transcription and speech with the caps and models from ``[voice]`` and ``[openai]``."""
+
+    def __init__(self, settings: VoiceSettings, transcriber: Transcriber, speech: SpeechSynth):
+        self.settings = settings
+        self.transcriber = transcriber
+        self.speech = speech
+
+    @classmethod
+    def from_settings(cls, settings: Settings, client: openai.AsyncOpenAI) -> VoiceService:
+        voice = settings.voice
+        return cls(
+            voice,
+            Transcriber(client, settings.openai.transcription_model),
+            SpeechSynth(client, voice.speech_model, voice.speech_voice),
+        )
+
+    @property
+    def limits(self) -> AudioLimits:
+        return AudioLimits(self.settings.max_bytes, self.settings.max_duration_s)
+
+    async def transcribe_attachment(
+        self, attachment: discord.Attachment, language: str | None = None
+    ) -> Transcript:
+        """Read ``attachment`` within the caps and transcribe it.
+
+        Raises:
+            AudioRejected: the file is empty, too large, too long or not audio (nothing uploaded).
+            VoiceFailure: the download or the transcription failed.
+        """
+        clip = await read_audio(attachment, self.limits)
+        text = await self.transcriber.transcribe(clip, language or self.settings.language)
+        return Transcript(text, clip.duration_s)
+
+    async def speak_answer(self, answer: str) -> VoiceClip | None:
+        """A voice clip of the answer, or None when nothing in it can be spoken.
+
+        Raises:
+            VoiceFailure: the speech endpoint failed.
+        """
+        spoken = speakable_text(answer, self.settings.speech_max_chars)
+        if not spoken:
+            return None
+        return await self.speech.speak(spoken)
+
+
+async def spoken_replies_enabled(store: Store, guild_id: int | None, default: bool) -> bool:
+    """The guild's ``voice_replies`` setting, else ``default`` (DMs use the default)."""
+    if guild_id is None:
+        return default
+    try:
+        stored = await store.get_settings("guild", guild_id)
+    except StoreError as exc:
+        log.warning("could not read guild %s settings (%s); using the default", guild_id, exc)
+        return default
+    value = stored.get(VOICE_REPLIES_KEY)
+    return value if isinstance(value, bool) else default
+
+
+class AnswerRecorder:
+    """A ReplySink passing everything on to another sink and keeping the final answer's text."""
+
+    def __init__(self, inner: ReplySink) -> None:
+        self._inner = inner
+        self.final_text: str | None = None
+
+    async def on_event(self, event: EngineEvent) -> None:
+        await self._inner.on_event(event)
+
+    async def finish(self, final: Final) -> list[int]:
+        self.final_text = final.text
+        return await self._inner.finish(final)
+
+    async def fail(self, failed: Failed) -> list[int]:
+        return await self._inner.fail(failed)
