@@ -11,14 +11,20 @@ from discord.ext import commands
 
 from bot.conversation import ConversationService, Services
 from bot.delivery import EditPacer
-from bot.engine.client import make_openai_client
+from bot.observability.shards import shard_plan
 from bot.settings import Settings
-from bot.store import TokenCounter, open_store
-from tools import ToolRegistry
+from bot.wiring import build_services
 
 log = logging.getLogger("toolcord")
 
-EXTENSIONS = ("cogs.chat", "cogs.voice")
+EXTENSIONS = (
+    "cogs.chat",
+    "cogs.voice",
+    "cogs.commands",
+    "cogs.admin",
+    "cogs.moderation",
+    "cogs.observability",
+)
 INVITE_PERMISSIONS = discord.Permissions(
     view_channel=True,
     send_messages=True,
@@ -27,6 +33,8 @@ INVITE_PERMISSIONS = discord.Permissions(
     read_message_history=True,
     attach_files=True,
     embed_links=True,
+    manage_messages=True,
+    moderate_members=True,
 )
 
 
@@ -49,10 +57,15 @@ def invite_url(application_id: int) -> str:
     )
 
 
-class ToolcordBot(commands.Bot):
-    """toolcord's bot: Discord events in, the conversation service behind them."""
+class ToolcordBot(commands.AutoShardedBot):
+    """toolcord's bot: Discord events in, the conversation service behind them.
+
+    Sharded always: ``discord.shard_count`` and ``discord.shard_ids`` pick this process's shards
+    (unset: every shard, as many as Discord recommends), so several processes can split a bot.
+    """
 
     def __init__(self, settings: Settings, **client_options: Any) -> None:
+        shards = shard_plan(settings.discord)
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents_for(settings),
@@ -61,6 +74,8 @@ class ToolcordBot(commands.Bot):
             guild_ready_timeout=settings.discord.guild_ready_timeout,
             max_ratelimit_timeout=settings.discord.max_ratelimit_timeout,
             owner_ids=set(settings.discord.owner_ids) or None,
+            shard_count=shards.count,
+            shard_ids=list(shards.ids) if shards.ids is not None else None,  # type: ignore[arg-type]
             **client_options,
         )
         self.settings = settings
@@ -90,24 +105,8 @@ class ToolcordBot(commands.Bot):
         log.info("invite the bot with: %s", invite_url(self.application_id or self.user.id))  # type: ignore[union-attr]
 
     async def _start_services(self) -> Services:
-        settings = self.settings
-        self.settings.data_dir.mkdir(parents=True, exist_ok=True)
-        store = await open_store(settings.store_dsn())
-        registry = ToolRegistry()
-        for module in settings.tools.modules:
-            registry.load_module(module)
-        api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
         self._http_session = aiohttp.ClientSession(trust_env=False)
-        client = make_openai_client(settings.openai, api_key)
-        return Services(
-            settings=settings,
-            store=store,
-            client=client,
-            registry=registry,
-            counter=TokenCounter(),
-            http=self._http_session,
-            tool_services={"openai": client},
-        )
+        return await build_services(self, self._http_session)
 
     async def _report_interrupted(self) -> None:
         interrupted = await self.services.store.recover()

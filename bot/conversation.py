@@ -14,7 +14,16 @@ from typing import Any, Protocol
 
 import openai
 
-from bot.engine import EngineEvent, Failed, Final, LoopLimits, TurnRequest, run_turn
+from bot.engine import (
+    EngineEvent,
+    Failed,
+    Final,
+    LoopLimits,
+    RoundReset,
+    TextDelta,
+    TurnRequest,
+    run_turn,
+)
 from bot.engine import Usage as EngineUsage
 from bot.keyed_locks import KeyedLocks
 from bot.policy import Refusal, TurnPolicy
@@ -119,13 +128,17 @@ class ConversationService:
     async def _answer(
         self, turn: IncomingTurn, conversation: Any, exchange: Any, sink: ReplySink
     ) -> None:
-        refusal = await self._before_turn(turn)
+        admitted, refusal = await self._before_turn(turn)
         if refusal is not None:
+            for policy in admitted:
+                await policy.after_turn(turn, EngineUsage(), self._model(turn, conversation))
             sent = await sink.fail(_refused(refusal))
             await self._services.store.fail_exchange(
                 exchange.id, "failed", f"refused: {refusal.kind}", sent_message_ids=sent
             )
             return
+        if await self._holds_output(turn):
+            sink = _HoldingSink(sink)
         budget = self._services.settings.openai.context_tokens
         outcome, sent_tokens = await self._run_once(turn, conversation, exchange.id, sink, budget)
         if isinstance(outcome, Failed) and outcome.kind == "context_too_long":
@@ -142,12 +155,22 @@ class ConversationService:
             for policy in self._services.policies:
                 await policy.after_turn(turn, outcome.usage, self._model(turn, conversation))
 
-    async def _before_turn(self, turn: IncomingTurn) -> Refusal | None:
+    async def _before_turn(self, turn: IncomingTurn) -> tuple[list[TurnPolicy], Refusal | None]:
+        """Ask each policy in order; returns those that admitted the turn and the refusal."""
+        admitted: list[TurnPolicy] = []
         for policy in self._services.policies:
             refusal = await policy.before_turn(turn)
             if refusal is not None:
-                return refusal
-        return None
+                return admitted, refusal
+            admitted.append(policy)
+        return admitted, None
+
+    async def _holds_output(self, turn: IncomingTurn) -> bool:
+        for policy in self._services.policies:
+            holds = getattr(policy, "holds_output", None)
+            if holds is not None and await holds(turn):
+                return True
+        return False
 
     async def _review(self, turn: IncomingTurn, final: Final) -> Refusal | None:
         for policy in self._services.policies:
@@ -282,8 +305,44 @@ class ConversationService:
                 f"delivery: {type(exc).__name__}",
                 sent_message_ids=list(getattr(sink, "sent_ids", [])),
             )
+            await self._record_failed_usage(turn, conversation, exchange, usage)
             return
         await store.fail_exchange(exchange.id, "failed", outcome.kind, sent_message_ids=sent)
+        await self._record_failed_usage(turn, conversation, exchange, usage)
+
+    async def _record_failed_usage(
+        self, turn: IncomingTurn, conversation: Any, exchange: Any, usage: Usage
+    ) -> None:
+        """A failed answer may still have cost tokens: they count against the quotas too."""
+        if usage.prompt_tokens or usage.completion_tokens:
+            await self._services.store.record_usage(
+                usage,
+                user_id=turn.user_id,
+                guild_id=turn.guild_id,
+                conversation_id=conversation.id,
+                exchange_id=exchange.id,
+            )
+
+
+class _HoldingSink:
+    """Shows no answer text before the answer passed review (tool progress still shows)."""
+
+    def __init__(self, inner: ReplySink) -> None:
+        self._inner = inner
+
+    @property
+    def sent_ids(self) -> list[int]:
+        return list(getattr(self._inner, "sent_ids", []))
+
+    async def on_event(self, event: EngineEvent) -> None:
+        if not isinstance(event, TextDelta | RoundReset):
+            await self._inner.on_event(event)
+
+    async def finish(self, final: Final) -> list[int]:
+        return await self._inner.finish(final)
+
+    async def fail(self, failed: Failed) -> list[int]:
+        return await self._inner.fail(failed)
 
 
 def _refused(refusal: Refusal, final: Final | None = None) -> Failed:

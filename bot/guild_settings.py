@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -310,15 +310,54 @@ def _first_error(exc: ValidationError) -> str:
     return f"{where}: {error['msg']}"
 
 
-def known_scope(value: str) -> Scope:
-    """``value`` as a scope, or a SettingsChangeError naming the scopes there are."""
-    if value == "guild":
-        return "guild"
-    if value == "channel":
-        return "channel"
-    raise SettingsChangeError(f"the scope must be one of {', '.join(SCOPES)}")
+def describe_changes(changes: Mapping[str, Any]) -> str:
+    """A short confirmation of what an admin changed (for the command's reply)."""
+    shown = []
+    for key, value in changes.items():
+        label = key.replace("_", " ")
+        if isinstance(value, dict):
+            inner = ", ".join(f"{k} {_value(v)}" for k, v in value.items())
+            shown.append(f"{label}: {inner}")
+        elif value is None:
+            shown.append(f"{label} cleared")
+        elif isinstance(value, bool):
+            shown.append(f"{label} {'on' if value else 'off'}")
+        elif isinstance(value, int) and key.endswith("channel_id"):
+            shown.append(f"{label.removesuffix(' id')} <#{value}>")
+        else:
+            text = str(value)
+            shown.append(f"{label} “{text[:200]}{'…' if len(text) > 200 else ''}”")
+    return "; ".join(shown)
 
 
-def names_in(values: Collection[str]) -> str:
-    """A short human list of names."""
-    return ", ".join(sorted(values)) or "none"
+def _value(value: Any) -> str:
+    if value is None:
+        return "default"
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return str(value)
+
+
+def describe_effective(effective: EffectiveSettings, default_model: str) -> str:
+    """The settings in force in a place, one per line (``/settings show``)."""
+    moderation = effective.moderation
+    thresholds = ", ".join(f"{k} ≥ {v:g}" for k, v in moderation.thresholds.items()) or "default"
+    tools = "all" if effective.enabled_tools is None else ", ".join(effective.enabled_tools)
+    lines = [
+        f"Model: {effective.model or default_model + ' (default)'}",
+        f"Persona: {'set' if effective.persona else 'none'}",
+        f"Tools: {tools or 'none'}",
+        f"Free chat here: {_on(effective.free_chat)}",
+        f"Auto threads: {_on(effective.auto_thread)}",
+        f"Private conversations: {_on(effective.private_conversations)}",
+        f"Moderation: {moderation.mode}"
+        + (f", reports to <#{moderation.log_channel_id}>" if moderation.log_channel_id else "")
+        + f", thresholds {thresholds}"
+        + (", written rules set" if moderation.rules else ""),
+        f"Voice replies: {_on(effective.voice_replies)}",
+    ]
+    return "\n".join(lines)
+
+
+def _on(value: bool) -> str:
+    return "on" if value else "off"

@@ -19,6 +19,7 @@ So a tool call injected through a search result or any other text can at most pr
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import datetime
 import logging
@@ -38,6 +39,9 @@ log = logging.getLogger("toolcord.moderation")
 
 NO_MENTIONS = discord.AllowedMentions.none()
 MAX_PENDING_PER_INVOKER = 5
+MAX_REMEMBERED_TOKENS = 10_000
+CUSTOM_ID_TEMPLATE = r"toolcord:mod:(?P<choice>ok|no):(?P<token>[0-9a-f]{16})"
+"""custom_id of the Confirm / Cancel buttons; a cog answers clicks on ones from before a restart."""
 MEMBER_QUERY_TIMEOUT_S = 10.0
 _NEEDED = {"delete_message": "manage_messages", "timeout_member": "moderate_members"}
 
@@ -121,8 +125,15 @@ class _Plan:
     member: discord.Member | None = None
 
     @property
-    def key(self) -> tuple[int, str, int, int]:
-        return (self.guild.id, self.request.kind, self.target_id, self.request.message_id or 0)
+    def key(self) -> tuple[int, int, str, int, int]:
+        request = self.request
+        return (
+            self.guild.id,
+            request.invoker_id,
+            request.kind,
+            self.target_id,
+            request.message_id or 0,
+        )
 
 
 @dataclass
@@ -155,8 +166,19 @@ class ModerationActions:
     def __init__(self, client: discord.Client, *, confirm_timeout_s: float = 60.0) -> None:
         self._client = client
         self._timeout_s = confirm_timeout_s
-        self._pending: dict[tuple[int, str, int, int], _Pending] = {}
+        self._pending: dict[tuple[int, int, str, int, int], _Pending] = {}
+        self._tokens: collections.deque[str] = collections.deque(maxlen=MAX_REMEMBERED_TOKENS)
         self.executed: list[ActionRecord] = []
+
+    def issue_token(self) -> str:
+        """A fresh token for one confirmation's buttons, remembered by this process."""
+        token = secrets.token_hex(8)
+        self._tokens.append(token)
+        return token
+
+    def knows(self, token: str) -> bool:
+        """True if this process issued ``token`` (its buttons are, or were, handled here)."""
+        return token in self._tokens
 
     @property
     def pending_count(self) -> int:
@@ -354,7 +376,7 @@ class ConfirmView(discord.ui.View):
         self._actions = actions
         self._plan = plan
         self._decided = False
-        token = secrets.token_hex(8)
+        token = actions.issue_token()
         self.add_item(_Button("Confirm", discord.ButtonStyle.danger, f"toolcord:mod:ok:{token}"))
         self.add_item(_Button("Cancel", discord.ButtonStyle.secondary, f"toolcord:mod:no:{token}"))
 

@@ -112,7 +112,9 @@ class StoreSettings(_Section):
 class ToolsSettings(_Section):
     """Which tool modules load and which tools are enabled; per-family options under ``config``."""
 
-    modules: list[str] = Field(default_factory=lambda: ["tools.weather", "tools.search"])
+    modules: list[str] = Field(
+        default_factory=lambda: ["tools.weather", "tools.search", "tools.images", "tools.moderation"]
+    )
     enabled: list[str] | None = None
     config: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
@@ -128,6 +130,13 @@ class VoiceSettings(_Section):
     speech_model: str = "gpt-4o-mini-tts"
     speech_voice: str = "alloy"
     speech_max_chars: int = Field(1500, ge=1, le=4096)
+
+    @field_validator("language")
+    @classmethod
+    def _language_code(cls, value: str | None) -> str | None:
+        if value is not None and not (len(value) == 2 and value.isascii() and value.isalpha()):
+            raise ValueError('must be a two-letter ISO-639-1 code such as "en"')
+        return value.lower() if value else None
 
 
 class QuotaSettings(_Section):
@@ -173,6 +182,27 @@ class ModerationSettings(_Section):
     confirm_timeout_s: float = Field(60.0, ge=5.0, le=600.0)
 
 
+class ObservabilitySettings(_Section):
+    """Health, readiness and Prometheus metrics over HTTP, per process; off unless a port is set.
+
+    ``health_port`` 0 picks a free port (logged at start).
+    """
+
+    health_host: str = "127.0.0.1"
+    health_port: int | None = Field(None, ge=0, le=65535)
+
+
+class BreakerSettings(_Section):
+    """Circuit breakers: stop calling a failing model provider, and stop writing to a channel
+    where the bot lost its permissions, instead of retrying in a storm."""
+
+    provider_enabled: bool = True
+    provider_failures_to_open: int = Field(5, ge=1, le=100)
+    provider_cooldown_s: float = Field(30.0, gt=0)
+    credit_cooldown_s: float = Field(300.0, gt=0)
+    channel_pause_s: float = Field(600.0, ge=0)
+
+
 class Settings(BaseSettings):
     """Everything toolcord reads from its configuration."""
 
@@ -197,6 +227,8 @@ class Settings(BaseSettings):
     moderation: ModerationSettings = Field(default_factory=ModerationSettings)
     quotas: QuotaSettings = Field(default_factory=QuotaSettings)
     voice: VoiceSettings = Field(default_factory=VoiceSettings)
+    breaker: BreakerSettings = Field(default_factory=BreakerSettings)
+    observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
 
     @classmethod
     def settings_customise_sources(

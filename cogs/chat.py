@@ -8,15 +8,23 @@ import discord
 from discord.ext import commands
 
 from bot.app import ToolcordBot
-from bot.conversation import IncomingTurn
 from bot.delivery import DiscordReply
 from bot.inputs import read_inputs
 from bot.routing import Trigger, trigger_for, user_text
 from bot.store import keys
+from bot.turns import (
+    conversation_key,
+    free_chat_here,
+    incoming_turn,
+    is_known_thread,
+    place_of,
+    reply_sink,
+)
 
 log = logging.getLogger("toolcord.chat")
 
 RESTART_NOTICE = "⚠️ My answer to this was interrupted by a restart. Please ask again."
+THREAD_NAME_CHARS = 80
 
 
 class Chat(commands.Cog):
@@ -59,65 +67,59 @@ class Chat(commands.Cog):
         me = self.bot.user
         if me is None or message.author.id == me.id or self.bot.pacer.is_paused(message.channel.id):
             return
-        known_thread = await self._is_known_thread(message)
-        trigger = trigger_for(message, me, self.bot.settings.chat, known_thread=known_thread)
+        place = await place_of(self.bot, message)
+        trigger = trigger_for(
+            message,
+            me,
+            self.bot.settings.chat,
+            known_thread=await is_known_thread(self.bot, message),
+            free_chat_channels=free_chat_here(message, place),
+        )
         if trigger is None:
             return
-        turn = await self._turn(message, me, trigger)
-        if not turn.text and not turn.parts:
-            return
-        await self.bot.conversations.handle(turn, lambda: self._sink(message))
-
-    async def _is_known_thread(self, message: discord.Message) -> bool:
-        if not isinstance(message.channel, discord.Thread):
-            return False
-        found = await self.bot.services.store.get_conversation(keys.thread_key(message.channel.id))
-        return found is not None
-
-    async def _turn(
-        self, message: discord.Message, me: discord.ClientUser, trigger: Trigger
-    ) -> IncomingTurn:
-        key = await self._conversation_key(message, trigger)
-        member = message.author if isinstance(message.author, discord.Member) else None
-        thread_id = message.channel.id if isinstance(message.channel, discord.Thread) else None
         inputs = await read_inputs(message, self.bot.settings.discord.cdn_base_url)
         text = user_text(message, me, self.bot.settings.chat.max_input_chars)
-        return IncomingTurn(
+        text = "\n\n".join(part for part in (text, inputs.text) if part)
+        if not text and not inputs.parts:
+            return
+        thread = await self._auto_thread(message, trigger, place, text)
+        key = (
+            keys.thread_key(thread.id)
+            if thread is not None
+            else await conversation_key(self.bot, message, trigger, place)
+        )
+        turn = await incoming_turn(
+            self.bot,
+            message,
             key=key,
-            user_id=message.author.id,
-            user_name=message.author.display_name,
-            channel_id=message.channel.id,
-            text="\n\n".join(part for part in (text, inputs.text) if part),
+            text=text,
+            place=place,
             parts=inputs.parts,
             files=inputs.files,
-            source_message_id=message.id,
-            guild_id=message.guild.id if message.guild else None,
-            thread_id=thread_id,
-            is_owner=await self.bot.is_owner(message.author),
-            member_permissions=member.guild_permissions.value if member else None,
-            member_top_role=member.top_role.position if member else 0,
         )
+        if thread is None:
+            await self.bot.conversations.handle(turn, lambda: reply_sink(self.bot, message))
+            return
+        turn.channel_id = turn.thread_id = thread.id
+        await self.bot.conversations.handle(turn, lambda: self._thread_sink(thread))
 
-    async def _conversation_key(self, message: discord.Message, trigger: Trigger) -> str:
-        if trigger.reason == "reply" and message.reference and message.reference.message_id:
-            found = await self.bot.services.store.conversation_for_message(
-                message.reference.message_id
-            )
-            if found is not None and keys.may_continue(found.key, message.author.id):
-                return str(found.key)
-        if message.guild is None:
-            return keys.dm_key(message.author.id)
-        if isinstance(message.channel, discord.Thread):
-            return keys.thread_key(message.channel.id)
-        return keys.channel_key(message.guild.id, message.channel.id)
+    async def _auto_thread(
+        self, message: discord.Message, trigger: Trigger, place: object, text: str
+    ) -> discord.Thread | None:
+        """With auto-thread on, a mention in a channel opens a thread; the answer goes there."""
+        wanted = self.bot.settings.chat.auto_thread or bool(getattr(place, "auto_thread", False))
+        in_channel = isinstance(message.channel, discord.TextChannel)
+        if not (wanted and trigger.reason == "mention" and in_channel):
+            return None
+        try:
+            return await message.create_thread(name=(text or "conversation")[:THREAD_NAME_CHARS])
+        except discord.HTTPException as exc:
+            log.warning("could not open a thread in channel %s: %s", message.channel.id, exc)
+            return None
 
-    async def _sink(self, message: discord.Message) -> DiscordReply:
+    async def _thread_sink(self, thread: discord.Thread) -> DiscordReply:
         reply = DiscordReply(
-            message.channel,
-            message.channel.id,
-            reference=message.to_reference(fail_if_not_exists=False),
-            pacer=self.bot.pacer,
-            chat=self.bot.settings.chat,
+            thread, thread.id, reference=None, pacer=self.bot.pacer, chat=self.bot.settings.chat
         )
         return await reply.start()
 

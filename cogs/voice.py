@@ -21,9 +21,17 @@ from bot.app import ToolcordBot
 from bot.conversation import IncomingTurn
 from bot.delivery import DiscordReply
 from bot.errors import StoreError
-from bot.guild_settings import EffectiveSettings, GuildSettings
+from bot.guild_settings import EffectiveSettings
 from bot.routing import Trigger, trigger_for
-from bot.store import Usage, keys
+from bot.store import Usage
+from bot.turns import (
+    conversation_key,
+    free_chat_here,
+    incoming_turn,
+    is_known_thread,
+    place_of,
+    reply_sink,
+)
 from bot.voice import (
     AnswerRecorder,
     AudioRejected,
@@ -83,7 +91,7 @@ class Voice(commands.Cog):
             me,
             self.bot.settings.chat,
             known_thread=known_thread,
-            free_chat_channels=_free_chat(message, place),
+            free_chat_channels=free_chat_here(message, place),
         )
         if trigger is None or message.id in self._in_flight:
             return
@@ -190,14 +198,7 @@ class Voice(commands.Cog):
     # ---- the turn, as the chat cog builds it ------------------------------------------------
 
     async def _place(self, message: discord.Message) -> EffectiveSettings | None:
-        """The guild/channel settings in force here, once the guild settings service is wired."""
-        service = self.bot.services.tool_services.get("guild_settings")
-        if not isinstance(service, GuildSettings):
-            return None
-        channel = message.channel
-        parent_id = channel.parent_id if isinstance(channel, discord.Thread) else None
-        guild_id = message.guild.id if message.guild else None
-        return await service.effective(guild_id, channel.id, parent_id)
+        return await place_of(self.bot, message)
 
     async def _turn(
         self,
@@ -206,59 +207,24 @@ class Voice(commands.Cog):
         transcript: Transcript,
         place: EffectiveSettings | None,
     ) -> IncomingTurn:
-        member = message.author if isinstance(message.author, discord.Member) else None
-        thread_id = message.channel.id if isinstance(message.channel, discord.Thread) else None
         limit = self.bot.settings.chat.max_input_chars
-        return IncomingTurn(
-            key=await self._conversation_key(message, trigger, place),
-            user_id=message.author.id,
-            user_name=message.author.display_name,
-            channel_id=message.channel.id,
+        return await incoming_turn(
+            self.bot,
+            message,
+            key=await conversation_key(self.bot, message, trigger, place),
             text=transcript_for_model(transcript.text, transcript.duration_s, limit),
-            source_message_id=message.id,
-            guild_id=message.guild.id if message.guild else None,
-            thread_id=thread_id,
-            is_owner=await self.bot.is_owner(message.author),
-            member_permissions=member.guild_permissions.value if member else None,
-            member_top_role=member.top_role.position if member else 0,
-            overrides=place.turn_overrides() if place is not None else {},
+            place=place,
         )
 
-    async def _conversation_key(
-        self, message: discord.Message, trigger: Trigger, place: EffectiveSettings | None
-    ) -> str:
-        store = self.bot.services.store
-        if trigger.reason == "reply" and message.reference and message.reference.message_id:
-            found = await store.conversation_for_message(message.reference.message_id)
-            if found is not None and keys.may_continue(found.key, message.author.id):
-                return str(found.key)
-        if message.guild is None:
-            return keys.dm_key(message.author.id)
-        if isinstance(message.channel, discord.Thread):
-            return keys.thread_key(message.channel.id)
-        private = place is not None and place.private_conversations
-        user_id = message.author.id if private else None
-        return keys.channel_key(message.guild.id, message.channel.id, user_id)
-
     async def _is_known_thread(self, message: discord.Message) -> bool:
-        if not isinstance(message.channel, discord.Thread):
-            return False
-        found = await self.bot.services.store.get_conversation(keys.thread_key(message.channel.id))
-        return found is not None
+        return await is_known_thread(self.bot, message)
 
     async def _already_accepted(self, message_id: int) -> bool:
         """A replayed event: the voice message is already a turn of a conversation."""
         return await self.bot.services.store.conversation_for_message(message_id) is not None
 
     async def _sink(self, message: discord.Message) -> DiscordReply:
-        reply = DiscordReply(
-            message.channel,
-            message.channel.id,
-            reference=message.to_reference(fail_if_not_exists=False),
-            pacer=self.bot.pacer,
-            chat=self.bot.settings.chat,
-        )
-        return await reply.start()
+        return await reply_sink(self.bot, message)
 
     async def _record_usage(self, model: str, user_id: int, guild: discord.Guild | None) -> None:
         try:
@@ -324,10 +290,6 @@ class Voice(commands.Cog):
         )
         files = [_transcript_file(transcript.text)] if shown.cut else []
         await _edit_response(interaction, shown.content, files)
-
-
-def _free_chat(message: discord.Message, place: EffectiveSettings | None) -> frozenset[int]:
-    return frozenset({message.channel.id}) if place is not None and place.free_chat else frozenset()
 
 
 async def _edit_response(

@@ -248,6 +248,15 @@ class ModerationPolicy:
     async def after_turn(self, turn: IncomingTurn, usage: Usage, model: str) -> None:
         """Nothing to account for."""
 
+    async def holds_output(self, turn: IncomingTurn) -> bool:
+        """True when the answer must not be shown before :meth:`review_answer` passes it.
+
+        In block mode with output checks, streaming the answer would show text that may then be
+        withheld; the conversation service should buffer it (deliver only the reviewed text).
+        """
+        config = await self._config_source(turn)
+        return config.mode == "block" and config.check_output
+
     # ------------------------------------------------------------------ judging
 
     async def _judge(

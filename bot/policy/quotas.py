@@ -33,6 +33,7 @@ from bot.policy.gate import Refusal
 from bot.policy.usage import (
     BudgetLine,
     Clock,
+    Spent,
     Subject,
     SubjectKind,
     UsageLedger,
@@ -201,6 +202,27 @@ class QuotaPolicy:
             return
         await self._store.record_usage(
             Usage(model=self._image_model, images=-n), user_id=user_id, guild_id=guild_id
+        )
+
+    # -- a user who asks to be forgotten ----------------------------------------------------
+
+    async def spent_today(self, user_id: int) -> Spent:
+        """What a user spent today (read it before ``store.forget_user`` anonymises the ledger)."""
+        now = self._ledger.now()
+        return await self._ledger.spent(Subject("user", user_id), "day", now)
+
+    async def keep_today(self, user_id: int, spent: Spent) -> None:
+        """After ``forget_user``: one anonymous-content row so today's budget still holds.
+
+        Without it, deleting one's data would also reset one's daily budget. The row holds only
+        counts (no conversation, no guild); the guild totals keep the anonymised rows.
+        """
+        if spent.tokens <= 0 and spent.images <= 0:
+            return
+        await self._store.record_usage(
+            Usage(model="carried-over", prompt_tokens=spent.tokens, images=spent.images),
+            user_id=user_id,
+            guild_id=None,
         )
 
     # -- admins and reports -----------------------------------------------------------------

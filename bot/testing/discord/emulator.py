@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 from types import TracebackType
 from typing import Any, Literal, TypeVar
 
+from bot.testing.discord import components
 from bot.testing.discord.commands import CommandRegistry
 from bot.testing.discord.config import EmulatorConfig
 from bot.testing.discord.faults import FaultInjector
@@ -374,6 +375,34 @@ class DiscordEmulator:
             locale=locale,
         )
         return self._ctx.interactions.inject(request)
+
+    def click(
+        self,
+        message: StoredMessage | JsonDict | int,
+        *,
+        user: UserRef,
+        custom_id: str | None = None,
+        label: str | None = None,
+        values: Iterable[str] = (),
+        permissions: int | None = None,
+    ) -> InteractionHandle:
+        """A user clicks a button (or picks ``values`` from a select) on a stored message.
+
+        Name the component by ``custom_id`` or ``label``; the returned handle records the bot's
+        answers (callback type 6/7 and ``@original`` edits change the clicked message).
+        """
+        target = self.message(_message_id(message) or 0)
+        if target is None:
+            raise KeyError(f"message {message!r} is not a message the emulator holds")
+        component = components.find_component(target, custom_id=custom_id, label=label)
+        return components.click(
+            self._ctx,
+            target,
+            self.user(user),
+            component,
+            values=tuple(values),
+            permissions=permissions,
+        )
 
     @property
     def commands(self) -> CommandRegistry:

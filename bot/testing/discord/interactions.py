@@ -31,7 +31,7 @@ from bot.testing.discord.signal import ChangeSignal
 from bot.testing.discord.world import World
 
 EPHEMERAL = 64
-CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE = 4, 5
+CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE, UPDATE_MESSAGE = 4, 5, 7
 _CALLBACK_TYPES = {1, 4, 5, 6, 7, 8, 9, 10, 12}
 _RESPONSE_MESSAGE_TYPE = {1: 20, 2: 23, 3: 23}
 
@@ -62,6 +62,7 @@ class InteractionHandle:
         self.callbacks: list[InteractionCallback] = []
         self.rejected: list[int] = []
         self.original: StoredMessage | None = None
+        self.clicked: StoredMessage | None = None  # the message of a component interaction
         self.followups: list[StoredMessage] = []
         self._signal = signal
 
@@ -214,6 +215,9 @@ class InteractionService:
     def _respond_message(
         self, handle: InteractionHandle, kind: int, data: JsonDict, request: RestRequest
     ) -> StoredMessage | None:
+        if kind == UPDATE_MESSAGE and handle.clicked is not None:
+            bot = self._world.bot_user
+            return self._messages.edit(handle.clicked, data, request.files, editor=bot)
         if kind not in (CHANNEL_MESSAGE, DEFERRED_CHANNEL_MESSAGE):
             return None
         flags = int(data.get("flags") or 0) & EPHEMERAL

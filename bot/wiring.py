@@ -1,0 +1,77 @@
+"""The composition root's service wiring: what the bot's cogs, policies and tools are given.
+
+Only ``bot/app.py`` (``setup_hook``) calls this; everything else receives the services it needs.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+
+from bot.conversation import Services
+from bot.engine.client import make_openai_client
+from bot.guild_settings import GuildSettings
+from bot.moderation_actions import ModerationActions, ModerationLog
+from bot.observability.shards import process_name
+from bot.policy import TurnPolicy
+from bot.policy.moderation import ModerationPolicy, guild_config
+from bot.policy.quotas import QuotaPolicy
+from bot.settings import Settings
+from bot.store import TokenCounter, open_store
+from tools import ToolRegistry
+
+if TYPE_CHECKING:
+    from bot.app import ToolcordBot
+
+
+def load_tools(settings: Settings) -> ToolRegistry:
+    """The registry with every tool module the configuration names."""
+    registry = ToolRegistry()
+    for module in settings.tools.modules:
+        registry.load_module(module)
+    return registry
+
+
+async def build_services(bot: ToolcordBot, http: aiohttp.ClientSession) -> Services:
+    """Open the store and build every service the bot runs with."""
+    settings = bot.settings
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = await open_store(settings.store_dsn(), owner=process_name(settings.discord))
+    registry = load_tools(settings)
+    api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
+    client = make_openai_client(settings.openai, api_key)
+    guild_settings = GuildSettings(store, settings, registry.names())
+    quotas = QuotaPolicy(
+        store,
+        settings.quotas,
+        image_model=settings.openai.image_model,
+        hold_s=settings.chat.turn_deadline_s * 2,
+    )
+    moderation = ModerationPolicy(
+        client,
+        model=settings.openai.moderation_model,
+        rules_model=settings.moderation.rules_model or settings.openai.chat_model,
+        config_source=guild_config(guild_settings.effective, settings.moderation),
+        report=ModerationLog(bot),
+        fail_closed=settings.moderation.fail_closed,
+    )
+    tool_services: dict[str, Any] = {
+        "openai": client,
+        "guild_settings": guild_settings,
+        "quotas": quotas,
+        "moderation_actions": ModerationActions(
+            bot, confirm_timeout_s=settings.moderation.confirm_timeout_s
+        ),
+    }
+    policies: list[TurnPolicy] = [quotas, moderation]
+    return Services(
+        settings=settings,
+        store=store,
+        client=client,
+        registry=registry,
+        counter=TokenCounter(),
+        http=http,
+        tool_services=tool_services,
+        policies=policies,
+    )

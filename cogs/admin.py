@@ -1,0 +1,155 @@
+"""Owner-only operations (``/admin sync``, ``/admin stats``, ``/admin quota-reset``) and the
+command sync at start.
+
+Commands are synced once the bot is first ready (every cog's commands are in the tree by then): to
+``discord.test_guild_ids`` when set (instant, for development), else globally. The owner check is
+ours (``bot.is_owner``), not Discord's: ``default_member_permissions`` only hides the commands.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Literal
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot.app import ToolcordBot
+from bot.policy.permissions import invoker_from, owner_refusal
+from bot.policy.quotas import QuotaPolicy
+from bot.policy.usage import format_report
+
+log = logging.getLogger("toolcord.admin")
+
+NO_MENTIONS = discord.AllowedMentions.none()
+
+
+async def sync_commands(bot: ToolcordBot) -> list[str]:
+    """Sync the command tree: to the test guilds when configured, else globally.
+
+    Returns:
+        Where the commands went and how many, one line per target.
+    """
+    guild_ids = bot.settings.discord.test_guild_ids
+    if not guild_ids:
+        synced = await bot.tree.sync()
+        return [f"{len(synced)} commands globally"]
+    done = []
+    for guild_id in guild_ids:
+        guild = discord.Object(guild_id)
+        bot.tree.copy_global_to(guild=guild)
+        synced = await bot.tree.sync(guild=guild)
+        done.append(f"{len(synced)} commands to guild {guild_id}")
+    return done
+
+
+class Admin(commands.Cog):
+    """Owner-only commands; the startup command sync."""
+
+    admin = app_commands.Group(
+        name="admin",
+        description="Bot owner operations",
+        default_permissions=discord.Permissions(administrator=True),
+        allowed_contexts=app_commands.AppCommandContext(
+            guild=True, dm_channel=True, private_channel=False
+        ),
+        allowed_installs=app_commands.AppInstallationType(guild=True, user=True),
+    )
+
+    def __init__(self, bot: ToolcordBot) -> None:
+        self.bot = bot
+        self._synced_at_start = False
+        self._started = time.monotonic()
+
+    @commands.Cog.listener()
+    async def on_ready(self) -> None:
+        if self._synced_at_start:
+            return
+        self._synced_at_start = True
+        try:
+            for line in await sync_commands(self.bot):
+                log.info("synced %s", line)
+        except discord.HTTPException as exc:
+            log.error("syncing the slash commands failed (%s); run /admin sync later", exc)
+
+    async def _owner_refusal(self, interaction: discord.Interaction) -> str | None:
+        is_owner = await self.bot.is_owner(interaction.user)
+        return owner_refusal(invoker_from(interaction, is_owner=is_owner))
+
+    @admin.command(name="sync")
+    async def sync(self, interaction: discord.Interaction) -> None:
+        """Sync the slash commands with Discord again (bot owner)."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        refusal = await self._owner_refusal(interaction)
+        if refusal is not None:
+            await _say(interaction, refusal)
+            return
+        try:
+            lines = await sync_commands(self.bot)
+        except discord.HTTPException as exc:
+            await _say(interaction, f"⚠️ Discord refused the sync: {exc.text or exc.status}.")
+            return
+        await _say(interaction, "Synced " + "; ".join(lines) + ".")
+
+    @admin.command(name="stats")
+    async def stats(self, interaction: discord.Interaction) -> None:
+        """How the bot is doing: servers, running answers, usage (bot owner)."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        refusal = await self._owner_refusal(interaction)
+        if refusal is not None:
+            await _say(interaction, refusal)
+            return
+        quotas = self._quotas()
+        uptime_h = (time.monotonic() - self._started) / 3600
+        lines = [
+            f"Servers: {len(self.bot.guilds)}",
+            f"Uptime: {uptime_h:.1f} h; gateway latency {self.bot.latency * 1000:.0f} ms",
+            f"Answers interrupted by the last restart: {len(getattr(self.bot, 'interrupted', []))}",
+        ]
+        if quotas is not None:
+            lines.append(f"Answers running now: {quotas.running}")
+            report = await quotas.report(None, None, include_global=True)
+            lines.append(format_report(report))
+        await _say(interaction, "\n".join(lines))
+
+    @admin.command(name="quota-reset")
+    @app_commands.describe(
+        scope="Whose budgets: one user's, or the global one", user="The user (scope user)"
+    )
+    async def quota_reset(
+        self,
+        interaction: discord.Interaction,
+        scope: Literal["user", "global"],
+        user: discord.User | None = None,
+    ) -> None:
+        """Start a user's or the global budgets afresh from now (bot owner)."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        refusal = await self._owner_refusal(interaction)
+        quotas = self._quotas()
+        if refusal is not None or quotas is None:
+            await _say(interaction, refusal or "Quotas are not set up on this bot.")
+            return
+        if scope == "user":
+            if user is None:
+                await _say(interaction, "Name the user whose budgets to reset.")
+                return
+            await quotas.reset("user", user.id)
+            await _say(interaction, f"The budgets of {user.mention} start afresh from now.")
+            return
+        await quotas.reset("global")
+        await _say(interaction, "The global budgets start afresh from now.")
+
+    def _quotas(self) -> QuotaPolicy | None:
+        found = self.bot.services.tool_services.get("quotas")
+        return found if isinstance(found, QuotaPolicy) else None
+
+
+async def _say(interaction: discord.Interaction, text: str) -> None:
+    await interaction.edit_original_response(content=text[:2000], allowed_mentions=NO_MENTIONS)
+
+
+async def setup(bot: ToolcordBot) -> None:
+    """discord.py extension entry point."""
+    await bot.add_cog(Admin(bot))

@@ -1,0 +1,121 @@
+"""edit_image: the attached image (and optional mask) go to the edits endpoint as multipart."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from bot.testing.openai import Fault, OpenAIEmulator
+from bot.testing.openai.media.png import solid_png
+from tools import ToolContext, ToolFailed, ToolRetry
+from tools.images import edit_image
+
+from .conftest import attachment, rgba_png
+
+EDITS = "/v1/images/edits"
+ImageContextFactory = Callable[..., ToolContext]
+
+
+async def test_the_attached_image_is_edited_and_the_result_attached(
+    openai_emulator: OpenAIEmulator, image_ctx: ImageContextFactory
+) -> None:
+    photo = solid_png(16, 16, (200, 10, 10))
+    ctx = image_ctx(services={"input_files": [attachment(photo, "cat.png")]})
+
+    result = await edit_image(
+        ctx, prompt="give the cat a hat", use_mask=False, size=None, quality="high", n=1
+    )
+
+    (recorded,) = openai_emulator.requests
+    assert recorded.path == EDITS
+    (upload,) = recorded.files
+    assert (upload.field, upload.filename, upload.content_type) == ("image", "cat.png", "image/png")
+    assert upload.data == photo
+    body = openai_emulator.image_edits.requests[0]
+    assert (body["model"], body["prompt"], body["quality"]) == (
+        "gpt-image-2",
+        "give the cat a hat",
+        "high",
+    )
+    assert "moderation" not in body
+    (artifact,) = ctx.artifacts
+    assert artifact.filename == "edited-123XYZ.png" and artifact.data.startswith(b"\x89PNG")
+    assert result.startswith("Edited the attached image into 1 image")
+
+
+async def test_a_second_attachment_is_the_mask_when_asked(
+    openai_emulator: OpenAIEmulator, image_ctx: ImageContextFactory
+) -> None:
+    photo, mask = rgba_png(8, 8, alpha=255), rgba_png(8, 8, alpha=0)
+    files = [attachment(photo, "room.png"), attachment(mask, "mask.png")]
+    ctx = image_ctx(services={"input_files": files})
+
+    await edit_image(ctx, prompt="add a plant", use_mask=True, size=None, quality=None, n=1)
+
+    uploads = {f.field: f for f in openai_emulator.requests[0].files}
+    assert set(uploads) == {"image", "mask"}
+    assert uploads["mask"].data == mask
+
+
+async def test_several_images_are_combined_without_a_mask(
+    openai_emulator: OpenAIEmulator, image_ctx: ImageContextFactory
+) -> None:
+    jpeg = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(64)
+    files = [attachment(solid_png(4, 4), "a.png"), attachment(jpeg, "b.jpg", "image/jpeg")]
+    ctx = image_ctx(services={"input_files": files})
+
+    await edit_image(ctx, prompt="both on a sofa", use_mask=False, size=None, quality=None, n=1)
+
+    uploads = openai_emulator.requests[0].files
+    assert [(u.field, u.content_type) for u in uploads] == [
+        ("image[]", "image/png"),
+        ("image[]", "image/jpeg"),
+    ]
+
+
+async def test_no_attached_image_means_nothing_to_edit(
+    openai_emulator: OpenAIEmulator, image_ctx: ImageContextFactory
+) -> None:
+    text_file = attachment(b"hello", "notes.txt", "text/plain")
+    ctx = image_ctx(services={"input_files": [text_file]})
+
+    with pytest.raises(ToolFailed, match="Ask the user to attach"):
+        await edit_image(ctx, prompt="x", use_mask=False, size=None, quality=None, n=1)
+
+    assert openai_emulator.requests == []
+
+
+async def test_a_mask_needs_a_second_image(image_ctx: ImageContextFactory) -> None:
+    ctx = image_ctx(services={"input_files": [attachment(solid_png(4, 4))]})
+
+    with pytest.raises(ToolRetry, match="only one image"):
+        await edit_image(ctx, prompt="x", use_mask=True, size=None, quality=None, n=1)
+
+
+@pytest.mark.parametrize(
+    ("mask", "expected"),
+    [(solid_png(8, 8), "PNG with transparency"), (rgba_png(4, 4), "differ in size")],
+)
+async def test_a_bad_mask_is_explained_and_not_sent(
+    openai_emulator: OpenAIEmulator, image_ctx: ImageContextFactory, mask: bytes, expected: str
+) -> None:
+    files = [attachment(rgba_png(8, 8, alpha=255)), attachment(mask, "mask.png")]
+    ctx = image_ctx(services={"input_files": files})
+
+    with pytest.raises(ToolFailed, match=expected):
+        await edit_image(ctx, prompt="x", use_mask=True, size=None, quality=None, n=1)
+
+    assert openai_emulator.requests == []
+
+
+async def test_a_refused_edit_is_polite_and_tried_once(
+    openai_emulator: OpenAIEmulator, image_ctx: ImageContextFactory
+) -> None:
+    openai_emulator.image_edits.reply_fault(Fault.content_policy_violation())
+    ctx = image_ctx(services={"input_files": [attachment(solid_png(4, 4))]})
+
+    with pytest.raises(ToolFailed, match="content policy"):
+        await edit_image(ctx, prompt="x", use_mask=False, size=None, quality=None, n=1)
+
+    assert openai_emulator.attempts(EDITS) == 1

@@ -1,0 +1,256 @@
+"""Built-in image tools: ``generate_image`` and ``edit_image`` (the ``images`` tool family).
+
+The images are attached to the bot's reply (``ctx.attach``); the model only gets a short text
+result, since Chat Completions tool messages cannot carry images. Both tools have
+``side_effects=True``: the dispatcher's ledger makes sure a call never runs twice for the same
+turn and arguments, and the request itself runs without SDK retries.
+
+Services the bot injects (``ctx.services``): ``"openai"`` (an ``openai.AsyncOpenAI``, required),
+``"input_files"`` (the user's attachments, a list of :class:`~tools.Artifact`) and optionally
+``"quotas"``, an object with ``async charge_images(user_id, guild_id, n[, is_owner=])`` returning
+None to go ahead or a refusal (an object with a ``message``, or a string) to stop, and optionally
+``async refund_images(user_id, guild_id, n)``. The quota is charged before the request and given
+back when the request surely made nothing (not for content-policy refusals or rejected requests,
+which the model could otherwise repeat for free).
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+from collections.abc import Coroutine
+from typing import Annotated, Any
+
+import openai
+from pydantic import Field
+
+from tools.context import Artifact, ToolContext
+from tools.definition import tool
+from tools.errors import ToolFailed, ToolRetry
+from tools.images.files import content_type_of, png_header
+from tools.images.service import ImageBatch, ImageError, InputImage, edit, generate_batch
+from tools.images.settings import ImagesSettings, Quality, Size, load_settings
+
+OPENAI_SERVICE = "openai"
+INPUT_FILES_SERVICE = "input_files"
+QUOTAS_SERVICE = "quotas"
+EDITABLE_TYPES = frozenset({"image/png", "image/jpeg", "image/webp"})
+MAX_EDIT_INPUTS = 4
+NOT_REFUNDED = frozenset({"content_policy", "bad_request"})
+_STEM_CHARS = re.compile(r"[^A-Za-z0-9]")
+
+
+@tool(family="images", side_effects=True, timeout=150.0, progress="Drawing: {prompt}")
+async def generate_image(
+    ctx: ToolContext,
+    prompt: Annotated[str, Field(min_length=1, max_length=4000)],
+    size: Size | None = None,
+    quality: Quality | None = None,
+    n: Annotated[int, Field(ge=1, le=4)] = 1,
+) -> str:
+    """Create an image from a text description; it is attached to your reply automatically.
+
+    Call it only when the user asks for a picture. Describe the subject, style and setting in
+    the prompt. Do not add links or markdown images for the result: the file is attached.
+
+    Args:
+        prompt: A detailed description of the image to create, in the user's words plus detail.
+        size: 1024x1024 (square), 1536x1024 (landscape), 1024x1536 (portrait), auto; null for
+            the default.
+        quality: low, medium, high or auto; null for the default. Higher is slower.
+        n: How many images to make, 1 to 4 (the server may allow fewer).
+    """
+    settings = load_settings(ctx.config)
+    client = _client(ctx)
+    count = await _charge(ctx, n, settings)
+    try:
+        batch = await _refund_on_failure(
+            ctx,
+            count,
+            generate_batch(
+                client,
+                settings,
+                prompt,
+                size=size,
+                quality=quality,
+                n=count,
+                stem=_stem(ctx, "image"),
+            ),
+        )
+    except ImageError as error:
+        raise ToolFailed(error.message) from None
+    except ValueError as error:
+        raise ToolRetry(str(error)) from None
+    return _attach(ctx, batch, n, count, "Made")
+
+
+@tool(family="images", side_effects=True, timeout=150.0, progress="Editing the image: {prompt}")
+async def edit_image(
+    ctx: ToolContext,
+    prompt: Annotated[str, Field(min_length=1, max_length=4000)],
+    use_mask: bool = False,
+    size: Size | None = None,
+    quality: Quality | None = None,
+    n: Annotated[int, Field(ge=1, le=4)] = 1,
+) -> str:
+    """Edit or combine the image(s) the user attached to their message, following a prompt.
+
+    The result is attached to your reply automatically. Only images attached to the user's
+    current message can be edited; if there is none, ask the user to attach one.
+
+    Args:
+        prompt: What to change, e.g. "make the sky a sunset" or "put both pets on one sofa".
+        use_mask: true when the user attached a second image that is a transparent PNG mask
+            marking the area to repaint; false to use every attached image as input.
+        size: 1024x1024, 1536x1024, 1024x1536 or auto; null for the default.
+        quality: low, medium, high or auto; null for the default.
+        n: How many versions to make, 1 to 4 (the server may allow fewer).
+    """
+    settings = load_settings(ctx.config)
+    client = _client(ctx)
+    images, mask = _edit_inputs(ctx, use_mask)
+    count = await _charge(ctx, n, settings)
+    try:
+        batch = await _refund_on_failure(
+            ctx,
+            count,
+            edit(
+                client,
+                settings,
+                prompt,
+                images,
+                mask=mask,
+                size=size,
+                quality=quality,
+                n=count,
+                stem=_stem(ctx, "edited"),
+            ),
+        )
+    except ImageError as error:
+        raise ToolFailed(error.message) from None
+    except ValueError as error:
+        raise ToolRetry(str(error)) from None
+    return _attach(ctx, batch, n, count, "Edited the attached image into")
+
+
+def _client(ctx: ToolContext) -> openai.AsyncOpenAI:
+    client = ctx.services.get(OPENAI_SERVICE)
+    if not isinstance(client, openai.AsyncOpenAI):
+        raise ToolFailed(
+            "Image generation is not set up: the bot has no OpenAI client for tools (the bot "
+            "owner must inject the 'openai' service). Tell the user images are unavailable."
+        )
+    return client
+
+
+async def _charge(ctx: ToolContext, requested: int, settings: ImagesSettings) -> int:
+    count = min(requested, settings.max_n)
+    quotas = ctx.services.get(QUOTAS_SERVICE)
+    charge = getattr(quotas, "charge_images", None)
+    if charge is None:
+        return count
+    extra = {"is_owner": ctx.is_owner} if _accepts(charge, "is_owner") else {}
+    outcome = charge(ctx.user_id, ctx.guild_id, count, **extra)
+    refusal = await outcome if inspect.isawaitable(outcome) else outcome
+    if refusal is not None:
+        message = refusal if isinstance(refusal, str) else getattr(refusal, "message", "")
+        raise ToolFailed(
+            f"No image was made: the user's image quota does not allow it. {message}".strip()
+            + " Tell the user; do not call the image tools again in this answer."
+        )
+    return count
+
+
+async def _refund_on_failure(
+    ctx: ToolContext, count: int, request: Coroutine[Any, Any, ImageBatch]
+) -> ImageBatch:
+    """Await the image request; give the quota back when it surely made nothing."""
+    try:
+        return await request
+    except ImageError as error:
+        if error.kind not in NOT_REFUNDED:
+            await _refund(ctx, count)
+        raise
+    except ValueError:
+        await _refund(ctx, count)
+        raise
+
+
+async def _refund(ctx: ToolContext, count: int) -> None:
+    refund = getattr(ctx.services.get(QUOTAS_SERVICE), "refund_images", None)
+    if refund is None:
+        return
+    outcome = refund(ctx.user_id, ctx.guild_id, count)
+    if inspect.isawaitable(outcome):
+        await outcome
+
+
+def _accepts(function: Any, name: str) -> bool:
+    try:
+        return name in inspect.signature(function).parameters
+    except (TypeError, ValueError):
+        return False
+
+
+def _edit_inputs(ctx: ToolContext, use_mask: bool) -> tuple[list[InputImage], InputImage | None]:
+    images = [_as_input(file) for file in ctx.services.get(INPUT_FILES_SERVICE) or []]
+    usable = [image for image in images if image is not None]
+    if not usable:
+        raise ToolFailed(
+            "The user's message has no PNG, JPEG or WEBP image attached, so there is nothing "
+            "to edit. Ask the user to attach the image to edit to their message."
+        )
+    if not use_mask:
+        return usable[:MAX_EDIT_INPUTS], None
+    if len(usable) < 2:
+        raise ToolRetry(
+            "use_mask is true but only one image is attached; call again with use_mask false, "
+            "or ask the user to attach the mask as a second image."
+        )
+    _check_mask(usable[0], usable[1])
+    return [usable[0]], usable[1]
+
+
+def _as_input(file: Any) -> InputImage | None:
+    if not isinstance(file, Artifact):
+        return None
+    kind = content_type_of(file.data)
+    if kind not in EDITABLE_TYPES:
+        return None
+    return InputImage(file.filename or "image", file.data, kind)
+
+
+def _check_mask(image: InputImage, mask: InputImage) -> None:
+    header = png_header(mask.data)
+    if header is None or not header.has_alpha:
+        raise ToolFailed(
+            "The second attachment cannot be a mask: a mask must be a PNG with transparency "
+            "where the image should change. Tell the user how to make one, or edit without it."
+        )
+    base = png_header(image.data)
+    if base is not None and (base.width, base.height) != (header.width, header.height):
+        raise ToolFailed(
+            f"The mask ({header.width}x{header.height}) and the image ({base.width}x"
+            f"{base.height}) differ in size; tell the user the mask must match the image."
+        )
+
+
+def _stem(ctx: ToolContext, prefix: str) -> str:
+    suffix = _STEM_CHARS.sub("", ctx.call_id)[-6:]
+    return f"{prefix}-{suffix}" if suffix else prefix
+
+
+def _attach(ctx: ToolContext, batch: ImageBatch, requested: int, count: int, verb: str) -> str:
+    for artifact in batch.artifacts:
+        ctx.attach(artifact.filename, artifact.data, artifact.content_type, artifact.description)
+    made = len(batch.artifacts)
+    noun = "image" if made == 1 else "images"
+    lines = [
+        f"{verb} {made} {noun} ({batch.model}); attached to your reply. Do not add links or "
+        "markdown images for it; just say briefly what was made."
+    ]
+    if count < requested:
+        lines.append(f"Only {count} could be made per request here (asked for {requested}).")
+    if batch.revised_prompt:
+        lines.append(f"The image model revised the prompt to: {batch.revised_prompt[:500]}")
+    return "\n".join(lines)
