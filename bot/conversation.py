@@ -82,6 +82,7 @@ class Services:
     http: Any = None
     tool_services: dict[str, Any] = field(default_factory=dict)
     policies: list[TurnPolicy] = field(default_factory=list)
+    observers: list[Any] = field(default_factory=list)
 
 
 class ConversationService:
@@ -149,6 +150,8 @@ class ConversationService:
                 smaller,
             )
             outcome, _ = await self._run_once(turn, conversation, exchange.id, sink, smaller)
+        for observer in self._services.observers:
+            observer.on_outcome(turn, outcome)
         try:
             await self._conclude(turn, exchange, outcome, sink, conversation)
         finally:
@@ -200,6 +203,8 @@ class ConversationService:
                 if event.usage.requests == 1 and event.usage.prompt_tokens:
                     counter.observe(raw, event.usage.prompt_tokens, model)
                 return event, counter.scale(raw, model)
+            for observer in self._services.observers:
+                observer.on_event(event)
             await sink.on_event(event)
         raise AssertionError("the loop ended without an outcome")
 

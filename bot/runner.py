@@ -10,6 +10,7 @@ from bot.app import ToolcordBot
 from bot.discord_endpoints import point_discord_at
 from bot.errors import ConfigError
 from bot.logging_setup import configure_logging
+from bot.observability import install_shard_logging, shard_label
 from bot.settings import Settings
 
 log = logging.getLogger("toolcord")
@@ -18,6 +19,7 @@ log = logging.getLogger("toolcord")
 async def run_bot(settings: Settings, token: str, api_key: str) -> None:
     """Connect to Discord and serve until closed; owner-actionable failures become ConfigError."""
     configure_logging(settings.log_level, secrets=(token, api_key))
+    install_shard_logging(shard_label(settings.discord))
     point_discord_at(settings.discord)
     bot = ToolcordBot(settings)
     try:

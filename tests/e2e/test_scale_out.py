@@ -1,10 +1,11 @@
 """Issue 11: two bot processes split two shards over one PostgreSQL database.
 
-Each process is a real child process (``tests/e2e/scale_worker.py``) on the emulators in this
-one: process A runs shard 0, process B shard 1, of 2. Each has its own system prompt naming it,
-and the model emulator answers "process <name> answers msg-<n>", so every reply in Discord says
-which process wrote it; the store's exchanges say which process accepted each message (their
-``owner``), and each process's ``/metrics`` says how many messages it handled per shard.
+Each process is the real bot in a child process (``bot.testing.bot_process``) on the emulators
+in this one: process A runs shard 0, process B shard 1, of 2. Each has its own system prompt
+naming it, and the model emulator answers "process <name> answers msg-<n>", so every reply in
+Discord says which process wrote it; the store's exchanges say which process accepted each
+message (their ``owner``), and each process's ``/metrics`` says how many messages it handled per
+shard.
 """
 
 from __future__ import annotations
@@ -13,11 +14,9 @@ import asyncio
 import json
 import os
 import re
-import sys
 import uuid
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -25,7 +24,7 @@ import asyncpg
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from bot.testing.bot_process import SETTINGS_ENV, BotProcess
+from bot.testing.bot_process import BotProcess
 from bot.testing.discord import DiscordEmulator, StoredMessage
 from bot.testing.discord.models import Guild
 from bot.testing.harness import BotHarness
@@ -109,25 +108,11 @@ class Fleet:
 
     async def start(self, *shards: int) -> None:
         """Start one process per shard, together, and wait until each is ready."""
-        started = {shard: await self._spawn(self.settings_for(shard)) for shard in shards}
+        started = {shard: await BotProcess.start(self.settings_for(shard)) for shard in shards}
         self.processes.update(started)
         await asyncio.gather(*(process.wait_ready(WAIT_S) for process in started.values()))
         for shard, process in started.items():
             self.health[shard] = _health_url(process)
-
-    async def _spawn(self, values: dict[str, Any]) -> BotProcess:
-        env = dict(os.environ)
-        env[SETTINGS_ENV] = json.dumps(values)
-        env["PYTHONPATH"] = os.pathsep.join([str(Path.cwd()), env.get("PYTHONPATH", "")])
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "tests.e2e.scale_worker",
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        return BotProcess(process)
 
     async def stop_all(self) -> None:
         await asyncio.gather(*(process.stop() for process in self.processes.values()))
