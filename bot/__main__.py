@@ -22,6 +22,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m bot`` and the ``toolcord`` console script."""
     args = _parser().parse_args(argv)
     try:
+        if args.command == "playground":
+            from bot.playground import run_playground
+
+            return run_playground(args.config, offline=args.offline, port=args.port)
         settings = load_settings(args.config)
         if args.command == "check":
             return _check(settings)
@@ -41,11 +45,20 @@ def _parser() -> argparse.ArgumentParser:
         "command",
         nargs="?",
         default="run",
-        choices=("run", "check", "migrate"),
-        help="run the bot (default), check the configuration, or migrate the store",
+        choices=("run", "check", "migrate", "playground"),
+        help="run the bot (default), check the configuration, migrate the store, or talk to the "
+        "bot in a local playground page (no Discord application needed)",
     )
     parser.add_argument(
         "--config", type=Path, default=None, help="the TOML file (default config/bot.toml)"
+    )
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="playground: answer with a scripted demo model (no key, no network)",
+    )
+    parser.add_argument(
+        "--port", type=int, default=8470, help="playground: the page's port (default 8470)"
     )
     return parser
 
