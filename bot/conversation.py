@@ -34,6 +34,7 @@ from tools import Artifact, Dispatcher, Permissions, ToolContext, ToolRegistry
 log = logging.getLogger("toolcord.conversation")
 
 MIN_RETRY_BUDGET = 1_000
+TOOL_SETS_KEPT = 64
 
 
 @dataclass
@@ -91,6 +92,18 @@ class ConversationService:
     def __init__(self, services: Services) -> None:
         self._services = services
         self._locks = KeyedLocks()
+        self._tool_entries_by_set: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+
+    def _tool_entries(self, available: list[Any]) -> list[dict[str, Any]]:
+        """The ``tools`` entries of a set of tools, built once per set (each is a deep copy)."""
+        key = tuple(available)
+        entries = self._tool_entries_by_set.get(key)
+        if entries is None:
+            if len(self._tool_entries_by_set) >= TOOL_SETS_KEPT:
+                self._tool_entries_by_set.clear()
+            entries = self._services.registry.openai_tools(available)
+            self._tool_entries_by_set[key] = entries
+        return entries
 
     async def handle(
         self, turn: IncomingTurn, make_sink: Callable[[], Awaitable[ReplySink]]
@@ -219,7 +232,7 @@ class ConversationService:
         registry = self._services.registry
         enabled = turn.overrides.get("enabled_tools", settings.tools.enabled)
         available = registry.available(context, enabled)
-        tools = registry.openai_tools(available)
+        tools = self._tool_entries(available)
         counter = self._counter()
         tools_tokens = counter.scale(counter.count_tools(tools, model), model)
         window = await self._services.store.build_window(

@@ -81,6 +81,14 @@ class EditPacer:
             del self._next_at[channel_id]
 
 
+class ChannelPaused(discord.ClientException):
+    """The channel is paused after Discord refused the bot there; nothing was sent."""
+
+    def __init__(self, channel_id: int) -> None:
+        super().__init__(f"channel {channel_id} is paused after a permission failure")
+        self.channel_id = channel_id
+
+
 class DiscordReply:
     """A ReplySink that streams one answer into a Discord channel."""
 
@@ -163,6 +171,8 @@ class DiscordReply:
         ]
 
     async def _typing(self) -> None:
+        if self._pacer.is_paused(self._channel_id):
+            return
         with contextlib.suppress(discord.HTTPException):
             async with self._channel.typing():
                 await self._first_text.wait()
@@ -176,6 +186,8 @@ class DiscordReply:
                 await self._write_partial()
 
     async def _write_partial(self) -> None:
+        if self._pacer.is_paused(self._channel_id):
+            return
         chunks = render_partial(self._text, allow_hosts=self._chat.link_allow_hosts, limit=MAX_LEN)
         chunks = _with_progress([c for c in chunks if c.strip()], list(self._progress.values()))
         if not chunks:
@@ -190,8 +202,11 @@ class DiscordReply:
 
     async def _stop_streaming(self) -> None:
         self._first_text.set()
-        for task in self._tasks:
-            task.cancel()
+        # A streaming write in flight finishes first: cancelled mid-request, its message could
+        # reach Discord unknown to this reply, and the final text would then come twice.
+        async with self._write_lock:
+            for task in self._tasks:
+                task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -199,6 +214,8 @@ class DiscordReply:
 
     async def _write_final(self, chunks: list[str], files: Sequence[Artifact]) -> None:
         async with self._write_lock:
+            if self._pacer.is_paused(self._channel_id):
+                raise ChannelPaused(self._channel_id)
             try:
                 await self._sync(chunks, files=files, final=True)
             except (discord.Forbidden, discord.NotFound):

@@ -11,6 +11,8 @@ import re
 from collections.abc import Iterable
 
 MASK = "[redacted]"
+# HTTP clients that log every request at INFO: a line per model call is noise (and costs CPU).
+PER_REQUEST_LOGGERS = ("httpx2", "httpx")
 TOKEN_PATTERNS = (
     # interaction and webhook tokens in URLs: /webhooks/<id>/<token>, /interactions/<id>/<token>
     re.compile(r"(/(?:webhooks|interactions)/\d+/)[A-Za-z0-9_.\-]{20,}"),
@@ -61,4 +63,6 @@ def configure_logging(level: str, secrets: Iterable[str] = ()) -> logging.Handle
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(level.upper())
+    for name in PER_REQUEST_LOGGERS:
+        logging.getLogger(name).setLevel(max(logging.WARNING, root.level))
     return handler

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import openai
+from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from bot.engine.events import (
     EngineEvent,
@@ -138,7 +139,16 @@ class _TurnRunner:
 
     async def _stream_once(self, tools_allowed: bool) -> RoundResult:
         self._usage.requests += 1
-        stream = await self._client.chat.completions.create(**self._request_kwargs(tools_allowed))
+        # The low-level post sends the same body as ``chat.completions.create`` without the SDK's
+        # per-request walk of every message against its TypedDicts (a third of a turn's CPU).
+        stream = await self._client.post(
+            "/chat/completions",
+            body=self._request_kwargs(tools_allowed),
+            cast_to=ChatCompletion,
+            options={"security": {"bearer_auth": True}},
+            stream=True,
+            stream_cls=openai.AsyncStream[ChatCompletionChunk],
+        )
         reader = StreamReader()
         try:
             async for chunk in stream:

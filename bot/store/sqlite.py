@@ -1,8 +1,8 @@
 """The SQLite conversation store (aiosqlite), the default: one file in the data folder.
 
 Writes go through one connection behind an ``asyncio.Lock`` in ``BEGIN IMMEDIATE``
-transactions (``sqlite_base.Writer``); reads use a second, read-only connection, which WAL lets
-run beside the writer.
+transactions, group-committed (``sqlite_writer.Writer``); reads use a second, read-only
+connection, which WAL lets run beside the writer.
 """
 
 from __future__ import annotations
@@ -37,7 +37,6 @@ from bot.store.models import (
 from bot.store.sqlite_base import (
     EXCHANGE_COLUMNS,
     TURN_COLUMNS,
-    Writer,
     connect,
     conversation_from,
     exchange_from,
@@ -49,6 +48,7 @@ from bot.store.sqlite_base import (
     to_ms,
     turn_from,
 )
+from bot.store.sqlite_writer import Writer
 from bot.store.tokens import TokenCounter
 from bot.store.window import (
     DEFAULT_MAX_TOOL_RESULT_TOKENS,
@@ -120,8 +120,8 @@ class SqliteStore:
 
     async def close(self) -> None:
         """Close both connections (waits for a running write to finish)."""
-        async with self._writer.lock:
-            await self._writer.db.close()
+        async with self._writer.exclusive() as db:
+            await db.close()
         await self._reader.close()
 
     async def schema_version(self) -> int:
@@ -531,9 +531,9 @@ class SqliteStore:
 
     async def _scrub(self) -> None:
         """Checkpoint the WAL into the database and truncate it (deleted text leaves it)."""
-        async with self._writer.lock:
+        async with self._writer.exclusive() as db:
             for _ in range(CHECKPOINT_TRIES):
-                row = await fetch_one(self._writer.db, "PRAGMA wal_checkpoint(TRUNCATE)")
+                row = await fetch_one(db, "PRAGMA wal_checkpoint(TRUNCATE)")
                 if row is not None and row[0] == 0:
                     return
                 await asyncio.sleep(0.02)

@@ -1,9 +1,10 @@
-"""SQLite plumbing: connections, the guarded write transaction, migrations, row decoding.
+"""SQLite plumbing: connections, migrations, row decoding (the writer is in ``sqlite_writer``).
 
 The rules (see the reliability catalogue, S1-S5): WAL with ``synchronous=FULL``; a 5 s
 ``busy_timeout``; foreign keys and ``secure_delete`` on; one writer connection guarded by an
-``asyncio.Lock``; every write in ``BEGIN IMMEDIATE`` ... ``COMMIT``; ``ROLLBACK`` on any
-``BaseException`` (``CancelledError`` included), run to the end even if cancelled again.
+``asyncio.Lock``; every write in ``BEGIN IMMEDIATE`` ... ``COMMIT`` (writes queued together share
+one COMMIT, each in its own savepoint); ``ROLLBACK`` on any ``BaseException`` (``CancelledError``
+included), run to the end even if cancelled again.
 """
 
 from __future__ import annotations
@@ -11,8 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Sequence
-from contextlib import asynccontextmanager, suppress
+from collections.abc import Awaitable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -127,44 +127,6 @@ async def run_to_end(awaitable: Awaitable[T]) -> T:
     if cancelled:
         raise asyncio.CancelledError
     return result
-
-
-class Writer:
-    """The one write connection, its lock and the write transaction."""
-
-    def __init__(self, db: aiosqlite.Connection, where: str) -> None:
-        self.db = db
-        self.where = where
-        self.lock = asyncio.Lock()
-
-    @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """``BEGIN IMMEDIATE`` ... ``COMMIT`` under the lock; ``ROLLBACK`` on any exception.
-
-        Raises:
-            StoreError: SQLite failed (disk full, read-only, damaged); nothing was written.
-        """
-        async with self.lock:
-            try:
-                await self.db.execute("BEGIN IMMEDIATE")
-                yield self.db
-                await run_to_end(self.db.commit())
-            except BaseException as error:
-                await run_to_end(self._rollback())
-                if isinstance(error, sqlite3.Error):
-                    raise self.failure(error) from error
-                raise
-
-    async def _rollback(self) -> None:
-        with suppress(sqlite3.Error):
-            await self.db.rollback()
-
-    def failure(self, error: sqlite3.Error) -> StoreError:
-        """A ``StoreError`` telling the owner what SQLite said and what to check."""
-        return StoreError(
-            f"The conversation store at {self.where} failed: {error}. Nothing was written. The "
-            "bot owner must check the disk (free space, permissions, health)."
-        )
 
 
 async def fetch_all(

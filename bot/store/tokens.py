@@ -26,6 +26,7 @@ MESSAGE_OVERHEAD = 3
 NAME_OVERHEAD = 1
 REPLY_PRIMING = 3
 TOOLS_OVERHEAD = 12
+TOOL_COUNT_CACHE = 64
 DEFAULT_IMAGE_TOKENS = 765
 LOW_DETAIL_IMAGE_TOKENS = 85
 MIN_OBSERVED_TOKENS = 32
@@ -144,6 +145,8 @@ class TokenCounter:
         self._want_exact = exact
         self._encoders: dict[str, _Encoder] = {}
         self._factors: dict[str, float] = {}
+        # The same tool definitions go with every request: count each set once.
+        self._tool_counts: dict[tuple[str, str], int] = {}
 
     # -- text -------------------------------------------------------------------------------
 
@@ -202,7 +205,13 @@ class TokenCounter:
         if not tools:
             return 0
         text = json.dumps(list(tools), separators=(",", ":"), ensure_ascii=False)
-        return TOOLS_OVERHEAD + self.count_text(text, model)
+        key = (encoding_for_model(model or self.model), text)
+        count = self._tool_counts.get(key)
+        if count is None:
+            if len(self._tool_counts) >= TOOL_COUNT_CACHE:
+                self._tool_counts.clear()
+            count = self._tool_counts[key] = TOOLS_OVERHEAD + self.count_text(text, model)
+        return count
 
     # -- calibration ------------------------------------------------------------------------
 

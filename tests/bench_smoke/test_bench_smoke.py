@@ -1,0 +1,46 @@
+"""The benchmark harness itself works: every phase runs with tiny counts and reports its figures.
+
+This is not a benchmark: it asserts nothing about speed, only that each figure was measured.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.bench import report
+from tests.bench.__main__ import PHASES, run
+from tests.bench.counts import SMOKE
+
+FIGURES = (
+    "seq_cost_ratio",
+    "pipelined_throughput_ratio",
+    "tool_seq_cost_ratio",
+    "concurrency_500_wall_s",
+    "context_build_ratio",
+    "rss_idle_mb",
+    "rss_per_1000_conversations_mb",
+    "defer_p99_ms",
+    "first_text_ms",
+    "echo_sequential_per_s",
+    "chat_sequential_per_s",
+    "echo_pipelined_per_s",
+    "chat_pipelined_per_s",
+    "tool_sequential_per_s",
+)
+
+
+async def test_every_phase_runs_and_reports_its_figures(tmp_path: Path) -> None:
+    lines: list[str] = []
+    results = await run(SMOKE, "smoke", set(PHASES), lines.append)
+    path = report.write(results, tmp_path)
+
+    written = json.loads(path.read_text(encoding="utf-8"))
+    missing = [key for key in FIGURES if not isinstance(written.get(key), int | float)]
+    assert not missing, f"figures not measured: {missing}"
+    assert written["machine"]["cpu_count"]
+    assert written["machine"]["versions"]["discord.py"]
+    assert set(written["targets"]) == set(report.TARGETS)
+    assert set(written["phases"]) >= {"echo", "chat", "tools", "floors"}
+    assert written["phases"]["chat"]["sequential"]["turns"] == SMOKE.sequential
+    assert report.summary(written).count("\n") == len(report.TARGETS)
