@@ -14,7 +14,9 @@ def test_loopback_hosts(host: str) -> None:
     assert is_loopback_host(host)
 
 
-@pytest.mark.parametrize("host", ["10.0.0.1", "192.168.1.1", "8.8.8.8", "discord.com", "::ffff:8.8.8.8"])
+@pytest.mark.parametrize(
+    "host", ["10.0.0.1", "192.168.1.1", "8.8.8.8", "discord.com", "::ffff:8.8.8.8"]
+)
 def test_other_hosts(host: str) -> None:
     assert not is_loopback_host(host)
 
