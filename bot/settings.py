@@ -109,12 +109,13 @@ class StoreSettings(_Section):
     dsn: str = ""
 
 
+BUILTIN_TOOL_MODULES = ("tools.weather", "tools.search", "tools.images", "tools.moderation")
+
+
 class ToolsSettings(_Section):
     """Which tool modules load and which tools are enabled; per-family options under ``config``."""
 
-    modules: list[str] = Field(
-        default_factory=lambda: ["tools.weather", "tools.search", "tools.images", "tools.moderation"]
-    )
+    modules: list[str] = Field(default_factory=lambda: list(BUILTIN_TOOL_MODULES))
     enabled: list[str] | None = None
     config: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
