@@ -25,6 +25,7 @@ from bot.engine import (
     run_turn,
 )
 from bot.engine import Usage as EngineUsage
+from bot.errors import StoreError
 from bot.keyed_locks import KeyedLocks
 from bot.policy import Refusal, TurnPolicy
 from bot.settings import Settings
@@ -34,6 +35,9 @@ from tools import Artifact, Dispatcher, Permissions, ToolContext, ToolRegistry
 log = logging.getLogger("toolcord.conversation")
 
 MIN_RETRY_BUDGET = 1_000
+STORE_FAILED = (
+    "I can't save messages right now, so I can't answer safely. The bot owner has been told."
+)
 TOOL_SETS_KEPT = 64
 
 
@@ -116,6 +120,17 @@ class ConversationService:
             return await self._handle_in_order(turn, make_sink)
 
     async def _handle_in_order(
+        self, turn: IncomingTurn, make_sink: Callable[[], Awaitable[ReplySink]]
+    ) -> bool:
+        try:
+            return await self._accept_and_answer(turn, make_sink)
+        except StoreError as exc:
+            log.error("owner action needed: the conversation store failed (%s)", exc)
+            sink = await make_sink()
+            await sink.fail(_refused(Refusal("store", STORE_FAILED)))
+            return False
+
+    async def _accept_and_answer(
         self, turn: IncomingTurn, make_sink: Callable[[], Awaitable[ReplySink]]
     ) -> bool:
         store = self._services.store

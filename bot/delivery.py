@@ -115,6 +115,7 @@ class DiscordReply:
         self._first_text = asyncio.Event()
         self._write_lock = asyncio.Lock()
         self._tasks: list[asyncio.Task[None]] = []
+        self._late_deliveries: set[asyncio.Task[None]] = set()
 
     async def start(self) -> DiscordReply:
         """Show the typing indicator and start the paced writer."""
@@ -197,7 +198,7 @@ class DiscordReply:
             await self._sync(chunks, files=[], final=False, first_paced=True)
         except (discord.Forbidden, discord.NotFound):
             self._pacer.note_forbidden(self._channel_id)
-        except discord.HTTPException as exc:
+        except (discord.HTTPException, discord.RateLimited) as exc:
             log.warning("a streaming edit failed (%s); the final text will still be delivered", exc)
 
     async def _stop_streaming(self) -> None:
@@ -221,10 +222,38 @@ class DiscordReply:
             except (discord.Forbidden, discord.NotFound):
                 self._pacer.note_forbidden(self._channel_id)
                 raise
+            except discord.RateLimited as exc:
+                await self._deliver_despite_rate_limit(chunks, files, exc)
             except discord.HTTPException as exc:
                 log.warning("delivering the final answer by edit failed (%s); sending anew", exc)
                 self._messages, self._contents = [], []
                 await self._sync(chunks, files=files, final=True)
+
+    async def _deliver_despite_rate_limit(
+        self, chunks: list[str], files: Sequence[Artifact], limited: discord.RateLimited
+    ) -> None:
+        """Discord asked for a wait longer than the bot's cap: try once more, else deliver later.
+
+        The final text is never dropped: when the second try is limited too, a background task
+        delivers it after Discord's ``retry_after`` (the handler does not stall meanwhile).
+        """
+        log.warning("Discord rate-limited the answer for %.0f s", limited.retry_after)
+        try:
+            await self._sync(chunks, files=files, final=True)
+        except discord.RateLimited as again:
+            task = asyncio.create_task(self._deliver_later(chunks, files, again.retry_after))
+            self._late_deliveries.add(task)
+            task.add_done_callback(self._late_deliveries.discard)
+
+    async def _deliver_later(
+        self, chunks: list[str], files: Sequence[Artifact], delay_s: float
+    ) -> None:
+        await asyncio.sleep(delay_s)
+        try:
+            async with self._write_lock:
+                await self._sync(chunks, files=files, final=True)
+        except discord.HTTPException as exc:
+            log.error("an answer could not be delivered after Discord's rate limit: %s", exc)
 
     async def _sync(
         self,

@@ -1,0 +1,167 @@
+"""The suite's scenarios, their sizes (full and quick), their gates and the headline sentences."""
+
+from __future__ import annotations
+
+import time
+import traceback
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from tests.reliability import (
+    crash,
+    escalation,
+    faults,
+    faults_discord,
+    faults_openai,
+    faults_store,
+    hostile,
+    isolation,
+    load,
+    secrets_scan,
+    ssrf,
+)
+
+Figures = dict[str, Any]
+FAULT_CASES = [*faults_discord.CASES, *faults_openai.CASES, *faults_store.CASES]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One driver: how to run it at full or quick size, and its gate."""
+
+    name: str
+    full: Callable[[], Awaitable[Figures]]
+    quick: Callable[[], Awaitable[Figures]]
+    ok: Callable[[Figures], bool]
+    headline: Callable[[Figures], str]
+
+
+def _load_line(f: Figures) -> str:
+    return (
+        f"{f['conversations']} concurrent conversations x {f['turns_per_conversation']} turns: "
+        f"{f['answered']}/{f['messages']} answered, {f['lost']} lost, {f['duplicated']} duplicated"
+    )
+
+
+def _crash_line(f: Figures) -> str:
+    return (
+        f"{f['kills']} kill -9 mid-reply ({f['messages']} replies in flight): {f['lost']} lost, "
+        f"{f['duplicated']} duplicated, integrity ok: {f['integrity_ok']}"
+    )
+
+
+def _faults_line(f: Figures) -> str:
+    return (
+        f"{f['survived']}/{f['kinds']} injected fault kinds survived with a user-visible outcome "
+        f"within 30 s (slowest {f['max_seconds_to_user']} s); "
+        f"{f['unhandled_exceptions']} unhandled exceptions"
+    )
+
+
+def _hostile_line(f: Figures) -> str:
+    return (
+        f"{f['inputs']} hostile inputs: {f['discord_rejections']} payloads Discord rejected, "
+        f"{f['mass_pings']} mass pings, {f['unanswered']} unanswered"
+    )
+
+
+def _escalation_line(f: Figures) -> str:
+    return (
+        f"{f['attempts']} privilege-escalation attempts: {f['executed']} executed, "
+        f"{f['offered_to_the_model']} offered to the model "
+        f"({f['positive_controls_executed']}/{f['positive_controls']} permitted controls ran)"
+    )
+
+
+def _isolation_line(f: Figures) -> str:
+    return (
+        f"{f['probes']} isolation probes over {f['conversations']} conversations: "
+        f"{f['leaks']} leaks"
+    )
+
+
+def _ssrf_line(f: Figures) -> str:
+    return (
+        f"{f['variants']} SSRF variants: {f['refused']} refused, "
+        f"{f['connections_to_denied_addresses']} connections to denied addresses"
+    )
+
+
+def _secrets_line(f: Figures) -> str:
+    return (
+        f"{f['canaries']} canary secrets at DEBUG over {f['log_lines']} log lines, user-visible "
+        f"texts and the database: {f['hits']} hits"
+    )
+
+
+SCENARIOS = (
+    Scenario(
+        "load",
+        lambda: load.run_load(load.LoadPlan()),
+        lambda: load.run_load(load.LoadPlan(50, 3, 0.05, 0.3)),
+        load.load_ok,
+        _load_line,
+    ),
+    Scenario(
+        "crash",
+        lambda: crash.run_crash(crash.CrashPlan(kills=100)),
+        lambda: crash.run_crash(crash.CrashPlan(kills=10)),
+        crash.crash_ok,
+        _crash_line,
+    ),
+    Scenario(
+        "faults",
+        lambda: faults.run_faults(FAULT_CASES),
+        lambda: faults.run_faults(FAULT_CASES),
+        faults.faults_ok,
+        _faults_line,
+    ),
+    Scenario(
+        "hostile_inputs",
+        lambda: hostile.run_hostile(hostile.HostilePlan(generated=450)),
+        lambda: hostile.run_hostile(hostile.HostilePlan(generated=120)),
+        hostile.hostile_ok,
+        _hostile_line,
+    ),
+    Scenario(
+        "privilege_escalation",
+        lambda: escalation.run_escalation(escalation.VECTORS),
+        lambda: escalation.run_escalation(("direct",)),
+        escalation.escalation_ok,
+        _escalation_line,
+    ),
+    Scenario(
+        "isolation",
+        lambda: isolation.run_isolation(isolation.IsolationPlan(probes=1000)),
+        lambda: isolation.run_isolation(isolation.IsolationPlan(probes=200)),
+        isolation.isolation_ok,
+        _isolation_line,
+    ),
+    Scenario("ssrf", ssrf.run_ssrf, ssrf.run_ssrf, ssrf.ssrf_ok, _ssrf_line),
+    Scenario(
+        "secrets",
+        secrets_scan.run_secrets,
+        secrets_scan.run_secrets,
+        secrets_scan.secrets_ok,
+        _secrets_line,
+    ),
+)
+
+
+async def run_scenario(scenario: Scenario, *, quick: bool) -> Figures:
+    """Run one scenario; a driver that raised is reported as failed, with the reason."""
+    started = time.monotonic()
+    try:
+        figures = await (scenario.quick() if quick else scenario.full())
+    except Exception as exc:  # one broken driver must not hide the other figures
+        return {
+            "ok": False,
+            "crashed": f"{type(exc).__name__}: {exc}",
+            "traceback": traceback.format_exc(limit=8).splitlines()[-8:],
+            "seconds": round(time.monotonic() - started, 1),
+        }
+    figures["ok"] = scenario.ok(figures)
+    figures["headline"] = scenario.headline(figures)
+    figures["seconds"] = round(time.monotonic() - started, 1)
+    return figures
