@@ -16,6 +16,8 @@ PER_REQUEST_LOGGERS = ("httpx2", "httpx")
 TOKEN_PATTERNS = (
     # interaction and webhook tokens in URLs: /webhooks/<id>/<token>, /interactions/<id>/<token>
     re.compile(r"(/(?:webhooks|interactions)/\d+/)[A-Za-z0-9_.\-]{20,}"),
+    # tokens inside logged payloads: 'token': '...' or "token": "..." (interactions, IDENTIFY)
+    re.compile(r"""(['"](?:token|access_token|api_key)['"]\s*:\s*['"])[^'"]+"""),
     # Authorization headers
     re.compile(r"((?:Bot|Bearer)\s+)[A-Za-z0-9_.\-]{16,}"),
     # OpenAI-style keys

@@ -41,3 +41,9 @@ def test_filter_masks_arguments_and_tracebacks() -> None:
     output = stream.getvalue()
     assert "canary-key-123456" not in output
     assert "boom" in output and "RuntimeError" in output
+
+
+def test_tokens_inside_logged_payloads_are_masked() -> None:
+    logged = "{'type': 2, 'token': 'aW50ZXJhY3Rpb246MTIz', \"token\": \"abc.def\"}"
+    cleaned = redact(logged)
+    assert "aW50ZXJhY3Rpb246MTIz" not in cleaned and "abc.def" not in cleaned

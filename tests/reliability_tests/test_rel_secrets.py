@@ -2,16 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from tests.reliability.secrets_scan import run_secrets, secrets_ok
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="discord.py logs every gateway event at DEBUG, INTERACTION_CREATE with its token "
-    "('token': '...'), and bot/logging_setup.py does not mask that shape",
-)
 async def test_no_canary_in_logs_texts_or_database() -> None:
     figures = await run_secrets()
 
