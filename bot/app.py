@@ -79,7 +79,9 @@ class ToolcordBot(commands.AutoShardedBot):
             **client_options,
         )
         self.settings = settings
-        self.pacer = EditPacer(settings.chat.edit_interval_s)
+        self.pacer = EditPacer(
+            settings.chat.edit_interval_s, forbidden_retry_s=settings.breaker.channel_pause_s
+        )
         self._services: Services | None = None
         self._conversations: ConversationService | None = None
         self._http_session: aiohttp.ClientSession | None = None

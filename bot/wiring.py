@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 
 from bot.conversation import Services
+from bot.engine.breaker import breaker_from
 from bot.engine.client import make_openai_client
 from bot.guild_settings import GuildSettings
 from bot.moderation_actions import ModerationActions, ModerationLog
@@ -40,7 +41,7 @@ async def build_services(bot: ToolcordBot, http: aiohttp.ClientSession) -> Servi
     store = await open_store(settings.store_dsn(), owner=process_name(settings.discord))
     registry = load_tools(settings)
     api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
-    client = make_openai_client(settings.openai, api_key)
+    client = make_openai_client(settings.openai, api_key, breaker=breaker_from(settings.breaker))
     guild_settings = GuildSettings(store, settings, registry.names())
     quotas = QuotaPolicy(
         store,
