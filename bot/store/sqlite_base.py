@@ -26,6 +26,7 @@ from bot.store.models import Conversation, ExchangeRecord, LedgerRecord, Turn
 
 T = TypeVar("T")
 BUSY_TIMEOUT_MS = 5000
+WAL_SWITCH_RETRY_S = 0.05
 PRAGMAS = (
     "PRAGMA synchronous=FULL",
     f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}",
@@ -92,7 +93,7 @@ async def _apply_pragmas(db: aiosqlite.Connection, path: Path, *, reader: bool) 
     try:
         for pragma in PRAGMAS:
             await db.execute(pragma)
-        rows = await db.execute_fetchall("PRAGMA journal_mode=WAL")
+        rows = await _switch_to_wal(db)
         if reader:
             await db.execute("PRAGMA query_only=ON")
     except sqlite3.DatabaseError as error:
@@ -107,6 +108,23 @@ async def _apply_pragmas(db: aiosqlite.Connection, path: Path, *, reader: bool) 
             f"The conversation store at {path} cannot use write-ahead logging (journal mode "
             f"{mode!r}). The bot owner must put the data folder on a local disk."
         )
+
+
+async def _switch_to_wal(db: aiosqlite.Connection) -> Any:
+    """``PRAGMA journal_mode=WAL``, retried while another connection is switching the same file.
+
+    Changing the journal mode of a new file takes an exclusive lock and does not wait on the
+    busy timeout, so processes or tasks opening one new store at once see "database is locked".
+    """
+    deadline = asyncio.get_running_loop().time() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            return await db.execute_fetchall("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError as error:
+            locked = "locked" in str(error) or "busy" in str(error)
+            if not locked or asyncio.get_running_loop().time() > deadline:
+                raise
+            await asyncio.sleep(WAL_SWITCH_RETRY_S)
 
 
 async def run_to_end(awaitable: Awaitable[T]) -> T:
