@@ -120,6 +120,9 @@ class ToolcordBot(commands.AutoShardedBot):
         """Prefix commands are not used: messages go to the chat cog's listener only."""
 
     async def close(self) -> None:
+        """Let running answers finish (up to ``chat.shutdown_grace_s``), then disconnect."""
+        if self._conversations is not None and not self.is_closed():
+            await self._conversations.drain(self.settings.chat.shutdown_grace_s)
         await super().close()
         await self._close_services()
 

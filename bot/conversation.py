@@ -7,6 +7,7 @@ end) and stores the outcome with the ids of the messages the sink sent. It knows
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -96,6 +97,9 @@ class ConversationService:
     def __init__(self, services: Services) -> None:
         self._services = services
         self._locks = KeyedLocks()
+        self._running = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
         self._tool_entries_by_set: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
 
     def _tool_entries(self, available: list[Any]) -> list[dict[str, Any]]:
@@ -116,8 +120,27 @@ class ConversationService:
 
         ``make_sink`` is called only once the turn is accepted, so a duplicate sends nothing.
         """
-        async with self._locks.hold(turn.key):
-            return await self._handle_in_order(turn, make_sink)
+        self._running += 1
+        self._idle.clear()
+        try:
+            async with self._locks.hold(turn.key):
+                return await self._handle_in_order(turn, make_sink)
+        finally:
+            self._running -= 1
+            if self._running == 0:
+                self._idle.set()
+
+    async def drain(self, timeout_s: float) -> int:
+        """Wait up to ``timeout_s`` until no turn runs; returns how many still run then.
+
+        Turns that start meanwhile are waited for too; those cut off by the deadline are stored
+        as pending and reported as interrupted at the next start.
+        """
+        try:
+            await asyncio.wait_for(self._idle.wait(), timeout_s)
+        except TimeoutError:
+            log.warning("%d answers were still running at shutdown", self._running)
+        return self._running
 
     async def _handle_in_order(
         self, turn: IncomingTurn, make_sink: Callable[[], Awaitable[ReplySink]]

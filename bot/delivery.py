@@ -200,6 +200,8 @@ class DiscordReply:
             self._pacer.note_forbidden(self._channel_id)
         except (discord.HTTPException, discord.RateLimited) as exc:
             log.warning("a streaming edit failed (%s); the final text will still be delivered", exc)
+        except Exception as exc:  # a closed session or a dropped connection: streaming is a bonus
+            log.warning("a streaming edit failed (%r); the final text will still be tried", exc)
 
     async def _stop_streaming(self) -> None:
         self._first_text.set()

@@ -19,12 +19,28 @@ import pytest_asyncio
 
 from bot.testing.netguard import NetGuard
 
+# The runtime packages of this distribution. pytest marks every package of a distribution with a
+# ``pytest11`` entry point for assertion rewriting; the bot's own code has no test asserts, and a
+# rewritten import re-parses the module into Python AST objects every time an extension loads. On
+# CPython 3.11 before 3.11.8 (gh-106905) such a parse can fail with "AST constructor recursion depth
+# mismatch", so the bot's modules are imported the ordinary way.
+RUNTIME_PACKAGES = ("bot", "cogs", "tools", "examples")
+
 
 def pytest_configure(config: pytest.Config) -> None:
+    _import_runtime_packages_plainly(config)
     config.addinivalue_line(
         "markers", "openai_violations_expected: the test sends requests that break the schema"
     )
     config.addinivalue_line("markers", "allow_network: the test may reach non-loopback hosts")
+
+
+def _import_runtime_packages_plainly(config: pytest.Config) -> None:
+    """Unmark the runtime packages for assertion rewriting (test modules stay rewritten)."""
+    hook = getattr(config.pluginmanager, "rewrite_hook", None)
+    marked = getattr(hook, "_must_rewrite", None)  # pytest's own set; no public way to unmark
+    if isinstance(marked, set):
+        marked.difference_update(RUNTIME_PACKAGES)
 
 
 @pytest.fixture(scope="session")
