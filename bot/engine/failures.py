@@ -22,6 +22,7 @@ USER_MESSAGES = {
     "Use /reset to start a fresh one.",
     "auth": "The bot is not configured correctly for the AI service. The bot owner has been told.",
     "incomplete": "The answer was cut off by the AI service. Please try again.",
+    "corrupt_stream": "Something went wrong while answering. Please try again.",
     "error": "Something went wrong while answering. Please try again.",
 }
 
@@ -56,10 +57,24 @@ class IncompleteStream(Exception):
     """The stream ended without a finish_reason: a failure, never a complete answer."""
 
 
+class CorruptStream(Exception):
+    """A streamed chunk could not be read (not JSON, or not shaped like a chunk).
+
+    ``after_content`` says whether the response had already delivered text, reasoning or a tool
+    call: before that, the stream can be retried as if the connection had dropped.
+    """
+
+    def __init__(self, detail: str, *, after_content: bool) -> None:
+        super().__init__(detail)
+        self.after_content = after_content
+
+
 def classify(exc: BaseException) -> Failure:
     """Map an exception from the openai client (or the stream) to a Failure."""
     if isinstance(exc, IncompleteStream):
         return Failure("incomplete", str(exc), retryable=True)
+    if isinstance(exc, CorruptStream):
+        return Failure("corrupt_stream", str(exc), retryable=not exc.after_content)
     if isinstance(exc, openai.APITimeoutError):
         return Failure("timeout", "request timed out", retryable=True)
     if isinstance(exc, openai.APIConnectionError):

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import openai
-from openai.types.chat import ChatCompletion, ChatCompletionChunk
 
 from bot.engine.events import (
     EngineEvent,
@@ -34,6 +34,8 @@ from tools import Artifact, Dispatcher, ToolCall, ToolOutcome
 log = logging.getLogger("toolcord.engine")
 
 ROUND_SEPARATOR = "\n\n"
+# Failures after which the round is asked once more, when ``Failure.retryable`` says it may help.
+RETRIED_KINDS = frozenset({"incomplete", "timeout", "corrupt_stream"})
 
 
 @dataclass(frozen=True)
@@ -128,7 +130,7 @@ class _TurnRunner:
                 result = await self._stream_once(tools_allowed)
             except Exception as exc:
                 failure = classify(exc)
-                if attempt == 0 and failure.retryable and failure.kind in {"incomplete", "timeout"}:
+                if attempt == 0 and failure.retryable and failure.kind in RETRIED_KINDS:
                     log.warning("retrying a model request once: %s", failure.detail)
                     self._reset_to(mark)
                     continue
@@ -141,19 +143,22 @@ class _TurnRunner:
         self._usage.requests += 1
         # The low-level post sends the same body as ``chat.completions.create`` without the SDK's
         # per-request walk of every message against its TypedDicts (a third of a turn's CPU).
+        # ``object`` chunks are the decoded JSON dicts: no pydantic model is built per chunk.
         stream = await self._client.post(
             "/chat/completions",
             body=self._request_kwargs(tools_allowed),
-            cast_to=ChatCompletion,
+            cast_to=object,
             options={"security": {"bearer_auth": True}},
             stream=True,
-            stream_cls=openai.AsyncStream[ChatCompletionChunk],
+            stream_cls=openai.AsyncStream[object],
         )
         reader = StreamReader()
         try:
             async for chunk in stream:
                 for delta in reader.take(chunk):
                     self._show(delta)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise reader.corrupt(f"unparseable chunk ({type(exc).__name__}: {exc})") from exc
         finally:
             await stream.close()
         return reader.finish()

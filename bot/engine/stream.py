@@ -1,4 +1,8 @@
-"""Read one streamed chat completion: text, reasoning, tool calls assembled by index, usage."""
+"""Read one streamed chat completion: text, reasoning, tool calls assembled by index, usage.
+
+Chunks arrive as the plain dicts the server sent (``chat.completion.chunk`` objects), not as SDK
+models: building a pydantic object per chunk was most of the client's CPU per model round.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +10,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.engine.events import ReasoningDelta, TextDelta
-from bot.engine.failures import IncompleteStream
+from bot.engine.failures import CorruptStream, IncompleteStream
+
+REASONING_KEYS = ("reasoning_content", "reasoning")
 
 
 @dataclass
@@ -30,8 +36,13 @@ class RoundResult:
 
 @dataclass
 class StreamReader:
-    """Accumulates the chunks of one response; ``take`` returns the deltas to show at once."""
+    """Accumulates the chunks of one response; ``take`` returns the deltas to show at once.
 
+    ``delivered`` turns true with the first text, refusal, reasoning or tool-call delta: from then
+    on the response has said something, and a broken stream can no longer be retried unseen.
+    """
+
+    delivered: bool = False
     _text: list[str] = field(default_factory=list)
     _reasoning: list[str] = field(default_factory=list)
     _calls: dict[int, _PartialCall] = field(default_factory=dict)
@@ -39,15 +50,19 @@ class StreamReader:
     _usage: tuple[int, int] = (0, 0)
 
     def take(self, chunk: Any) -> list[TextDelta | ReasoningDelta]:
-        """Take one chunk; return its visible and reasoning deltas."""
-        if chunk.usage is not None:
-            self._usage = (chunk.usage.prompt_tokens or 0, chunk.usage.completion_tokens or 0)
-        deltas: list[TextDelta | ReasoningDelta] = []
-        for choice in chunk.choices[:1]:
-            self._take_delta(choice.delta, deltas)
-            if choice.finish_reason:
-                self._finish = choice.finish_reason
-        return deltas
+        """Take one chunk; return its visible and reasoning deltas.
+
+        Raises:
+            CorruptStream: the chunk is not shaped like a ``chat.completion.chunk``.
+        """
+        try:
+            return self._take(chunk)
+        except (AttributeError, KeyError, TypeError) as exc:
+            raise self.corrupt(f"malformed chunk ({type(exc).__name__}: {exc})") from exc
+
+    def corrupt(self, detail: str) -> CorruptStream:
+        """The error for an unusable chunk, knowing whether anything was delivered before it."""
+        return CorruptStream(detail, after_content=self.delivered)
 
     def finish(self) -> RoundResult:
         """The whole response; raises IncompleteStream when no finish_reason came."""
@@ -62,30 +77,53 @@ class StreamReader:
             completion_tokens=self._usage[1],
         )
 
-    def _take_delta(self, delta: Any, deltas: list[TextDelta | ReasoningDelta]) -> None:
-        if delta is None:
-            return
-        visible = delta.content or getattr(delta, "refusal", None)
+    def _take(self, chunk: dict[str, Any]) -> list[TextDelta | ReasoningDelta]:
+        usage = chunk.get("usage")
+        if usage:
+            self._usage = (
+                _count(usage.get("prompt_tokens")),
+                _count(usage.get("completion_tokens")),
+            )
+        deltas: list[TextDelta | ReasoningDelta] = []
+        choices = chunk.get("choices")
+        if choices:
+            choice = choices[0]
+            delta = choice.get("delta")
+            if delta:
+                self._take_delta(delta, deltas)
+            finish = choice.get("finish_reason")
+            if finish:
+                self._finish = finish
+        return deltas
+
+    def _take_delta(self, delta: dict[str, Any], deltas: list[TextDelta | ReasoningDelta]) -> None:
+        visible = delta.get("content") or delta.get("refusal")
         if visible:
+            self.delivered = True
             self._text.append(visible)
             deltas.append(TextDelta(visible))
         reasoning = _reasoning_of(delta)
         if reasoning:
+            self.delivered = True
             self._reasoning.append(reasoning)
             deltas.append(ReasoningDelta(reasoning))
-        for call_delta in delta.tool_calls or ():
+        for call_delta in delta.get("tool_calls") or ():
             self._take_call(call_delta)
+            self.delivered = True
 
-    def _take_call(self, call_delta: Any) -> None:
-        partial = self._calls.setdefault(call_delta.index, _PartialCall())
-        if call_delta.id:
-            partial.id = call_delta.id
-        function = call_delta.function
-        if function is not None:
-            if function.name:
-                partial.name += function.name
-            if function.arguments:
-                partial.arguments.append(function.arguments)
+    def _take_call(self, call_delta: dict[str, Any]) -> None:
+        index = call_delta["index"]
+        if not isinstance(index, int):
+            raise TypeError(f"tool call index {index!r} is not an integer")
+        partial = self._calls.setdefault(index, _PartialCall())
+        if call_delta.get("id"):
+            partial.id = call_delta["id"]
+        function = call_delta.get("function")
+        if function:
+            if function.get("name"):
+                partial.name += function["name"]
+            if function.get("arguments"):
+                partial.arguments.append(function["arguments"])
 
     def _assembled_calls(self) -> list[dict[str, Any]]:
         calls = []
@@ -101,10 +139,14 @@ class StreamReader:
         return calls
 
 
-def _reasoning_of(delta: Any) -> str | None:
-    extra = getattr(delta, "model_extra", None) or {}
-    for key in ("reasoning_content", "reasoning"):
-        value = extra.get(key)
+def _reasoning_of(delta: dict[str, Any]) -> str | None:
+    for key in REASONING_KEYS:
+        value = delta.get(key)
         if isinstance(value, str) and value:
             return value
     return None
+
+
+def _count(value: Any) -> int:
+    """A token count from the usage object; anything but an int counts as 0."""
+    return value if isinstance(value, int) else 0
