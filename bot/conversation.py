@@ -101,6 +101,7 @@ class ConversationService:
         self._idle = asyncio.Event()
         self._idle.set()
         self._tool_entries_by_set: dict[tuple[Any, ...], list[dict[str, Any]]] = {}
+        self._tool_tokens: dict[tuple[int, str], int] = {}
 
     def _tool_entries(self, available: list[Any]) -> list[dict[str, Any]]:
         """The ``tools`` entries of a set of tools, built once per set (each is a deep copy)."""
@@ -109,9 +110,18 @@ class ConversationService:
         if entries is None:
             if len(self._tool_entries_by_set) >= TOOL_SETS_KEPT:
                 self._tool_entries_by_set.clear()
+                self._tool_tokens.clear()
             entries = self._services.registry.openai_tools(available)
             self._tool_entries_by_set[key] = entries
         return entries
+
+    def _count_tools(self, tools: list[dict[str, Any]], model: str) -> int:
+        """Raw tokens of a cached tool list (one of ``_tool_entries``'), counted once per model."""
+        key = (id(tools), model)
+        count = self._tool_tokens.get(key)
+        if count is None:
+            count = self._tool_tokens[key] = self._counter().count_tools(tools, model)
+        return count
 
     async def handle(
         self, turn: IncomingTurn, make_sink: Callable[[], Awaitable[ReplySink]]
@@ -246,7 +256,7 @@ class ConversationService:
         """Run the loop once; returns the outcome and the calibrated tokens of the request sent."""
         request = await self._request(turn, conversation, exchange_id, budget)
         counter, model = self._counter(), request.model
-        raw = counter.count_messages(request.messages, model) + counter.count_tools(
+        raw = counter.count_messages(request.messages, model) + self._count_tools(
             request.tools, model
         )
         async for event in run_turn(self._services.client, request):
@@ -272,7 +282,7 @@ class ConversationService:
         available = registry.available(context, enabled)
         tools = self._tool_entries(available)
         counter = self._counter()
-        tools_tokens = counter.scale(counter.count_tools(tools, model), model)
+        tools_tokens = counter.scale(self._count_tools(tools, model), model)
         window = await self._services.store.build_window(
             conversation.id,
             max(MIN_RETRY_BUDGET // 2, budget - tools_tokens),

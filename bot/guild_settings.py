@@ -116,6 +116,14 @@ class EffectiveSettings:
         return overrides
 
 
+@dataclass(frozen=True)
+class _Combined:
+    """The settings in force for one list of layers (held so their ids are not reused)."""
+
+    layers: tuple[ScopeSettings, ...]
+    effective: EffectiveSettings
+
+
 class SettingsChangeError(ValueError):
     """An admin asked for a setting that cannot be; the message says what to pick instead."""
 
@@ -146,6 +154,7 @@ class GuildSettings:
         self._ttl_s = ttl_s
         self._max_entries = max_entries
         self._cache: OrderedDict[tuple[Scope, int], tuple[float, ScopeSettings]] = OrderedDict()
+        self._combined: dict[tuple[tuple[int, ...], frozenset[int]], _Combined] = {}
         self._locks = KeyedLocks()
 
     @property
@@ -214,9 +223,24 @@ class GuildSettings:
             for channel in (parent_id, channel_id):
                 if channel is not None:
                     layers.append(await self.get("channel", channel))
-        return self._combine(layers, {c for c in (channel_id, parent_id) if c is not None})
+        channels = frozenset(c for c in (channel_id, parent_id) if c is not None)
+        return self._combined_for(layers, channels)
 
-    def _combine(self, layers: list[ScopeSettings], channels: set[int]) -> EffectiveSettings:
+    def _combined_for(
+        self, layers: list[ScopeSettings], channels: frozenset[int]
+    ) -> EffectiveSettings:
+        """``_combine``, once per set of cached layers (a changed scope is a new object)."""
+        key = (tuple(id(layer) for layer in layers), channels)
+        found = self._combined.get(key)
+        if found is not None and all(a is b for a, b in zip(found.layers, layers, strict=True)):
+            return found.effective
+        if len(self._combined) >= self._max_entries:
+            self._combined.clear()
+        effective = self._combine(layers, channels)
+        self._combined[key] = _Combined(tuple(layers), effective)
+        return effective
+
+    def _combine(self, layers: list[ScopeSettings], channels: frozenset[int]) -> EffectiveSettings:
         config = self._settings
         merged = ScopeSettings()
         for layer in layers:

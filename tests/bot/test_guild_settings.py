@@ -239,3 +239,14 @@ def test_describe_changes_reads_like_a_confirmation() -> None:
     assert describe_changes({"model": None, "moderation_log_channel_id": 5}) == (
         "model cleared; moderation log channel <#5>"
     )
+
+
+async def test_settings_in_force_are_combined_once_until_a_scope_changes(store: Store) -> None:
+    settings = service(store)
+    await settings.update("guild", GUILD, persona="pirate")
+    first = await settings.effective(GUILD, CHANNEL)
+    assert await settings.effective(GUILD, CHANNEL) is first  # the hot path: no re-merge
+    await settings.update("channel", CHANNEL, persona="poet")
+    changed = await settings.effective(GUILD, CHANNEL)
+    assert changed is not first and changed.persona == "poet"
+    assert (await settings.effective(GUILD, CHANNEL, parent_id=OTHER)).persona == "poet"
