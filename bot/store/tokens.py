@@ -27,6 +27,9 @@ NAME_OVERHEAD = 1
 REPLY_PRIMING = 3
 TOOLS_OVERHEAD = 12
 TOOL_COUNT_CACHE = 64
+# Windows re-send the same history every turn: short texts' counts are remembered (bounded).
+COUNT_CACHE_ENTRIES = 4096
+COUNT_CACHE_MAX_CHARS = 2048
 DEFAULT_IMAGE_TOKENS = 765
 LOW_DETAIL_IMAGE_TOKENS = 85
 MIN_OBSERVED_TOKENS = 32
@@ -51,6 +54,13 @@ class _PieceEstimate:
         for match in _PIECES.finditer(text):
             total += _piece_cost(match.group())
         return max(total, math.ceil(len(text.encode("utf-8", "replace")) / 3))
+
+
+def _count(encoder: _Encoder, text: str) -> int:
+    try:
+        return encoder.count(text)
+    except UnicodeEncodeError:  # lone surrogates: count what the API would receive
+        return encoder.count(text.encode("utf-8", "replace").decode("utf-8"))
 
 
 def _piece_cost(piece: str) -> int:
@@ -144,6 +154,8 @@ class TokenCounter:
         self._smoothing = smoothing
         self._want_exact = exact
         self._encoders: dict[str, _Encoder] = {}
+        self._encoders_by_model: dict[str | None, _Encoder] = {}
+        self._counts: dict[tuple[int, str], int] = {}
         self._factors: dict[str, float] = {}
         # The same tool definitions go with every request: count each set once.
         self._tool_counts: dict[tuple[str, str], int] = {}
@@ -159,10 +171,15 @@ class TokenCounter:
         if not text:
             return 0
         encoder = self._encoder(model)
-        try:
-            return encoder.count(text)
-        except UnicodeEncodeError:
-            return encoder.count(text.encode("utf-8", "replace").decode("utf-8"))
+        if len(text) > COUNT_CACHE_MAX_CHARS:
+            return _count(encoder, text)
+        key = (id(encoder), text)  # encoders live as long as this counter
+        count = self._counts.get(key)
+        if count is None:
+            if len(self._counts) >= COUNT_CACHE_ENTRIES:
+                self._counts.clear()
+            count = self._counts[key] = _count(encoder, text)
+        return count
 
     def truncate(self, text: str, max_tokens: int, model: str | None = None) -> str:
         """The longest prefix of ``text`` that counts at most ``max_tokens`` tokens."""
@@ -273,6 +290,12 @@ class TokenCounter:
         return self.count_text(json.dumps(part, ensure_ascii=False), model)
 
     def _encoder(self, model: str | None) -> _Encoder:
+        encoder = self._encoders_by_model.get(model)
+        if encoder is None:
+            encoder = self._encoders_by_model[model] = self._encoder_for(model)
+        return encoder
+
+    def _encoder_for(self, model: str | None) -> _Encoder:
         encoding = encoding_for_model(model or self.model)
         encoder = self._encoders.get(encoding)
         if encoder is None:

@@ -151,3 +151,15 @@ def test_fallback_estimate_over_counts_ordinary_text() -> None:
     )
     for text in samples:
         assert fallback.count_text(text) >= exact.count_text(text)
+
+
+def test_remembered_counts_stay_per_encoding() -> None:
+    counter = TokenCounter("gpt-4o")
+    text = "Привет, как дела? 你好世界 こんにちは"
+    if not (counter.is_exact("gpt-4") and counter.is_exact("gpt-4o")):
+        pytest.skip("the BPE tables are not installed")
+    older, newer = counter.count_text(text, "gpt-4"), counter.count_text(text, "gpt-4o")
+    assert older != newer  # cl100k and o200k split this differently
+    assert [counter.count_text(text, "gpt-4"), counter.count_text(text, "gpt-4o")] == [older, newer]
+    long_text = text * 200  # past what is remembered: counted afresh, the same answer
+    assert counter.count_text(long_text, "gpt-4o") == counter.count_text(long_text, "gpt-4o") > 0
