@@ -26,7 +26,7 @@ from bot.engine import (
     run_turn,
 )
 from bot.engine import Usage as EngineUsage
-from bot.errors import StoreError
+from bot.errors import ReplyUnavailable, StoreError
 from bot.keyed_locks import KeyedLocks
 from bot.policy import Refusal, TurnPolicy
 from bot.settings import Settings
@@ -140,6 +140,11 @@ class ConversationService:
             if self._running == 0:
                 self._idle.set()
 
+    @property
+    def running(self) -> int:
+        """Turns being handled now (queued behind another turn of their conversation included)."""
+        return self._running
+
     async def drain(self, timeout_s: float) -> int:
         """Wait up to ``timeout_s`` until no turn runs; returns how many still run then.
 
@@ -159,7 +164,10 @@ class ConversationService:
             return await self._accept_and_answer(turn, make_sink)
         except StoreError as exc:
             log.error("owner action needed: the conversation store failed (%s)", exc)
-            sink = await make_sink()
+            try:
+                sink = await make_sink()
+            except ReplyUnavailable:
+                return False
             await sink.fail(_refused(Refusal("store", STORE_FAILED)))
             return False
 
@@ -178,7 +186,12 @@ class ConversationService:
         if exchange is None:
             log.info("message %s was already accepted; not answering twice", turn.source_message_id)
             return False
-        sink = await make_sink()
+        try:
+            sink = await make_sink()
+        except ReplyUnavailable as exc:
+            log.info("not answering message %s: %s", turn.source_message_id, exc)
+            await store.fail_exchange(exchange.id, "failed", f"delivery: {type(exc).__name__}")
+            return True
         # If this task is cancelled (the bot stops), the exchange stays pending on purpose: the
         # next start's recover() marks it interrupted and the user is told, exactly once.
         await self._answer(turn, conversation, exchange, sink)

@@ -31,3 +31,11 @@ class LimitError(ToolcordError):
 
 class StoreError(ToolcordError):
     """The conversation store cannot be used; the owner must act (disk, permissions, version)."""
+
+
+class ReplyUnavailable(ToolcordError):
+    """The place an answer would go cannot take it now (e.g. the bot may not write there).
+
+    A front end's sink factory raises it before any model call; the turn is recorded as failed
+    and no model tokens are spent on an answer nobody can see.
+    """
