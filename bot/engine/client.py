@@ -9,6 +9,19 @@ from bot.engine.breaker import BreakerTransport, ProviderBreaker
 from bot.settings import OpenAISettings
 
 NO_RETRY_CODES = (b"insufficient_quota", b"billing_hard_limit_reached")
+CHAT_COMPLETIONS_PATH = "/chat/completions"
+# The SDK's telemetry headers: the API needs none of them. Chat requests leave them out, so the SDK,
+# httpx2 and aiohttp merge, copy and convert 7 fewer of the 16 headers on every model round.
+# ``x-stainless-retry-count`` and ``x-stainless-read-timeout`` are still sent.
+SDK_TELEMETRY_HEADERS = (
+    "X-Stainless-Lang",
+    "X-Stainless-Package-Version",
+    "X-Stainless-OS",
+    "X-Stainless-Arch",
+    "X-Stainless-Runtime",
+    "X-Stainless-Runtime-Version",
+    "X-Stainless-Async",
+)
 # The SDK's own pool limits; a bare transport's (100 connections, 20 kept alive) would queue a burst
 # of conversations and reconnect whenever more than 20 answers stream at once.
 CONNECTION_LIMITS = httpx2.Limits(max_connections=1000, max_keepalive_connections=100)
@@ -76,3 +89,27 @@ def make_openai_client(
         max_retries=settings.max_retries,
         http_client=http_client,
     )
+
+
+def chat_completions_url(client: openai.AsyncOpenAI) -> str:
+    """Where ``client`` posts chat completions: an absolute URL where the SDK's join is plain.
+
+    Given the relative path, the SDK parses it, joins it to the base URL and parses the join on
+    every request (then httpx2 parses the URL a third time); an absolute URL it parses once. An
+    Azure client rewrites the relative path (its deployments), and a base URL with a
+    query or fragment is not joined by appending, so those keep the relative path.
+    """
+    base = client.base_url
+    if type(client) is not openai.AsyncOpenAI or base.query or base.fragment:
+        return CHAT_COMPLETIONS_PATH
+    # The SDK keeps the base path ending in "/" and joins ``raw_path + path.lstrip("/")``; the
+    # text of a URL whose path is just "/" has no slash at all, hence removesuffix, not "+".
+    return str(base).removesuffix("/") + CHAT_COMPLETIONS_PATH
+
+
+def chat_request_options() -> openai.RequestOptions:
+    """The SDK options of a chat completion request: bearer auth, no SDK telemetry headers."""
+    return {
+        "security": {"bearer_auth": True},
+        "headers": dict.fromkeys(SDK_TELEMETRY_HEADERS, openai.omit),
+    }

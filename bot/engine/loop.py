@@ -16,6 +16,7 @@ from typing import Any
 
 import openai
 
+from bot.engine.client import chat_completions_url, chat_request_options
 from bot.engine.events import (
     EngineEvent,
     Failed,
@@ -87,6 +88,8 @@ async def run_turn(client: openai.AsyncOpenAI, request: TurnRequest) -> AsyncIte
 class _TurnRunner:
     def __init__(self, client: openai.AsyncOpenAI, request: TurnRequest, emit: Any) -> None:
         self._client = client
+        self._chat_url = chat_completions_url(client)
+        self._post_options = chat_request_options()
         self._request = request
         self._emit = emit
         self._messages = list(request.messages)
@@ -143,12 +146,13 @@ class _TurnRunner:
         self._usage.requests += 1
         # The low-level post sends the same body as ``chat.completions.create`` without the SDK's
         # per-request walk of every message against its TypedDicts (a third of a turn's CPU).
-        # ``object`` chunks are the decoded JSON dicts: no pydantic model is built per chunk.
+        # ``object`` chunks are the decoded JSON dicts: no pydantic model is built per chunk. The
+        # URL is absolute and the SDK's telemetry headers are left out (see engine/client.py).
         stream = await self._client.post(
-            "/chat/completions",
+            self._chat_url,
             body=self._request_kwargs(tools_allowed),
             cast_to=object,
-            options={"security": {"bearer_auth": True}},
+            options=self._post_options,
             stream=True,
             stream_cls=openai.AsyncStream[object],
         )
