@@ -2,14 +2,18 @@
 
 Writes go through one connection behind an ``asyncio.Lock`` in ``BEGIN IMMEDIATE``
 transactions, group-committed (``sqlite_writer.Writer``); reads use a second, read-only
-connection, which WAL lets run beside the writer.
+connection, which WAL lets run beside the writer. Each method's statements run in one trip to
+the connection's thread (``Writer.run``, ``on_thread``): the functions at the end of this module
+are those bodies, synchronous on the ``sqlite3.Connection``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import sqlite3
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -45,6 +49,9 @@ from bot.store.sqlite_base import (
     from_ms,
     ledger_from,
     migrate,
+    on_thread,
+    select_all,
+    select_one,
     to_ms,
     turn_from,
 )
@@ -61,6 +68,12 @@ from bot.store.window import (
 from bot.store.window import group_by_exchange as group_turns
 
 CHECKPOINT_TRIES = 50
+NO_EXCHANGE = 2**63 - 1
+OLDER_TURNS = (
+    f"SELECT {TURN_COLUMNS} FROM turns WHERE exchange_id IN ("
+    "SELECT id FROM exchanges WHERE conversation_id = ? AND status = 'complete' "
+    "AND id < ? ORDER BY id DESC LIMIT ?) ORDER BY exchange_id DESC, seq"
+)
 
 
 class SqliteStore:
@@ -150,31 +163,14 @@ class SqliteStore:
         if found:
             return found
         now = to_ms(self._clock())
-        async with self._writer.transaction() as db:
-            await db.execute(
-                "INSERT INTO conversations (key, guild_id, channel_id, thread_id, user_id, "
-                "private_user_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
-                "ON CONFLICT (key) DO NOTHING",
-                (key, guild_id, channel_id, thread_id, user_id, private_user_id(key), now, now),
-            )
-            row = await fetch_one(db, "SELECT * FROM conversations WHERE key = ?", (key,))
-        assert row is not None
+        values = (key, guild_id, channel_id, thread_id, user_id, private_user_id(key), now, now)
+        row = await self._writer.run(lambda db: _create_conversation(db, values))
         return conversation_from(row)
 
     async def set_overrides(self, conversation_id: int, changes: Mapping[str, Any]) -> JsonDict:
         """Merge ``changes`` into the conversation's overrides (``None`` removes a key)."""
-        async with self._writer.transaction() as db:
-            row = await fetch_one(
-                db, "SELECT overrides FROM conversations WHERE id = ?", (conversation_id,)
-            )
-            if row is None:
-                raise KeyError(f"no conversation {conversation_id}")
-            merged = records.merge_overrides(json.loads(row["overrides"]), changes)
-            await db.execute(
-                "UPDATE conversations SET overrides = ?, updated_at = ? WHERE id = ?",
-                (records.to_json(merged), to_ms(self._clock()), conversation_id),
-            )
-        return merged
+        now = to_ms(self._clock())
+        return await self._writer.run(lambda db: _set_overrides(db, conversation_id, changes, now))
 
     async def conversation_for_message(self, discord_message_id: int) -> Conversation | None:
         """The conversation a Discord message (the user's or the bot's) belongs to."""
@@ -192,49 +188,13 @@ class SqliteStore:
         """Store a user turn as a pending exchange; ``None`` if its message was seen before."""
         now = to_ms(self._clock())
         estimate = records.user_turn_estimate(self.counter, turn)
-        async with self._writer.transaction() as db:
-            if turn.source_message_id is not None and await fetch_one(
-                db, "SELECT 1 FROM message_links WHERE message_id = ?", (turn.source_message_id,)
-            ):
-                return None
-            cursor = await db.execute(
-                "INSERT INTO exchanges (conversation_id, user_id, owner, status, "
-                "source_message_id, created_at) VALUES (?, ?, ?, 'pending', ?, ?)",
-                (conversation_id, turn.author_id, self.owner, turn.source_message_id, now),
-            )
-            exchange_id = int(cursor.lastrowid or 0)
-            cursor = await db.execute(
-                "INSERT INTO turns (conversation_id, exchange_id, seq, role, content, parts, "
-                "author_id, author_name, status, token_estimate, source_message_id, created_at) "
-                "VALUES (?, ?, 0, 'user', ?, ?, ?, ?, 'pending', ?, ?, ?)",
-                (
-                    conversation_id,
-                    exchange_id,
-                    turn.content,
-                    records.to_json(turn.parts),
-                    turn.author_id,
-                    turn.author_name,
-                    estimate,
-                    turn.source_message_id,
-                    now,
-                ),
-            )
-            turn_id = int(cursor.lastrowid or 0)
-            if turn.source_message_id is not None:
-                await _link(db, conversation_id, exchange_id, [turn.source_message_id], "source")
-            await _touch(db, conversation_id, now)
-        return Exchange(exchange_id, conversation_id, turn_id, turn.source_message_id)
+        return await self._writer.run(
+            lambda db: _begin_exchange(db, conversation_id, turn, self.owner, estimate, now)
+        )
 
     async def note_sent(self, exchange_id: int, message_ids: Sequence[int]) -> None:
         """Record Discord messages sent so far for a pending exchange (while streaming)."""
-        async with self._writer.transaction() as db:
-            row = await _pending(db, exchange_id, "given sent messages")
-            merged = records.unique_ids(json.loads(row["sent_message_ids"]), message_ids)
-            await db.execute(
-                "UPDATE exchanges SET sent_message_ids = ? WHERE id = ?",
-                (records.to_json(merged), exchange_id),
-            )
-            await _link(db, row["conversation_id"], exchange_id, message_ids, "sent")
+        await self._writer.run(lambda db: _note_sent(db, exchange_id, message_ids))
 
     async def complete_exchange(
         self,
@@ -252,40 +212,8 @@ class SqliteStore:
         records.check_new_turns(turns)
         now = to_ms(self._clock())
         estimates = [records.new_turn_estimate(self.counter, turn) for turn in turns]
-        async with self._writer.transaction() as db:
-            row = await _pending(db, exchange_id, "completed")
-            conversation_id = row["conversation_id"]
-            sent = records.unique_ids(json.loads(row["sent_message_ids"]), sent_message_ids)
-            await db.executemany(
-                "INSERT INTO turns (conversation_id, exchange_id, seq, role, content, name, "
-                "tool_calls, tool_call_id, status, token_estimate, prompt_tokens, "
-                "completion_tokens, sent_message_ids, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'complete', ?, ?, ?, ?, ?)",
-                [
-                    (
-                        conversation_id,
-                        exchange_id,
-                        seq,
-                        turn.role,
-                        turn.content,
-                        turn.name,
-                        records.to_json(turn.tool_calls),
-                        turn.tool_call_id,
-                        estimate,
-                        turn.prompt_tokens,
-                        turn.completion_tokens,
-                        records.to_json(sent if seq == len(turns) else []),
-                        now,
-                    )
-                    for seq, (turn, estimate) in enumerate(zip(turns, estimates, strict=True), 1)
-                ],
-            )
-            await _finish(db, exchange_id, "complete", None, sent, now)
-            await _link(db, conversation_id, exchange_id, sent, "sent")
-            if usage is not None:
-                owners = (row["user_id"], row["guild_id"], conversation_id, exchange_id)
-                await _insert_usage(db, usage, owners, now)
-            await _touch(db, conversation_id, now)
+        finished = _Finished(exchange_id, "complete", None, sent_message_ids, now)
+        await self._writer.run(lambda db: _complete_exchange(db, finished, turns, estimates, usage))
 
     async def fail_exchange(
         self,
@@ -297,34 +225,13 @@ class SqliteStore:
         """Mark a pending exchange failed or interrupted; its output stays out of windows."""
         if status not in ("failed", "interrupted"):
             raise ValueError("status must be 'failed' or 'interrupted'")
-        now = to_ms(self._clock())
-        async with self._writer.transaction() as db:
-            row = await _pending(db, exchange_id, f"marked {status}")
-            sent = records.unique_ids(json.loads(row["sent_message_ids"]), sent_message_ids)
-            await _finish(db, exchange_id, status, error, sent, now)
-            await _link(db, row["conversation_id"], exchange_id, sent, "sent")
+        finished = _Finished(exchange_id, status, error, sent_message_ids, to_ms(self._clock()))
+        await self._writer.run(lambda db: _fail_exchange(db, finished))
 
     async def recover(self) -> list[InterruptedExchange]:
         """Mark this owner's pending exchanges interrupted and return them (once)."""
         now = to_ms(self._clock())
-        async with self._writer.transaction() as db:
-            rows = await fetch_all(
-                db,
-                "SELECT e.id, e.conversation_id, e.user_id, e.source_message_id, "
-                "e.sent_message_ids, e.created_at, c.key, c.guild_id, c.channel_id, c.thread_id "
-                "FROM exchanges e JOIN conversations c ON c.id = e.conversation_id "
-                "WHERE e.status = 'pending' AND e.owner = ? ORDER BY e.id",
-                (self.owner,),
-            )
-            for row in rows:
-                await _finish(
-                    db,
-                    row["id"],
-                    "interrupted",
-                    records.INTERRUPTED_BY_RESTART,
-                    json.loads(row["sent_message_ids"]),
-                    now,
-                )
+        rows = await self._writer.run(lambda db: _recover(db, self.owner, now))
         return [_interrupted(row) for row in rows]
 
     async def get_exchange(self, exchange_id: int) -> ExchangeRecord | None:
@@ -362,10 +269,12 @@ class SqliteStore:
             current_exchange_id: The exchange being answered; default: the newest exchange if
                 it is pending. Its user turn comes last; only older complete exchanges precede.
         """
-        current, before = await self._current(conversation_id, current_exchange_id)
+        current, first = await on_thread(
+            self._reader, lambda db: _window_rows(db, conversation_id, current_exchange_id)
+        )
         window = await assemble_window(
-            self._older(conversation_id, before, counter.raw_budget(budget_tokens, model)),
-            current,
+            self._older(conversation_id, first, counter.raw_budget(budget_tokens, model)),
+            [turn_from(row) for row in current],
             budget_tokens,
             counter,
             system_messages,
@@ -374,51 +283,27 @@ class SqliteStore:
         )
         return window.messages
 
-    async def _current(
-        self, conversation_id: int, exchange_id: int | None
-    ) -> tuple[list[Turn], int | None]:
-        if exchange_id is None:
-            row = await fetch_one(
-                self._reader,
-                "SELECT id, status FROM exchanges WHERE conversation_id = ? "
-                "ORDER BY id DESC LIMIT 1",
-                (conversation_id,),
-            )
-            if row is None or row["status"] != "pending":
-                return [], None
-            exchange_id = int(row["id"])
-        rows = await fetch_all(
-            self._reader,
-            f"SELECT {TURN_COLUMNS} FROM turns WHERE exchange_id = ? AND conversation_id = ? "
-            "AND role = 'user' ORDER BY seq",
-            (exchange_id, conversation_id),
-        )
-        return [turn_from(row) for row in rows], exchange_id
-
     async def _older(
-        self, conversation_id: int, before: int | None, room_tokens: int
+        self, conversation_id: int, first: list[sqlite3.Row], room_tokens: int
     ) -> AsyncGenerator[list[ExchangeTurns], None]:
-        """Complete exchanges older than ``before``, newest first, in budget-sized batches."""
+        """Complete exchanges older than the current one, newest first, in budget-sized batches.
+
+        ``first`` is the first batch's rows (read with the current exchange, in one trip).
+        """
         limit = FIRST_BATCH
         seen_tokens = seen_exchanges = 0
-        cursor = before if before is not None else 2**63 - 1
+        rows = first
         while True:
-            rows = await fetch_all(
-                self._reader,
-                f"SELECT {TURN_COLUMNS} FROM turns WHERE exchange_id IN ("
-                "SELECT id FROM exchanges WHERE conversation_id = ? AND status = 'complete' "
-                "AND id < ? ORDER BY id DESC LIMIT ?) ORDER BY exchange_id DESC, seq",
-                (conversation_id, cursor, limit),
-            )
             batch = group_turns(turn_from(row) for row in rows)
             if batch:
                 yield batch
             if len(batch) < limit:
                 return
-            cursor = batch[-1].exchange_id
             seen_tokens += batch_tokens(batch)
             seen_exchanges += len(batch)
             limit = next_batch_size(room_tokens, seen_tokens, seen_exchanges, limit)
+            params = (conversation_id, batch[-1].exchange_id, limit)
+            rows = await fetch_all(self._reader, OLDER_TURNS, params)
 
     # -- usage ------------------------------------------------------------------------------
 
@@ -434,8 +319,7 @@ class SqliteStore:
         """Add a usage ledger row outside an exchange (e.g. an image a tool generated)."""
         owners = (user_id, guild_id, conversation_id, exchange_id)
         now = to_ms(self._clock())
-        async with self._writer.transaction() as db:
-            await _insert_usage(db, usage, owners, now)
+        await self._writer.run(lambda db: _insert_usage(db, usage, owners, now))
 
     async def usage_totals(
         self,
@@ -478,21 +362,23 @@ class SqliteStore:
 
     async def set_settings(self, scope: str, scope_id: int, data: Mapping[str, Any]) -> None:
         """Replace the settings of a scope and id."""
-        async with self._writer.transaction() as db:
-            await db.execute(
+        values = (scope, scope_id, records.to_json(dict(data)), to_ms(self._clock()))
+        await self._writer.run(
+            lambda db: db.execute(
                 "INSERT INTO settings (scope, scope_id, data, updated_at) VALUES (?, ?, ?, ?) "
                 "ON CONFLICT (scope, scope_id) DO UPDATE SET data = excluded.data, "
                 "updated_at = excluded.updated_at",
-                (scope, scope_id, records.to_json(dict(data)), to_ms(self._clock())),
+                values,
             )
+        )
 
     # -- user data --------------------------------------------------------------------------
 
     async def clear_conversation(self, key: str) -> bool:
         """Delete a conversation and everything in it; ``False`` if there was none."""
-        async with self._writer.transaction() as db:
-            cursor = await db.execute("DELETE FROM conversations WHERE key = ?", (key,))
-            deleted = cursor.rowcount > 0
+        deleted = await self._writer.run(
+            lambda db: db.execute("DELETE FROM conversations WHERE key = ?", (key,)).rowcount > 0
+        )
         if deleted:
             await self._scrub()
         return deleted
@@ -503,30 +389,20 @@ class SqliteStore:
         Private conversations of the user go whole; in shared ones the user's exchanges (their
         turns and the answers to them) go. Usage rows stay for guild totals, without the user.
         """
-        async with self._writer.transaction() as db:
-            report = await _forget(db, user_id)
+        report = await self._writer.run(lambda db: _forget(db, user_id))
         await self._scrub()
         return report
 
     async def export_conversation(self, key: str) -> JsonDict | None:
         """A JSON-serialisable document of a conversation, or ``None`` if there is none."""
-        conversation = await self.get_conversation(key)
-        if conversation is None:
+        found = await on_thread(self._reader, lambda db: _export_rows(db, key))
+        if found is None:
             return None
-        exchange_rows = await fetch_all(
-            self._reader,
-            f"SELECT {EXCHANGE_COLUMNS} FROM exchanges WHERE conversation_id = ? ORDER BY id",
-            (conversation.id,),
-        )
-        turn_rows = await fetch_all(
-            self._reader,
-            f"SELECT {TURN_COLUMNS} FROM turns WHERE conversation_id = ? ORDER BY exchange_id, seq",
-            (conversation.id,),
-        )
+        conversation, exchanges, turns = found
         return records.export_document(
-            conversation,
-            [exchange_from(row) for row in exchange_rows],
-            [turn_from(row) for row in turn_rows],
+            conversation_from(conversation),
+            [exchange_from(row) for row in exchanges],
+            [turn_from(row) for row in turns],
         )
 
     async def _scrub(self) -> None:
@@ -542,42 +418,251 @@ class SqliteStore:
 
     async def claim(self, key: str, tool: str, arguments: str) -> LedgerRecord | None:
         """Claim a side effect: ``None`` if newly claimed (go ahead), else the earlier record."""
-        now = to_ms(self._clock())
-        async with self._writer.transaction() as db:
-            row = await fetch_one(db, "SELECT * FROM tool_ledger WHERE key = ?", (key,))
-            if row is not None:
-                return ledger_from(row)
-            await db.execute(
-                "INSERT INTO tool_ledger (key, tool, arguments, status, conversation_id, "
-                "created_at) VALUES (?, ?, ?, 'attempted', "
-                "(SELECT id FROM conversations WHERE id = ?), ?)",
-                (key, tool, arguments, records.ledger_conversation(key), now),
-            )
-        return None
+        values = (key, tool, arguments, records.ledger_conversation(key), to_ms(self._clock()))
+        row = await self._writer.run(lambda db: _claim(db, values))
+        return ledger_from(row) if row is not None else None
 
     async def complete(self, key: str, result: str, status: str = "ok") -> None:
         """Mark a claimed side effect completed with its result and outcome ``status``."""
         now = to_ms(self._clock())
-        async with self._writer.transaction() as db:
-            await db.execute(
+        await self._writer.run(
+            lambda db: db.execute(
                 "INSERT INTO tool_ledger (key, tool, arguments, status, result, outcome, "
                 "created_at, completed_at) VALUES (?, '', '', 'completed', ?, ?, ?, ?) "
                 "ON CONFLICT (key) DO UPDATE SET status = 'completed', result = excluded.result, "
                 "outcome = excluded.outcome, completed_at = excluded.completed_at",
                 (key, result, status, now, now),
             )
+        )
 
     async def prune_ledger(self, before: datetime) -> int:
         """Delete ledger rows created before ``before``; returns how many."""
-        async with self._writer.transaction() as db:
-            cursor = await db.execute(
-                "DELETE FROM tool_ledger WHERE created_at < ?", (to_ms(before),)
+        cutoff = to_ms(before)
+        return await self._writer.run(
+            lambda db: int(
+                db.execute("DELETE FROM tool_ledger WHERE created_at < ?", (cutoff,)).rowcount
             )
-            return int(cursor.rowcount)
+        )
 
 
-async def _pending(db: aiosqlite.Connection, exchange_id: int, action: str) -> Any:
-    row = await fetch_one(
+@dataclass(frozen=True, slots=True)
+class _Finished:
+    """How a pending exchange ends: status, error and the sent message ids the caller adds."""
+
+    exchange_id: int
+    status: str
+    error: str | None
+    sent_message_ids: Sequence[int]
+    now: int
+
+
+# The functions below run on a connection's thread (``Writer.run`` or ``on_thread``).
+
+
+def _create_conversation(db: sqlite3.Connection, values: tuple[Any, ...]) -> sqlite3.Row:
+    db.execute(
+        "INSERT INTO conversations (key, guild_id, channel_id, thread_id, user_id, "
+        "private_user_id, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (key) DO NOTHING",
+        values,
+    )
+    row = select_one(db, "SELECT * FROM conversations WHERE key = ?", (values[0],))
+    assert row is not None
+    return row
+
+
+def _set_overrides(
+    db: sqlite3.Connection, conversation_id: int, changes: Mapping[str, Any], now: int
+) -> JsonDict:
+    row = select_one(db, "SELECT overrides FROM conversations WHERE id = ?", (conversation_id,))
+    if row is None:
+        raise KeyError(f"no conversation {conversation_id}")
+    merged = records.merge_overrides(json.loads(row["overrides"]), changes)
+    db.execute(
+        "UPDATE conversations SET overrides = ?, updated_at = ? WHERE id = ?",
+        (records.to_json(merged), now, conversation_id),
+    )
+    return merged
+
+
+def _begin_exchange(
+    db: sqlite3.Connection,
+    conversation_id: int,
+    turn: UserTurn,
+    owner: str,
+    estimate: int,
+    now: int,
+) -> Exchange | None:
+    source = turn.source_message_id
+    if source is not None and select_one(
+        db, "SELECT 1 FROM message_links WHERE message_id = ?", (source,)
+    ):
+        return None
+    cursor = db.execute(
+        "INSERT INTO exchanges (conversation_id, user_id, owner, status, "
+        "source_message_id, created_at) VALUES (?, ?, ?, 'pending', ?, ?)",
+        (conversation_id, turn.author_id, owner, source, now),
+    )
+    exchange_id = int(cursor.lastrowid or 0)
+    cursor = db.execute(
+        "INSERT INTO turns (conversation_id, exchange_id, seq, role, content, parts, "
+        "author_id, author_name, status, token_estimate, source_message_id, created_at) "
+        "VALUES (?, ?, 0, 'user', ?, ?, ?, ?, 'pending', ?, ?, ?)",
+        (
+            conversation_id,
+            exchange_id,
+            turn.content,
+            records.to_json(turn.parts),
+            turn.author_id,
+            turn.author_name,
+            estimate,
+            source,
+            now,
+        ),
+    )
+    if source is not None:
+        _link(db, conversation_id, exchange_id, [source], "source")
+    _touch(db, conversation_id, now)
+    return Exchange(exchange_id, conversation_id, int(cursor.lastrowid or 0), source)
+
+
+def _note_sent(db: sqlite3.Connection, exchange_id: int, message_ids: Sequence[int]) -> None:
+    row = _pending(db, exchange_id, "given sent messages")
+    merged = records.unique_ids(json.loads(row["sent_message_ids"]), message_ids)
+    db.execute(
+        "UPDATE exchanges SET sent_message_ids = ? WHERE id = ?",
+        (records.to_json(merged), exchange_id),
+    )
+    _link(db, row["conversation_id"], exchange_id, message_ids, "sent")
+
+
+def _complete_exchange(
+    db: sqlite3.Connection,
+    finished: _Finished,
+    turns: Sequence[NewTurn],
+    estimates: Sequence[int],
+    usage: Usage | None,
+) -> None:
+    exchange_id, now = finished.exchange_id, finished.now
+    row = _pending(db, exchange_id, "completed")
+    conversation_id = row["conversation_id"]
+    sent = records.unique_ids(json.loads(row["sent_message_ids"]), finished.sent_message_ids)
+    db.executemany(
+        "INSERT INTO turns (conversation_id, exchange_id, seq, role, content, name, "
+        "tool_calls, tool_call_id, status, token_estimate, prompt_tokens, "
+        "completion_tokens, sent_message_ids, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'complete', ?, ?, ?, ?, ?)",
+        [
+            (
+                conversation_id,
+                exchange_id,
+                seq,
+                turn.role,
+                turn.content,
+                turn.name,
+                records.to_json(turn.tool_calls),
+                turn.tool_call_id,
+                estimate,
+                turn.prompt_tokens,
+                turn.completion_tokens,
+                records.to_json(sent if seq == len(turns) else []),
+                now,
+            )
+            for seq, (turn, estimate) in enumerate(zip(turns, estimates, strict=True), 1)
+        ],
+    )
+    _finish(db, exchange_id, "complete", None, sent, now)
+    _link(db, conversation_id, exchange_id, sent, "sent")
+    if usage is not None:
+        owners = (row["user_id"], row["guild_id"], conversation_id, exchange_id)
+        _insert_usage(db, usage, owners, now)
+    _touch(db, conversation_id, now)
+
+
+def _fail_exchange(db: sqlite3.Connection, finished: _Finished) -> None:
+    exchange_id = finished.exchange_id
+    row = _pending(db, exchange_id, f"marked {finished.status}")
+    sent = records.unique_ids(json.loads(row["sent_message_ids"]), finished.sent_message_ids)
+    _finish(db, exchange_id, finished.status, finished.error, sent, finished.now)
+    _link(db, row["conversation_id"], exchange_id, sent, "sent")
+
+
+def _recover(db: sqlite3.Connection, owner: str, now: int) -> list[sqlite3.Row]:
+    rows = select_all(
+        db,
+        "SELECT e.id, e.conversation_id, e.user_id, e.source_message_id, "
+        "e.sent_message_ids, e.created_at, c.key, c.guild_id, c.channel_id, c.thread_id "
+        "FROM exchanges e JOIN conversations c ON c.id = e.conversation_id "
+        "WHERE e.status = 'pending' AND e.owner = ? ORDER BY e.id",
+        (owner,),
+    )
+    for row in rows:
+        sent = json.loads(row["sent_message_ids"])
+        _finish(db, row["id"], "interrupted", records.INTERRUPTED_BY_RESTART, sent, now)
+    return rows
+
+
+def _window_rows(
+    db: sqlite3.Connection, conversation_id: int, exchange_id: int | None
+) -> tuple[list[sqlite3.Row], list[sqlite3.Row]]:
+    """The current exchange's user turns and the first batch of older exchanges' turns.
+
+    ``exchange_id`` ``None``: the newest exchange, if it is pending.
+    """
+    if exchange_id is None:
+        row = select_one(
+            db,
+            "SELECT id, status FROM exchanges WHERE conversation_id = ? ORDER BY id DESC LIMIT 1",
+            (conversation_id,),
+        )
+        if row is None or row["status"] != "pending":
+            return [], select_all(db, OLDER_TURNS, (conversation_id, NO_EXCHANGE, FIRST_BATCH))
+        exchange_id = int(row["id"])
+    current = select_all(
+        db,
+        f"SELECT {TURN_COLUMNS} FROM turns WHERE exchange_id = ? AND conversation_id = ? "
+        "AND role = 'user' ORDER BY seq",
+        (exchange_id, conversation_id),
+    )
+    return current, select_all(db, OLDER_TURNS, (conversation_id, exchange_id, FIRST_BATCH))
+
+
+def _export_rows(
+    db: sqlite3.Connection, key: str
+) -> tuple[sqlite3.Row, list[sqlite3.Row], list[sqlite3.Row]] | None:
+    """A conversation's row, its exchanges' and its turns' (``None`` if there is none)."""
+    conversation = select_one(db, "SELECT * FROM conversations WHERE key = ?", (key,))
+    if conversation is None:
+        return None
+    exchanges = select_all(
+        db,
+        f"SELECT {EXCHANGE_COLUMNS} FROM exchanges WHERE conversation_id = ? ORDER BY id",
+        (conversation["id"],),
+    )
+    turns = select_all(
+        db,
+        f"SELECT {TURN_COLUMNS} FROM turns WHERE conversation_id = ? ORDER BY exchange_id, seq",
+        (conversation["id"],),
+    )
+    return conversation, exchanges, turns
+
+
+def _claim(db: sqlite3.Connection, values: tuple[Any, ...]) -> sqlite3.Row | None:
+    """The earlier ledger row for the key, or ``None`` after inserting an attempted one."""
+    row = select_one(db, "SELECT * FROM tool_ledger WHERE key = ?", (values[0],))
+    if row is not None:
+        return row
+    db.execute(
+        "INSERT INTO tool_ledger (key, tool, arguments, status, conversation_id, "
+        "created_at) VALUES (?, ?, ?, 'attempted', "
+        "(SELECT id FROM conversations WHERE id = ?), ?)",
+        values,
+    )
+    return None
+
+
+def _pending(db: sqlite3.Connection, exchange_id: int, action: str) -> Any:
+    row = select_one(
         db,
         "SELECT e.status, e.conversation_id, e.user_id, e.sent_message_ids, c.guild_id "
         "FROM exchanges e JOIN conversations c ON c.id = e.conversation_id WHERE e.id = ?",
@@ -587,85 +672,81 @@ async def _pending(db: aiosqlite.Connection, exchange_id: int, action: str) -> A
     return row
 
 
-async def _finish(
-    db: aiosqlite.Connection,
+def _finish(
+    db: sqlite3.Connection,
     exchange_id: int,
     status: str,
     error: str | None,
     sent: Sequence[int],
     now: int,
 ) -> None:
-    await db.execute(
+    db.execute(
         "UPDATE exchanges SET status = ?, error = ?, sent_message_ids = ?, finished_at = ? "
         "WHERE id = ?",
         (status, error, records.to_json(list(sent)), now, exchange_id),
     )
-    await db.execute("UPDATE turns SET status = ? WHERE exchange_id = ?", (status, exchange_id))
+    db.execute("UPDATE turns SET status = ? WHERE exchange_id = ?", (status, exchange_id))
 
 
-async def _link(
-    db: aiosqlite.Connection,
+def _link(
+    db: sqlite3.Connection,
     conversation_id: int,
     exchange_id: int,
     message_ids: Sequence[int],
     kind: str,
 ) -> None:
-    await db.executemany(
+    db.executemany(
         "INSERT INTO message_links (message_id, conversation_id, exchange_id, kind) "
         "VALUES (?, ?, ?, ?) ON CONFLICT (message_id) DO NOTHING",
         [(int(message_id), conversation_id, exchange_id, kind) for message_id in message_ids],
     )
 
 
-async def _touch(db: aiosqlite.Connection, conversation_id: int, now: int) -> None:
-    await db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id))
+def _touch(db: sqlite3.Connection, conversation_id: int, now: int) -> None:
+    db.execute("UPDATE conversations SET updated_at = ? WHERE id = ?", (now, conversation_id))
 
 
-async def _insert_usage(
-    db: aiosqlite.Connection,
+def _insert_usage(
+    db: sqlite3.Connection,
     usage: Usage,
     owners: tuple[int | None, int | None, int | None, int | None],
     now: int,
 ) -> None:
     """Insert a usage row; ``owners`` is (user, guild, conversation, exchange)."""
-    await db.execute(
+    db.execute(
         "INSERT INTO usage (user_id, guild_id, conversation_id, exchange_id, model, "
         "prompt_tokens, completion_tokens, images, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         (*owners, usage.model, usage.prompt_tokens, usage.completion_tokens, usage.images, now),
     )
 
 
-async def _forget(db: aiosqlite.Connection, user_id: int) -> ForgetReport:
+def _forget(db: sqlite3.Connection, user_id: int) -> ForgetReport:
     owned = "SELECT id FROM conversations WHERE private_user_id = ?"
     authored = "SELECT id FROM exchanges WHERE user_id = ?"
-    counted = await fetch_one(
+    counted = select_one(
         db,
         f"SELECT COUNT(*) FROM turns WHERE conversation_id IN ({owned}) "
         f"OR exchange_id IN ({authored}) OR author_id = ?",
         (user_id, user_id, user_id),
     )
     turns = int(counted[0]) if counted else 0
-    exchanges = await fetch_one(
+    exchanges = select_one(
         db,
         f"SELECT COUNT(*) FROM exchanges WHERE conversation_id IN ({owned}) OR user_id = ?",
         (user_id, user_id),
     )
-    await db.execute(
+    db.execute(
         "DELETE FROM tool_ledger WHERE EXISTS (SELECT 1 FROM exchanges e WHERE e.user_id = ? "
         "AND (tool_ledger.key LIKE e.conversation_id || '/' || e.source_message_id || '/%' "
         "OR tool_ledger.key LIKE e.conversation_id || '/' || e.id || '/%'))",
         (user_id,),
     )
-    await db.execute("DELETE FROM turns WHERE author_id = ?", (user_id,))
-    await db.execute("DELETE FROM exchanges WHERE user_id = ?", (user_id,))
-    conversations = await db.execute(
-        "DELETE FROM conversations WHERE private_user_id = ?", (user_id,)
-    )
-    await db.execute("UPDATE conversations SET user_id = NULL WHERE user_id = ?", (user_id,))
-    usage = await db.execute("UPDATE usage SET user_id = NULL WHERE user_id = ?", (user_id,))
-    settings = await db.execute(
-        "DELETE FROM settings WHERE scope = 'user' AND scope_id = ?", (user_id,)
-    )
+    db.execute("DELETE FROM turns WHERE author_id = ?", (user_id,))
+    db.execute("DELETE FROM exchanges WHERE user_id = ?", (user_id,))
+    conversations = db.execute("DELETE FROM conversations WHERE private_user_id = ?", (user_id,))
+    db.execute("UPDATE conversations SET user_id = NULL WHERE user_id = ?", (user_id,))
+    usage = db.execute("UPDATE usage SET user_id = NULL WHERE user_id = ?", (user_id,))
+    settings = db.execute("DELETE FROM settings WHERE scope = 'user' AND scope_id = ?", (user_id,))
     return ForgetReport(
         conversations=int(conversations.rowcount),
         exchanges=int(exchanges[0]) if exchanges else 0,

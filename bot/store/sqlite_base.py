@@ -12,10 +12,10 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 
@@ -127,10 +127,11 @@ async def _switch_to_wal(db: aiosqlite.Connection) -> Any:
             await asyncio.sleep(WAL_SWITCH_RETRY_S)
 
 
-async def run_to_end(awaitable: Awaitable[T]) -> T:
+async def run_to_end(awaitable: Awaitable[T], on_cancel: Callable[[], None] | None = None) -> T:
     """Await ``awaitable`` to its end even if the caller is cancelled meanwhile.
 
-    A cancellation that arrived while waiting is raised after the work finished.
+    A cancellation that arrived while waiting is raised after the work finished; ``on_cancel``
+    (if given) is called when it arrives, so the work can give up early where it safely can.
     """
     task = asyncio.ensure_future(awaitable)
     cancelled = False
@@ -141,10 +142,35 @@ async def run_to_end(awaitable: Awaitable[T]) -> T:
             if task.done() and task.cancelled():
                 raise
             cancelled = True
+            if on_cancel is not None:
+                on_cancel()
     result = task.result()
     if cancelled:
         raise asyncio.CancelledError
     return result
+
+
+async def on_thread(db: aiosqlite.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
+    """Run ``work(connection)`` on ``db``'s own thread: several statements, one hand-off.
+
+    Each aiosqlite call is a trip to the connection's thread and back (a queue put, a thread
+    wake-up, an event-loop wake-up); a transaction of eight statements made eight. aiosqlite 0.22
+    has no public call that runs a function there, so this uses ``Connection._execute``, the
+    queue every public method goes through (pyproject pins ``<0.23``; the store tests exercise
+    it on every upgrade). ``work`` gets the ``sqlite3.Connection`` itself (same row factory)
+    and must not touch the event loop.
+    """
+    return cast(T, await db._execute(lambda: work(db._conn)))
+
+
+def select_all(connection: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> list[Any]:
+    """All rows of one statement (on the connection's thread)."""
+    return connection.execute(sql, params).fetchall()
+
+
+def select_one(connection: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> Any:
+    """The first row of one statement or ``None`` (on the connection's thread)."""
+    return connection.execute(sql, params).fetchone()
 
 
 async def fetch_all(

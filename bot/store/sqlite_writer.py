@@ -13,23 +13,29 @@ lifts that cap without weakening durability:
 - No caller returns before the COMMIT that holds its writes has succeeded: an acknowledged write is
   on disk. If that COMMIT fails, every caller of the group gets the ``StoreError`` and nothing of
   the group was written.
+
+``Writer.run`` does all that in one trip to the connection's thread: BEGIN (or SAVEPOINT), the
+store method's statements, RELEASE and, if nobody is queued by then, COMMIT. ``transaction``
+does the same one statement per trip, for callers that need to await between statements.
 """
 
 from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
+from typing import Any, TypeVar, cast
 
 import aiosqlite
 
 from bot.errors import StoreError
-from bot.store.sqlite_base import run_to_end
+from bot.store.sqlite_base import on_thread, run_to_end
 
 SAVEPOINT = "toolcord_write"
 MAX_GROUP = 64
+T = TypeVar("T")
 
 
 @dataclass(eq=False)
@@ -53,6 +59,84 @@ class _Group:
 
 def _retrieved(future: asyncio.Future[None]) -> None:
     future.exception()  # the callers that wait see it; this only silences "never retrieved"
+
+
+class _Step:
+    """One write on the connection's thread: open, body, fold in, maybe commit (no awaits).
+
+    Called on the connection's thread; the event loop reads the outcome once it returns.
+    """
+
+    def __init__(
+        self,
+        body: Callable[[sqlite3.Connection], Any],
+        *,
+        begin: bool,
+        commit_now: Callable[[], bool],
+    ) -> None:
+        self.body = body
+        self.begin = begin  # BEGIN IMMEDIATE; else join the open transaction in a SAVEPOINT
+        self.commit_now = commit_now
+        self.cancelled = False
+        self.result: Any = None
+        self.error: BaseException | None = None  # the body's own failure; its statements undone
+        self.failure: sqlite3.Error | None = None  # the transaction failed and was rolled back
+        self.open = False  # the transaction is still open afterwards: the group goes on
+
+    def cancel(self) -> None:
+        """The caller was cancelled: undo the body, unless it is already folded in."""
+        self.cancelled = True
+
+    def __call__(self, connection: sqlite3.Connection) -> None:
+        try:
+            self._check_cancelled()
+            connection.execute("BEGIN IMMEDIATE" if self.begin else f"SAVEPOINT {SAVEPOINT}")
+        except BaseException as error:
+            self.error = error  # nothing of this write was begun
+        else:
+            self._run_body(connection)
+        if self.failure is None and connection.in_transaction and self.commit_now():
+            try:
+                connection.commit()
+            except sqlite3.Error as error:
+                self._abort(connection, error)
+        self.open = connection.in_transaction
+
+    def _run_body(self, connection: sqlite3.Connection) -> None:
+        try:
+            self.result = self.body(connection)
+            self._check_cancelled()
+        except BaseException as error:
+            self.error = error
+            self._undo(connection)
+            return
+        if not self.begin:
+            try:
+                connection.execute(f"RELEASE {SAVEPOINT}")
+            except sqlite3.Error as error:
+                self._abort(connection, error)
+
+    def _check_cancelled(self) -> None:
+        if self.cancelled:
+            raise asyncio.CancelledError
+
+    def _undo(self, connection: sqlite3.Connection) -> None:
+        """Take back the body: its savepoint, or the whole transaction it began."""
+        if self.begin:
+            with suppress(sqlite3.Error):
+                connection.rollback()
+            return
+        try:
+            connection.execute(f"ROLLBACK TO {SAVEPOINT}")
+            connection.execute(f"RELEASE {SAVEPOINT}")
+        except sqlite3.Error as error:
+            self._abort(connection, error)
+
+    def _abort(self, connection: sqlite3.Connection, error: sqlite3.Error) -> None:
+        """Roll the whole transaction back: every write of the group fails with ``error``."""
+        self.failure = error
+        with suppress(sqlite3.Error):
+            connection.rollback()
 
 
 class Writer:
@@ -93,6 +177,56 @@ class Writer:
             await run_to_end(self._keep(group, first))
         await run_to_end(asyncio.shield(group.committed))
 
+    async def run(self, body: Callable[[sqlite3.Connection], T]) -> T:
+        """``body`` as one write transaction, in one trip to the connection's thread.
+
+        ``body`` runs there with the ``sqlite3.Connection`` and must only run statements. The
+        guarantees of ``transaction`` hold: it returns once its writes are committed, and a
+        failing ``body`` undoes only its own statements. A cancellation that arrives before
+        the body's statements are folded into the transaction undoes them; a later one is
+        raised once they are committed.
+
+        Raises:
+            StoreError: SQLite failed (disk full, read-only, damaged); nothing was written.
+        """
+        async with self._locked():
+            members = self._group.members if self._group is not None else 0
+            step = _Step(
+                body,
+                begin=self._group is None,
+                commit_now=lambda: self._queued == 0 or members + 1 >= MAX_GROUP,
+            )
+            group = await run_to_end(self._attempt(step), step.cancel)
+        if step.error is not None:
+            if isinstance(step.error, sqlite3.Error):
+                raise self.failure(step.error) from step.error
+            raise step.error
+        if step.failure is not None:
+            raise self.failure(step.failure) from step.failure
+        if group is not None:
+            await run_to_end(asyncio.shield(group.committed))
+        return cast(T, step.result)
+
+    async def _attempt(self, step: _Step) -> _Group | None:
+        """Run ``step`` on the thread, then match the bookkeeping; the group still to commit.
+
+        ``step.commit_now`` reads ``_queued`` on the connection's thread: only a hint (a writer
+        queued meanwhile begins its own transaction, one cancelled meanwhile leaves the group to
+        ``_settle``), never a question of what is written.
+        """
+        group = self._group
+        await on_thread(self.db, step)
+        if not step.open:
+            self._group = None
+            if group is not None:
+                group.settle(None if step.failure is None else self.failure(step.failure))
+            return None
+        if group is None:
+            group = self._group = _Group()
+        group.members += 1
+        await self._settle()
+        return group
+
     @asynccontextmanager
     async def exclusive(self) -> AsyncIterator[aiosqlite.Connection]:
         """The write connection alone, outside any transaction (checkpoints, closing)."""
@@ -102,12 +236,13 @@ class Writer:
             yield self.db
 
     @asynccontextmanager
-    async def _locked(self) -> AsyncIterator[None]:
-        self._queued += 1
+    async def _locked(self, *, queued: int = 1) -> AsyncIterator[None]:
+        """The lock; meanwhile counted in ``_queued`` (writers the open group may wait for)."""
+        self._queued += queued
         try:
             await self.lock.acquire()
         finally:
-            self._queued -= 1
+            self._queued -= queued
         try:
             yield
         finally:
@@ -164,8 +299,11 @@ class Writer:
             self._flusher = asyncio.create_task(self._flush(), name="toolcord-store-flush")
 
     async def _flush(self) -> None:
-        """Commits the group even if every writer queued behind it was cancelled."""
-        async with self._locked():
+        """Commits the group even if every writer queued behind it was cancelled.
+
+        Not counted as queued: the last writer of the group commits it without waiting for this.
+        """
+        async with self._locked(queued=0):
             if self._group is not None:
                 await run_to_end(self._commit(self._group))
 

@@ -93,7 +93,10 @@ async def test_random_cancellations_never_leave_half_an_exchange(
         task = asyncio.create_task(
             store.complete_exchange(exchange.id, turns, [9000 + number], Usage("m", 1, 1))
         )
-        await asyncio.sleep(delays.uniform(0, 0.006))
+        if number % 2:
+            await asyncio.sleep(0)  # the write has started; it cannot have committed yet
+        else:
+            await asyncio.sleep(delays.uniform(0, 0.006))
         task.cancel()
         with suppress(asyncio.CancelledError):
             await asyncio.wait_for(task, 10)
