@@ -162,6 +162,8 @@ class QuotaSettings(_Section):
     global_daily_images: int = Field(200, ge=0)
     reserve_tokens: int = Field(8_000, ge=1)
     owners_exempt: bool = True
+    totals_ttl_s: float = Field(5.0, ge=0.0, le=300.0)
+    near_end: float = Field(0.1, ge=0.0, le=1.0)
 
 
 class ModerationSettings(_Section):

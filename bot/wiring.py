@@ -48,6 +48,8 @@ async def build_services(bot: ToolcordBot, http: aiohttp.ClientSession) -> Servi
         settings.quotas,
         image_model=settings.openai.image_model,
         hold_s=settings.chat.turn_deadline_s * 2,
+        totals_ttl_s=settings.quotas.totals_ttl_s,
+        near_end=settings.quotas.near_end,
     )
     moderation = ModerationPolicy(
         client,

@@ -15,8 +15,20 @@ So a budget is overshot by at most one request (the last one admitted), as long 
 cost more than their estimate: the larger of ``reserve_tokens`` and the user's recent largest
 request. Images are counted exactly, before they are generated (``charge_images``).
 
+What each budget has spent is kept in memory (``RunningTotals``): read from the ledger once, moved
+by the usage this process records (``after_turn``, images, ``keep_today``), and read again after
+``totals_ttl_s`` or when its day or month ends. A turn that clearly fits every budget (its
+estimate on top of the kept total and the reservations stays below ``1 - near_end`` of the limit)
+is admitted from memory, without awaiting anything. Otherwise (near the end of a budget, or a
+total not kept or too old) the ledger is read, and the decision is made on it as it always was.
+The kept total and the reservations together never count less than the ledger holds of this
+process's usage (a turn whose row a read may already include is added again when it settles: an
+overcount, corrected at the next read), so the shortcut admits nothing the ledger would refuse;
+it only skips reads far from the limit.
+
 Reservations live in this process. Several processes on one PostgreSQL store share the ledger and
-the reset markers, but each only sees its own running turns.
+the reset markers, but each only sees its own running turns, and sees the others' usage when it
+reads the ledger: within ``totals_ttl_s``, and on every admission near the end of a budget.
 """
 
 from __future__ import annotations
@@ -24,6 +36,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 from datetime import datetime
@@ -31,8 +44,11 @@ from typing import TYPE_CHECKING, Literal
 
 from bot.policy.gate import Refusal
 from bot.policy.usage import (
+    TOTALS_TTL_S,
     BudgetLine,
     Clock,
+    Monotonic,
+    RunningTotals,
     Spent,
     Subject,
     SubjectKind,
@@ -54,6 +70,7 @@ log = logging.getLogger("toolcord.quotas")
 Unit = Literal["tokens", "images"]
 RECENT_COSTS = 5
 MAX_TRACKED_USERS = 10_000
+NEAR_END = 0.1
 
 
 @dataclass(frozen=True)
@@ -87,8 +104,9 @@ class _Reservation:
     tokens: int
     expires_at: float
 
-    def touches(self, subject: Subject) -> bool:
-        return subject.kind == "global" or subject in (self.user, self.guild)
+    def subjects(self) -> list[Subject]:
+        """The subjects whose budgets this reservation holds tokens of."""
+        return _ledger_subjects(self.user.id, None if self.guild is None else self.guild.id)
 
 
 @dataclass(frozen=True)
@@ -107,6 +125,10 @@ class QuotaPolicy:
         clock: the current time (UTC).
         hold_s: how long a reservation is held at most (a turn that never settles frees it then).
         wait_s: how long a turn waits for running turns near the end of a budget.
+        totals_ttl_s: how long a budget's total read from the ledger is trusted; usage other
+            processes record on a shared store counts here within this many seconds.
+        near_end: the last share of a budget in which every admission reads the ledger.
+        monotonic: the clock of the TTLs (tests pass a fake one).
     """
 
     def __init__(
@@ -118,16 +140,23 @@ class QuotaPolicy:
         clock: Clock = utcnow,
         hold_s: float = 600.0,
         wait_s: float = 150.0,
+        totals_ttl_s: float = TOTALS_TTL_S,
+        near_end: float = NEAR_END,
+        monotonic: Monotonic = time.monotonic,
     ) -> None:
         self._settings = settings
         self._budgets = budgets_from(settings)
-        self._ledger = UsageLedger(store, clock=clock)
+        self._ledger = UsageLedger(store, clock=clock, monotonic=monotonic)
+        self._totals = RunningTotals(self._ledger, ttl_s=totals_ttl_s, monotonic=monotonic)
         self._store = store
         self._image_model = image_model
         self._hold_s = hold_s
         self._wait_s = wait_s
+        self._near_end = near_end
         self._condition = asyncio.Condition()
-        self._reservations: dict[tuple[str, int], _Reservation] = {}
+        # In admission order, so in expiry order: the first reservation expires first.
+        self._reservations: OrderedDict[tuple[str, int], _Reservation] = OrderedDict()
+        self._reserved: dict[Subject, int] = {}
         self._recent: OrderedDict[int, deque[int]] = OrderedDict()
 
     @property
@@ -146,13 +175,17 @@ class QuotaPolicy:
         if not self._settings.enabled:
             return None
         subjects = self._subjects(turn.user_id, turn.guild_id, exempt=self._exempt(turn.is_owner))
+        budgets = self._applicable(subjects, "tokens")
         estimate = self.estimate(turn.user_id)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self._wait_s
         async with self._condition:
             while True:
                 self._drop_expired(loop.time())
-                verdict = await self._judge_tokens(subjects, estimate)
+                if self._fits_kept_totals(budgets, estimate, "tokens"):
+                    self._reserve(turn, subjects, estimate, loop.time())
+                    return None
+                verdict = await self._judge_tokens(budgets, estimate)
                 if verdict.refusal is not None:
                     return verdict.refusal
                 if not verdict.wait:
@@ -169,11 +202,17 @@ class QuotaPolicy:
         return None
 
     async def after_turn(self, turn: IncomingTurn, usage: EngineUsage, model: str) -> None:
-        """Settle the turn's reservation: the ledger now holds what it really cost."""
+        """Settle the turn's reservation: the ledger now holds what it really cost.
+
+        The conversation service writes the turn's ledger row (``_conclude``) before calling
+        this, for the turn's user and guild (exempt or not), so the kept totals count it here.
+        """
         cost = usage.prompt_tokens + usage.completion_tokens
         self._note_cost(turn.user_id, cost)
         async with self._condition:
-            self._reservations.pop(_turn_key(turn), None)
+            self._release(_turn_key(turn))
+            if cost:
+                self._totals.add(_ledger_subjects(turn.user_id, turn.guild_id), tokens=cost)
             self._condition.notify_all()
 
     # -- images -----------------------------------------------------------------------------
@@ -188,21 +227,21 @@ class QuotaPolicy:
         if not self._settings.enabled or n <= 0:
             return None
         subjects = self._subjects(user_id, guild_id, exempt=self._exempt(is_owner))
+        budgets = self._applicable(subjects, "images")
         async with self._condition:
-            refusal = await self._judge_images(subjects, n)
+            refusal = None
+            if not self._fits_kept_totals(budgets, n, "images"):
+                refusal = await self._judge_images(budgets, n)
             if refusal is None:
-                await self._store.record_usage(
-                    Usage(model=self._image_model, images=n), user_id=user_id, guild_id=guild_id
-                )
+                await self._record_images(user_id, guild_id, n)
             return refusal
 
     async def refund_images(self, user_id: int, guild_id: int | None, n: int) -> None:
         """Give back images charged for a generation that failed."""
         if not self._settings.enabled or n <= 0:
             return
-        await self._store.record_usage(
-            Usage(model=self._image_model, images=-n), user_id=user_id, guild_id=guild_id
-        )
+        async with self._condition:
+            await self._record_images(user_id, guild_id, -n)
 
     # -- a user who asks to be forgotten ----------------------------------------------------
 
@@ -219,21 +258,26 @@ class QuotaPolicy:
         """
         if spent.tokens <= 0 and spent.images <= 0:
             return
-        await self._store.record_usage(
-            Usage(model="carried-over", prompt_tokens=spent.tokens, images=spent.images),
-            user_id=user_id,
-            guild_id=None,
-        )
+        async with self._condition:
+            await self._store.record_usage(
+                Usage(model="carried-over", prompt_tokens=spent.tokens, images=spent.images),
+                user_id=user_id,
+                guild_id=None,
+            )
+            # forget_user changed the user's rows: read them again. The row counts globally too.
+            self._totals.forget(Subject("user", user_id))
+            self._totals.add([Subject("global")], tokens=spent.tokens, images=spent.images)
 
     # -- admins and reports -----------------------------------------------------------------
 
     async def reset(self, kind: SubjectKind, scope_id: int = 0) -> datetime:
         """Start a user's, a guild's or the global budgets afresh from now."""
         subject = Subject(kind, scope_id if kind != "global" else 0)
-        moment = await self._ledger.reset(subject)
-        log.info("quota budgets of %s %s were reset", kind, subject.id)
         async with self._condition:
+            moment = await self._ledger.reset(subject)
+            self._totals.forget(subject)
             self._condition.notify_all()
+        log.info("quota budgets of %s %s were reset", kind, subject.id)
         return moment
 
     async def report(
@@ -287,46 +331,97 @@ class QuotaPolicy:
             if budget.kind in by_kind and budget.limit(unit) > 0
         ]
 
-    async def _judge_tokens(self, subjects: list[Subject], estimate: int) -> _Verdict:
+    def _fits_kept_totals(
+        self, budgets: list[tuple[Budget, Subject]], amount: int, unit: Unit
+    ) -> bool:
+        """Whether every budget clearly has room for ``amount`` by the kept totals alone."""
+        now = self._ledger.now()
+        for budget, subject in budgets:
+            spent = self._totals.fresh(subject, budget.window, now)
+            if spent is None or not self._far_from_end(budget, subject, spent, amount, unit):
+                return False
+        return True
+
+    def _far_from_end(
+        self, budget: Budget, subject: Subject, spent: Spent, amount: int, unit: Unit
+    ) -> bool:
+        """Whether ``amount`` on top of what is spent (and reserved) stays out of the end."""
+        limit = budget.limit(unit)
+        used = spent.tokens + self._reserved.get(subject, 0) if unit == "tokens" else spent.images
+        return used + amount <= limit - limit * self._near_end
+
+    async def _spent(
+        self, budget: Budget, subject: Subject, amount: int, unit: Unit, now: datetime
+    ) -> Spent:
+        """The kept total if it is fresh and far from the end, else the ledger's."""
+        spent = self._totals.fresh(subject, budget.window, now)
+        if spent is not None and self._far_from_end(budget, subject, spent, amount, unit):
+            return spent
+        return await self._totals.read(subject, budget.window, now)
+
+    async def _judge_tokens(self, budgets: list[tuple[Budget, Subject]], estimate: int) -> _Verdict:
         now = self._ledger.now()
         refusals: list[tuple[datetime, Refusal]] = []
         wait = False
-        for budget, subject in self._applicable(subjects, "tokens"):
-            spent = await self._ledger.spent(subject, budget.window, now)
-            reserved = [r.tokens for r in self._reservations.values() if r.touches(subject)]
+        for budget, subject in budgets:
+            spent = await self._spent(budget, subject, estimate, "tokens", now)
+            reserved = self._reserved.get(subject, 0)
             if spent.tokens >= budget.tokens:
                 renews = window_end(budget.window, now)
                 refusals.append((renews, _refusal(budget, subject, "tokens", renews)))
-            elif reserved and spent.tokens + sum(reserved) + estimate > budget.tokens:
+            elif reserved > 0 and spent.tokens + reserved + estimate > budget.tokens:
                 wait = True
         if refusals:
             return _Verdict(refusal=max(refusals, key=lambda item: item[0])[1])
         return _Verdict(wait=wait)
 
-    async def _judge_images(self, subjects: list[Subject], n: int) -> Refusal | None:
+    async def _judge_images(self, budgets: list[tuple[Budget, Subject]], n: int) -> Refusal | None:
         now = self._ledger.now()
         refusals: list[tuple[datetime, Refusal]] = []
-        for budget, subject in self._applicable(subjects, "images"):
-            spent = await self._ledger.spent(subject, budget.window, now)
+        for budget, subject in budgets:
+            spent = await self._spent(budget, subject, n, "images", now)
             if spent.images + n > budget.images:
                 renews = window_end(budget.window, now)
                 refusals.append((renews, _refusal(budget, subject, "images", renews)))
         return max(refusals, key=lambda item: item[0])[1] if refusals else None
+
+    async def _record_images(self, user_id: int, guild_id: int | None, n: int) -> None:
+        """Write ``n`` images (negative: a refund) to the ledger and to the kept totals."""
+        await self._store.record_usage(
+            Usage(model=self._image_model, images=n), user_id=user_id, guild_id=guild_id
+        )
+        self._totals.add(_ledger_subjects(user_id, guild_id), images=n)
 
     def _reserve(
         self, turn: IncomingTurn, subjects: list[Subject], estimate: int, now: float
     ) -> None:
         user = next((s for s in subjects if s.kind == "user"), Subject("user", turn.user_id))
         guild = next((s for s in subjects if s.kind == "guild"), None)
-        self._reservations[_turn_key(turn)] = _Reservation(
-            user, guild, estimate, now + self._hold_s
-        )
+        key = _turn_key(turn)
+        self._release(key)  # the same turn admitted twice holds one reservation
+        reservation = _Reservation(user, guild, estimate, now + self._hold_s)
+        self._reservations[key] = reservation
+        for subject in reservation.subjects():
+            self._reserved[subject] = self._reserved.get(subject, 0) + estimate
+
+    def _release(self, key: tuple[str, int]) -> None:
+        reservation = self._reservations.pop(key, None)
+        if reservation is None:
+            return
+        for subject in reservation.subjects():
+            left = self._reserved.get(subject, 0) - reservation.tokens
+            if left > 0:
+                self._reserved[subject] = left
+            else:
+                self._reserved.pop(subject, None)
 
     def _drop_expired(self, now: float) -> None:
-        expired = [key for key, r in self._reservations.items() if r.expires_at <= now]
-        for key in expired:
+        while self._reservations:
+            key, first = next(iter(self._reservations.items()))
+            if first.expires_at > now:
+                return
             log.warning("a turn never settled its quota reservation; releasing it (%s)", key[0])
-            del self._reservations[key]
+            self._release(key)
 
     async def _wait_for_settle(self, deadline: float) -> bool:
         """Wait (lock released) until a turn settles or a reservation expires; False at deadline."""
@@ -334,7 +429,8 @@ class QuotaPolicy:
         remaining = deadline - loop.time()
         if remaining <= 0:
             return False
-        soonest = min((r.expires_at for r in self._reservations.values()), default=deadline)
+        first = next(iter(self._reservations.values()), None)
+        soonest = deadline if first is None else first.expires_at
         timeout = min(remaining, max(0.0, soonest - loop.time()) + 0.01)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._condition.wait(), timeout)
@@ -350,6 +446,14 @@ class QuotaPolicy:
 
 def _turn_key(turn: IncomingTurn) -> tuple[str, int]:
     return turn.key, turn.source_message_id
+
+
+def _ledger_subjects(user_id: int, guild_id: int | None) -> list[Subject]:
+    """Whose totals a ledger row of this user and guild counts in (exemptions aside)."""
+    subjects = [Subject("user", user_id), Subject("global")]
+    if guild_id is not None:
+        subjects.insert(1, Subject("guild", guild_id))
+    return subjects
 
 
 _WHO = {

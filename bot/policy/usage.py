@@ -4,12 +4,17 @@ A budget counts the ledger rows (tokens the model server reported, images genera
 subject (a user, a guild, or everyone) in one window (the current UTC day or month), from the
 window's start or from the moment an admin reset the subject's budget, whichever is later. Reset
 markers are stored as settings (scope ``quota_reset_<kind>``) so every process sees them.
+
+``RunningTotals`` keeps those sums in memory so admitting a turn need not query the ledger: a
+total is read once, moved by what this process records, and read again after a short TTL (so
+usage other processes record on a shared store shows within it) or when its window ends.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -19,10 +24,14 @@ from bot.store import Store
 Window = Literal["day", "month"]
 SubjectKind = Literal["user", "guild", "global"]
 Clock = Callable[[], datetime]
+Monotonic = Callable[[], float]
 
 RESET_SCOPE_PREFIX = "quota_reset_"
 RESET_KEY = "reset_at_ms"
 MARKER_TTL_S = 30.0
+TOTALS_TTL_S = 5.0
+MAX_TOTALS = 20_000
+WINDOWS: tuple[Window, ...] = ("day", "month")
 
 
 def utcnow() -> datetime:
@@ -95,12 +104,21 @@ class UsageLedger:
         clock: the current time (tests pass a fixed one).
         marker_ttl_s: how long a reset marker read from the store is trusted (another process
             may reset a budget; this process sees it within this many seconds).
+        monotonic: the clock of that TTL.
     """
 
-    def __init__(self, store: Store, *, clock: Clock = utcnow, marker_ttl_s: float = MARKER_TTL_S):
+    def __init__(
+        self,
+        store: Store,
+        *,
+        clock: Clock = utcnow,
+        marker_ttl_s: float = MARKER_TTL_S,
+        monotonic: Monotonic = time.monotonic,
+    ):
         self._store = store
         self._clock = clock
         self._marker_ttl_s = marker_ttl_s
+        self._monotonic = monotonic
         self._markers: dict[Subject, tuple[float, datetime | None]] = {}
 
     def now(self) -> datetime:
@@ -122,7 +140,7 @@ class UsageLedger:
     async def reset_marker(self, subject: Subject) -> datetime | None:
         """When an admin last reset this subject's budgets, or None."""
         cached = self._markers.get(subject)
-        if cached is not None and time.monotonic() < cached[0]:
+        if cached is not None and self._monotonic() < cached[0]:
             return cached[1]
         data = await self._store.get_settings(subject.reset_scope, subject.id)
         value = data.get(RESET_KEY)
@@ -142,7 +160,96 @@ class UsageLedger:
     def _remember(self, subject: Subject, marker: datetime | None) -> None:
         if len(self._markers) > 10_000:
             self._markers.clear()
-        self._markers[subject] = (time.monotonic() + self._marker_ttl_s, marker)
+        self._markers[subject] = (self._monotonic() + self._marker_ttl_s, marker)
+
+
+@dataclass
+class _Total:
+    """A subject's spending in one window as read from the ledger, plus what was added since."""
+
+    tokens: int
+    images: int
+    starts: datetime
+    ends: datetime
+    expires: float
+
+
+class RunningTotals:
+    """What each subject spent in its current windows, kept in memory between ledger reads.
+
+    A total is read from the ledger (``read``), then moved by ``add`` as this process records
+    usage, and trusted (``fresh``) until ``ttl_s`` passed or its window ended; a read replaces
+    it entirely. Callers serialise reads and changes (``QuotaPolicy`` holds its lock): a change
+    made while a read is awaited could be lost or counted twice.
+
+    Args:
+        ledger: where totals are read.
+        ttl_s: how long a total read from the ledger is trusted (usage other processes record
+            on a shared store shows within it).
+        monotonic: the clock of that TTL.
+        max_entries: totals kept at most; the oldest reads are dropped first.
+    """
+
+    def __init__(
+        self,
+        ledger: UsageLedger,
+        *,
+        ttl_s: float = TOTALS_TTL_S,
+        monotonic: Monotonic = time.monotonic,
+        max_entries: int = MAX_TOTALS,
+    ) -> None:
+        self._ledger = ledger
+        self._ttl_s = ttl_s
+        self._monotonic = monotonic
+        self._max_entries = max_entries
+        self._totals: OrderedDict[tuple[Subject, Window], _Total] = OrderedDict()
+
+    def fresh(self, subject: Subject, window: Window, now: datetime) -> Spent | None:
+        """The total if it is known, younger than the TTL and of the window ``now`` is in."""
+        total = self._totals.get((subject, window))
+        if total is None or not total.starts <= now < total.ends:
+            return None
+        if self._monotonic() >= total.expires:
+            return None
+        return Spent(total.tokens, total.images)
+
+    async def read(self, subject: Subject, window: Window, now: datetime) -> Spent:
+        """Read the total from the ledger, replacing what was kept."""
+        spent = await self._ledger.spent(subject, window, now)
+        key = (subject, window)
+        self._totals.pop(key, None)
+        self._totals[key] = _Total(
+            spent.tokens,
+            spent.images,
+            window_start(window, now),
+            window_end(window, now),
+            self._monotonic() + self._ttl_s,
+        )
+        self._trim()
+        return spent
+
+    def add(self, subjects: Iterable[Subject], *, tokens: int = 0, images: int = 0) -> None:
+        """Count usage this process recorded in the kept totals of these subjects."""
+        for subject in subjects:
+            for window in WINDOWS:
+                total = self._totals.get((subject, window))
+                if total is not None:
+                    total.tokens += tokens
+                    total.images += images
+
+    def forget(self, subject: Subject) -> None:
+        """Drop a subject's totals: the next admission reads them from the ledger."""
+        for window in WINDOWS:
+            self._totals.pop((subject, window), None)
+
+    def _trim(self) -> None:
+        """Drop expired totals, oldest first, and the oldest beyond ``max_entries``."""
+        moment = self._monotonic()
+        while self._totals:
+            oldest = next(iter(self._totals.values()))
+            if oldest.expires > moment and len(self._totals) <= self._max_entries:
+                return
+            self._totals.popitem(last=False)
 
 
 _SUBJECT_NAMES = {"user": "You", "guild": "This server", "global": "The bot (everyone)"}
