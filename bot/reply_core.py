@@ -1,0 +1,252 @@
+"""The streaming core shared by the channel reply and the interaction reply.
+
+``StreamingReply`` turns the engine's events into messages: it keeps the answer so far and the
+tools' progress lines, a writer task re-renders them whenever they change and brings the sent
+messages up to date (edit what changed, send what is new), and the final write reconciles every
+message with the final rendering, deleting what is left over. A failed streaming write never stops
+the writer: streaming is a bonus, the final text is what must arrive.
+
+What differs between the places an answer goes stays in the subclasses: how a message is sent,
+edited and deleted, the pace of writes, the typing indicator, references, ephemeral flags and how a
+failed final write is recovered (see ``bot.delivery`` and ``bot.interaction_reply``).
+"""
+
+from __future__ import annotations
+
+import abc
+import asyncio
+import contextlib
+import io
+import logging
+from collections.abc import Sequence
+from typing import ClassVar, Generic, Protocol, Self, TypeVar
+
+import discord
+
+from bot.engine import (
+    EngineEvent,
+    Failed,
+    Final,
+    ReasoningDelta,
+    RoundReset,
+    TextDelta,
+    ToolDone,
+    ToolProgress,
+)
+from bot.render import render, render_partial
+from bot.settings import ChatSettings
+from tools import Artifact
+
+NO_MENTIONS = discord.AllowedMentions.none()
+MAX_LEN = 2000
+
+
+class SentMessage(Protocol):
+    """What the core needs of a message it sent."""
+
+    @property
+    def id(self) -> int: ...
+
+    async def delete(self) -> None: ...
+
+
+MessageT = TypeVar("MessageT", bound=SentMessage)
+WriteError = discord.HTTPException | discord.RateLimited  # what Discord answers a failed write
+
+
+class StreamingReply(abc.ABC, Generic[MessageT]):
+    """A ReplySink that streams one answer into a list of messages it keeps in sync.
+
+    Subclasses say how a chunk is sent (``_send``) and edited (``_edit``), what the final answer
+    is made of (``_final_output``), and may pace writes and recover failed final writes.
+    """
+
+    _log: ClassVar[logging.Logger]
+    _writer_name: ClassVar[str] = "toolcord-writer"
+    _keep_at_least: ClassVar[int] = 0  # messages a final write never deletes
+
+    def __init__(self, chat: ChatSettings) -> None:
+        self._chat = chat
+        self._text = ""
+        self._reasoning: list[str] = []
+        self._progress: dict[str, str] = {}
+        self._messages: list[MessageT] = []
+        self._contents: list[str] = []
+        self._dirty = asyncio.Event()
+        self._shown = asyncio.Event()  # set once text shows, or streaming stopped
+        self._write_lock = asyncio.Lock()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def start(self) -> Self:
+        """Start the writer that streams the answer as it grows."""
+        self._tasks.append(asyncio.create_task(self._writer(), name=self._writer_name))
+        return self
+
+    @property
+    def sent_ids(self) -> list[int]:
+        return [int(message.id) for message in self._messages]
+
+    async def on_event(self, event: EngineEvent) -> None:
+        if isinstance(event, TextDelta):
+            self._text += event.text
+        elif isinstance(event, RoundReset):
+            self._text = event.text
+        elif isinstance(event, ToolProgress):
+            self._progress[event.call_id] = event.text
+        elif isinstance(event, ToolDone):
+            self._progress.pop(event.outcome.call_id, None)
+        else:
+            if isinstance(event, ReasoningDelta):
+                self._reasoning.append(event.text)
+            return
+        self._dirty.set()
+
+    async def finish(self, final: Final) -> list[int]:
+        await self._stop_streaming()
+        text = final.text if not final.notice else f"{final.text}\n\n-# {final.notice}"
+        chunks, files = self._final_output(text, final)
+        await self._write_final(chunks, files)
+        return self.sent_ids
+
+    async def fail(self, failed: Failed) -> list[int]:
+        await self._stop_streaming()
+        partial = failed.partial_text.strip()
+        text = f"{partial}\n\n⚠️ {failed.user_message}" if partial else f"⚠️ {failed.user_message}"
+        await self._write_final(self._render(text), list(failed.artifacts))
+        return self.sent_ids
+
+    @abc.abstractmethod
+    def _final_output(self, text: str, final: Final) -> tuple[list[str], list[Artifact]]:
+        """The chunks and files of the final answer whose text (with its notice) is ``text``."""
+
+    @abc.abstractmethod
+    async def _send(self, content: str, files: Sequence[Artifact]) -> MessageT:
+        """Send a new message after the ones sent so far."""
+
+    @abc.abstractmethod
+    async def _edit(self, index: int, content: str, files: Sequence[Artifact]) -> MessageT:
+        """Edit the sent message at ``index``; returns it as edited."""
+
+    def _render(self, text: str) -> list[str]:
+        return render(text, allow_hosts=self._chat.link_allow_hosts, limit=MAX_LEN).chunks
+
+    def _may_write(self) -> bool:
+        """False while nothing may be written at all (a streaming write is then skipped)."""
+        return True
+
+    async def _pace(self) -> None:
+        """Wait for the next write slot (before each streaming update and each further write)."""
+
+    async def _rest_after_stream(self) -> None:
+        """Wait after a streaming update, before the next one may start."""
+
+    async def _writer(self) -> None:
+        while True:
+            await self._dirty.wait()
+            await self._pace()
+            self._dirty.clear()
+            async with self._write_lock:
+                await self._write_partial()
+            await self._rest_after_stream()
+
+    async def _write_partial(self) -> None:
+        if not self._may_write():
+            return
+        chunks = render_partial(self._text, allow_hosts=self._chat.link_allow_hosts, limit=MAX_LEN)
+        chunks = _with_progress([c for c in chunks if c.strip()], list(self._progress.values()))
+        if not chunks:
+            return
+        self._shown.set()
+        try:
+            await self._sync(chunks, files=(), final=False, first_paced=True)
+        except (discord.HTTPException, discord.RateLimited) as exc:
+            self._streaming_failed(exc)
+        except Exception as exc:  # a closed session or a dropped connection: streaming is a bonus
+            self._log.warning(
+                "a streaming edit failed (%r); the final text will still be tried", exc
+            )
+
+    def _streaming_failed(self, exc: WriteError) -> None:
+        """Discord refused a streaming write: the final write will still be tried."""
+        self._log.warning(
+            "a streaming edit failed (%s); the final text will still be delivered", exc
+        )
+
+    async def _stop_streaming(self) -> None:
+        self._shown.set()
+        # A streaming write in flight finishes first: cancelled mid-request, its message could
+        # reach Discord unknown to this reply, and the final text would then come twice.
+        async with self._write_lock:
+            for task in self._tasks:
+                task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+
+    async def _write_final(self, chunks: list[str], files: Sequence[Artifact]) -> None:
+        async with self._write_lock:
+            self._check_final()
+            try:
+                await self._sync(chunks, files=files, final=True)
+            except (discord.HTTPException, discord.RateLimited) as exc:
+                await self._final_failed(chunks, files, exc)
+
+    def _check_final(self) -> None:
+        """Raise when the final answer must not be written at all."""
+
+    async def _final_failed(
+        self, chunks: list[str], files: Sequence[Artifact], exc: WriteError
+    ) -> None:
+        """Recover a failed final write (under the write lock), or raise ``exc``."""
+        raise exc
+
+    async def _sync(
+        self,
+        chunks: list[str],
+        *,
+        files: Sequence[Artifact],
+        final: bool,
+        first_paced: bool = False,
+    ) -> None:
+        """Make the sent messages show ``chunks``; every write but a paced first one is paced."""
+        paced = first_paced
+        for index, chunk in enumerate(chunks):
+            attach = files if final and index == len(chunks) - 1 else ()
+            if index < len(self._messages) and self._contents[index] == chunk and not attach:
+                continue
+            if not paced:
+                await self._pace()
+            paced = False
+            if index < len(self._messages):
+                self._messages[index] = await self._edit(index, chunk, attach)
+                self._contents[index] = chunk
+            else:
+                self._messages.append(await self._send(chunk, attach))
+                self._contents.append(chunk)
+        if final:
+            await self._drop_extra(max(len(chunks), self._keep_at_least))
+
+    async def _drop_extra(self, keep: int) -> None:
+        for message in self._messages[keep:]:
+            with contextlib.suppress(discord.HTTPException):
+                await message.delete()
+        del self._messages[keep:]
+        del self._contents[keep:]
+
+
+def _with_progress(chunks: list[str], progress: list[str]) -> list[str]:
+    if not progress:
+        return chunks
+    line = "\n".join(f"-# {text}" for text in progress)
+    if chunks and len(chunks[-1]) + len(line) + 1 <= MAX_LEN:
+        return [*chunks[:-1], f"{chunks[-1]}\n{line}"]
+    return [*chunks, line[:MAX_LEN]]
+
+
+def files_of(artifacts: Sequence[Artifact]) -> list[discord.File]:
+    """The attachments for ``artifacts`` (new ``discord.File`` objects: each is read once)."""
+    return [
+        discord.File(io.BytesIO(a.data), filename=a.filename, description=a.description)
+        for a in artifacts
+    ]
