@@ -24,6 +24,9 @@ from tools import Artifact
 
 log = logging.getLogger("toolcord.delivery")
 
+# An answer whose first text comes sooner than this shows no typing indicator at all.
+TYPING_AFTER_S = 0.3
+
 
 class EditPacer:
     """Spaces message writes per channel: at most one per ``interval_s`` in each channel.
@@ -125,6 +128,11 @@ class DiscordReply(StreamingReply[discord.Message]):
         ]
 
     async def _typing(self) -> None:
+        """Show "typing…" once the answer is slower than ``TYPING_AFTER_S`` (a quick answer needs
+        none, and that saves a request per turn), until the first text is shown."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._shown.wait(), TYPING_AFTER_S)
+            return
         if self._pacer.is_paused(self._channel_id):
             return
         with contextlib.suppress(discord.HTTPException):
