@@ -23,7 +23,7 @@ from bot.store.tokens import TokenCounter
 
 SIZES = (100, 100_000)
 BUDGET_TOKENS = 4000
-REPEATS = 15
+REPEATS = 51
 _SENTENCE = "the weather in paris is mild today with light wind and a chance of rain later"
 
 
