@@ -18,7 +18,7 @@ import discord
 
 from bot.engine import Final
 from bot.render import render
-from bot.reply_core import MAX_LEN, NO_MENTIONS, StreamingReply, WriteError, files_of
+from bot.reply_core import MAX_LEN, NO_ANSWER, NO_MENTIONS, StreamingReply, WriteError, files_of
 from bot.settings import ChatSettings
 from tools import Artifact
 
@@ -117,7 +117,7 @@ class DiscordReply(StreamingReply[discord.Message]):
             self._reasoning.append(final.reasoning)
         self._reasoning.append(rendered.reasoning)
         files = [*final.artifacts, *self._reasoning_file()]
-        return rendered.chunks or self._render("(The model gave no answer.)"), files
+        return rendered.chunks or self._render(NO_ANSWER), files
 
     def _reasoning_file(self) -> list[Artifact]:
         reasoning = "".join(self._reasoning).strip()

@@ -39,6 +39,7 @@ from tools import Artifact
 
 NO_MENTIONS = discord.AllowedMentions.none()
 MAX_LEN = 2000
+NO_ANSWER = "(The model gave no answer.)"
 
 
 class SentMessage(Protocol):

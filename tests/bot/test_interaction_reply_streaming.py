@@ -178,7 +178,7 @@ async def test_a_private_answer_has_ephemeral_follow_ups_and_keeps_the_original(
     await interaction.until(lambda: len(interaction.shown()) >= 3)
     assert all(m.ephemeral for m in interaction.followups)
     assert await reply.finish(_final("")) == [interaction.original.id]
-    assert interaction.shown() == ["(no answer)"]
+    assert interaction.shown() == ["(The model gave no answer.)"]
 
 
 async def test_a_public_answer_goes_to_the_channel_when_the_interaction_is_gone() -> None:
@@ -204,3 +204,12 @@ async def test_a_public_answer_goes_to_the_channel_when_the_interaction_is_gone(
     with pytest.raises(discord.NotFound):
         await (await _reply(private, private=True).start()).finish(_final("secret"))
     assert posted == ["the answer"]
+
+
+async def test_an_answer_that_renders_to_nothing_still_replaces_the_thinking_state() -> None:
+    interaction = FakeInteraction()
+    reply = await _reply(interaction).start()
+    assert await reply.finish(_final("<think>only reasoning</think>\n  ")) == [
+        interaction.original.id
+    ]
+    assert interaction.shown() == ["(The model gave no answer.)"]
