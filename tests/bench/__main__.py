@@ -66,7 +66,9 @@ async def run(
         deferred = await phase("defer", _defer)
         results["defer_p99_ms"] = deferred.get("defer_p99_ms")
     if "floors" in only:
-        await phase("floors", lambda: floors.measure(FLOOR_ROUNDS[mode]))
+        floor = await phase("floors", lambda: floors.measure(FLOOR_ROUNDS[mode]))
+        if "echo" in phases:
+            results.update(floors.chat_floor(phases["echo"], floor))
     results["machine"]["load_average_at_end"] = load_average()
     results["targets"] = report.verdicts(results)
     return results

@@ -81,3 +81,18 @@ def sqlite_commit(commits: int = COMMITS) -> dict[str, float]:
 async def measure(rounds: int) -> dict[str, float]:
     """Both floors."""
     return {**await model_round(rounds), **sqlite_commit()}
+
+
+def chat_floor(echo: dict[str, Any], floor: dict[str, float]) -> dict[str, float]:
+    """The least a chat turn can cost in CPU, over an echo round trip's, measured in this run.
+
+    A chat turn takes in a message and sends a reply, as the echo bot does, and makes at least one
+    model round through the OpenAI SDK, which the echo bot does not: even if toolcord itself cost
+    nothing, its turn would cost ``(echo + model round) / echo`` times an echo round trip in CPU.
+    """
+    echo_cpu_ms = echo["sequential"]["cpu_ms_per_turn_bot"]
+    floor_ms = echo_cpu_ms + floor["engine_model_round_cpu_ms"]
+    return {
+        "floor_chat_turn_cpu_ms": round(floor_ms, 3),
+        "floor_seq_cpu_cost_ratio": round(floor_ms / echo_cpu_ms, 3),
+    }
