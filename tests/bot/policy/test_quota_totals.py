@@ -16,7 +16,7 @@ from bot.conversation import IncomingTurn
 from bot.engine import Usage as EngineUsage
 from bot.policy.quotas import QuotaPolicy
 from bot.settings import QuotaSettings
-from bot.store import Store, Usage, UsageTotals, open_store
+from bot.store import Store, Usage, UsageTotals
 from bot.store.sqlite import SqliteStore
 
 GUILD = 500
@@ -53,13 +53,6 @@ class FakeMonotonic:
 
     def __call__(self) -> float:
         return self.now
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await open_store(str(tmp_path / "toolcord.db"))
-    yield opened
-    await opened.close()
 
 
 def quotas(**values: Any) -> QuotaSettings:

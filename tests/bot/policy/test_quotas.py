@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,17 +14,10 @@ from bot.engine import Usage as EngineUsage
 from bot.policy.quotas import QuotaPolicy
 from bot.policy.usage import BudgetLine, Subject, format_report, window_end, window_start
 from bot.settings import QuotaSettings
-from bot.store import Store, Usage, open_store
+from bot.store import Store, Usage
 
 PAST = datetime(2020, 1, 15, 12, 30, tzinfo=UTC)  # rows the store writes now are all "after" it
 GUILD = 500
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await open_store(str(tmp_path / "toolcord.db"))
-    yield opened
-    await opened.close()
 
 
 def quotas(**values: Any) -> QuotaSettings:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import openai
@@ -14,7 +13,7 @@ from bot.conversation import ConversationService, IncomingTurn, Services
 from bot.engine import Failed, Final
 from bot.policy.quotas import QuotaPolicy
 from bot.settings import settings_from
-from bot.store import Store, TokenCounter, open_store
+from bot.store import Store, TokenCounter
 from bot.testing.openai import OpenAIEmulator
 from bot.testing.openai.replies import TextReply
 from tools import ToolRegistry
@@ -37,13 +36,6 @@ class RecordingSink:
     async def fail(self, failed: Failed) -> list[int]:
         self.failures.append(failed)
         return []
-
-
-@pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[Store]:
-    opened = await open_store(str(tmp_path / "toolcord.db"))
-    yield opened
-    await opened.close()
 
 
 def conversations_with(

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
 
 from bot.store.models import NewTurn, UserTurn
+from bot.store.sqlite import SqliteStore
 
 
 def tool_call(call_id: str, name: str = "weather", **arguments: object) -> dict[str, object]:
@@ -34,3 +39,25 @@ def answer_with_tool(tag: str, result: str = "sunny, 21 C") -> list[NewTurn]:
 def plain_answer(text: str) -> list[NewTurn]:
     """One assistant message."""
     return [NewTurn("assistant", text)]
+
+
+@contextlib.asynccontextmanager
+async def counting_commits(store: SqliteStore) -> AsyncIterator[list[str]]:
+    """The COMMIT statements the write connection runs meanwhile."""
+    commits: list[str] = []
+
+    def trace(statement: str) -> None:
+        if statement.strip().upper() == "COMMIT":
+            commits.append(statement)
+
+    await store._writer.db.set_trace_callback(trace)
+    try:
+        yield commits
+    finally:
+        await store._writer.db.set_trace_callback(None)
+
+
+def committed_settings(path: Path) -> set[int]:
+    """Setting ids a separate connection sees (only what is committed)."""
+    with contextlib.closing(sqlite3.connect(path)) as other:
+        return {row[0] for row in other.execute("SELECT scope_id FROM settings")}

@@ -13,7 +13,7 @@ import pytest
 from bot.errors import StoreError
 from bot.store.sqlite import SqliteStore
 
-from .helpers import plain_answer, user
+from .helpers import committed_settings, counting_commits, plain_answer, user
 
 WRITERS = 24
 
@@ -23,28 +23,6 @@ async def sqlite_store(tmp_path: Path) -> AsyncIterator[SqliteStore]:
     store = await SqliteStore.open(tmp_path / "store.db")
     yield store
     await store.close()
-
-
-@contextlib.asynccontextmanager
-async def counting_commits(store: SqliteStore) -> AsyncIterator[list[str]]:
-    """The COMMIT statements the write connection runs meanwhile."""
-    commits: list[str] = []
-
-    def trace(statement: str) -> None:
-        if statement.strip().upper() == "COMMIT":
-            commits.append(statement)
-
-    await store._writer.db.set_trace_callback(trace)
-    try:
-        yield commits
-    finally:
-        await store._writer.db.set_trace_callback(None)
-
-
-def committed_settings(path: Path) -> set[int]:
-    """Setting ids a separate connection sees (only what is committed)."""
-    with contextlib.closing(sqlite3.connect(path)) as other:
-        return {row[0] for row in other.execute("SELECT scope_id FROM settings")}
 
 
 def committed_rows(path: Path, table: str) -> int:

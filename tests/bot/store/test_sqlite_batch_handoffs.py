@@ -25,7 +25,7 @@ from bot.store.sqlite import SqliteStore
 from bot.store.sqlite_base import on_thread
 from bot.store.tokens import TokenCounter
 
-from .helpers import answer_with_tool, plain_answer, user
+from .helpers import answer_with_tool, committed_settings, counting_commits, plain_answer, user
 
 # A turn: find the conversation, accept the user turn, build the window, read the quota totals,
 # record the answer with its usage. One trip each (the old code made about 20).
@@ -66,27 +66,6 @@ def _counted(
         return await execute(fn, *args, **kwargs)
 
     return counted
-
-
-def committed_settings(path: Path) -> set[int]:
-    """Setting ids a separate connection sees (only what is committed)."""
-    with contextlib.closing(sqlite3.connect(path)) as other:
-        return {row[0] for row in other.execute("SELECT scope_id FROM settings")}
-
-
-@contextlib.asynccontextmanager
-async def counting_commits(store: SqliteStore) -> AsyncIterator[list[str]]:
-    commits: list[str] = []
-
-    def trace(statement: str) -> None:
-        if statement.strip().upper() == "COMMIT":
-            commits.append(statement)
-
-    await store._writer.db.set_trace_callback(trace)
-    try:
-        yield commits
-    finally:
-        await store._writer.db.set_trace_callback(None)
 
 
 async def one_turn(store: SqliteStore, number: int) -> None:
