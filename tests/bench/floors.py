@@ -90,9 +90,15 @@ def chat_floor(echo: dict[str, Any], floor: dict[str, float]) -> dict[str, float
     model round through the OpenAI SDK, which the echo bot does not: even if toolcord itself cost
     nothing, its turn would cost ``(echo + model round) / echo`` times an echo round trip in CPU.
     """
+    model_ms = floor["engine_model_round_cpu_ms"]
     echo_cpu_ms = echo["sequential"]["cpu_ms_per_turn_bot"]
-    floor_ms = echo_cpu_ms + floor["engine_model_round_cpu_ms"]
+    floor_ms = echo_cpu_ms + model_ms
+    # In flight, a bot on one core does at most 1/cpu turns a second: the best ratio of rates.
+    echo_pipelined_ms = echo["pipelined"]["cpu_ms_per_turn_bot"]
     return {
         "floor_chat_turn_cpu_ms": round(floor_ms, 3),
         "floor_seq_cpu_cost_ratio": round(floor_ms / echo_cpu_ms, 3),
+        "floor_pipelined_throughput_ratio": round(
+            echo_pipelined_ms / (echo_pipelined_ms + model_ms), 3
+        ),
     }
