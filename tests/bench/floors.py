@@ -95,6 +95,8 @@ def chat_floor(echo: dict[str, Any], floor: dict[str, float]) -> dict[str, float
     floor_ms = echo_cpu_ms + model_ms
     # In flight, a bot on one core does at most 1/cpu turns a second: the best ratio of rates.
     echo_pipelined_ms = echo["pipelined"]["cpu_ms_per_turn_bot"]
+    if echo_cpu_ms <= 0 or echo_pipelined_ms <= 0:  # too few turns for /proc's clock ticks
+        return {}
     return {
         "floor_chat_turn_cpu_ms": round(floor_ms, 3),
         "floor_seq_cpu_cost_ratio": round(floor_ms / echo_cpu_ms, 3),
