@@ -17,6 +17,7 @@ from typing import Self
 import discord
 
 from bot.engine import Final
+from bot.errors import ReplyUnavailable
 from bot.render import render
 from bot.reply_core import MAX_LEN, NO_ANSWER, NO_MENTIONS, StreamingReply, WriteError, files_of
 from bot.settings import ChatSettings
@@ -73,7 +74,7 @@ class EditPacer:
             del self._next_at[channel_id]
 
 
-class ChannelPaused(discord.ClientException):
+class ChannelPaused(discord.ClientException, ReplyUnavailable):
     """The channel is paused after Discord refused the bot there; nothing was sent."""
 
     def __init__(self, channel_id: int) -> None:
@@ -107,7 +108,14 @@ class DiscordReply(StreamingReply[discord.Message]):
         self._late_deliveries: set[asyncio.Task[None]] = set()
 
     async def start(self) -> Self:
-        """Show the typing indicator and start the paced writer."""
+        """Show the typing indicator and start the paced writer.
+
+        Raises:
+            ChannelPaused: Discord refused the bot in this channel lately; a turn queued here is
+                then recorded as failed without a model call.
+        """
+        if self._pacer.is_paused(self._channel_id):
+            raise ChannelPaused(self._channel_id)
         self._tasks.append(asyncio.create_task(self._typing(), name="toolcord-typing"))
         return await super().start()
 

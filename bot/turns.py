@@ -13,7 +13,6 @@ import discord
 
 from bot.conversation import IncomingTurn
 from bot.delivery import DiscordReply
-from bot.errors import ReplyUnavailable
 from bot.routing import Trigger
 from bot.store import keys
 from tools import Artifact
@@ -100,14 +99,7 @@ async def incoming_turn(
 
 
 async def reply_sink(bot: ToolcordBot, message: discord.Message) -> DiscordReply:
-    """A started DiscordReply that answers ``message`` in its channel.
-
-    Raises:
-        ReplyUnavailable: the channel is paused (Discord refused the bot there lately), so the
-            turn is not answered and costs no model call.
-    """
-    if bot.pacer.is_paused(message.channel.id):
-        raise ReplyUnavailable(f"channel {message.channel.id} is paused: the bot may not write")
+    """A started DiscordReply that answers ``message`` in its channel."""
     reply = DiscordReply(
         message.channel,
         message.channel.id,

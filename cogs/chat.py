@@ -9,7 +9,6 @@ from discord.ext import commands
 
 from bot.app import ToolcordBot
 from bot.delivery import DiscordReply
-from bot.errors import ReplyUnavailable
 from bot.inputs import read_inputs
 from bot.routing import Trigger, trigger_for, user_text
 from bot.store import keys
@@ -119,8 +118,6 @@ class Chat(commands.Cog):
             return None
 
     async def _thread_sink(self, thread: discord.Thread) -> DiscordReply:
-        if self.bot.pacer.is_paused(thread.id):
-            raise ReplyUnavailable(f"thread {thread.id} is paused: the bot may not write")
         reply = DiscordReply(
             thread, thread.id, reference=None, pacer=self.bot.pacer, chat=self.bot.settings.chat
         )
