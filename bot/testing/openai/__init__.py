@@ -25,6 +25,7 @@ Routes: ``/v1/chat/completions`` (JSON and SSE), ``/v1/images/generations``, ``/
 from .errors import ApiError
 from .faults import Fault
 from .multipart import UploadedFile
+from .profiles import PROFILES, ParamRefusal, ServerProfile, profile_named
 from .recorder import RecordedRequest
 from .replies import (
     MODERATION_CATEGORIES,
@@ -44,16 +45,19 @@ from .validation import SchemaIssue, Violation
 
 __all__ = [
     "MODERATION_CATEGORIES",
+    "PROFILES",
     "ApiError",
     "EmbeddingReply",
     "Fault",
     "ImageReply",
     "ModerationReply",
     "OpenAIEmulator",
+    "ParamRefusal",
     "RecordedRequest",
     "RefusalReply",
     "RouteScript",
     "SchemaIssue",
+    "ServerProfile",
     "SpeechReply",
     "TextReply",
     "ToolCall",
@@ -61,4 +65,5 @@ __all__ = [
     "TranscriptionReply",
     "UploadedFile",
     "Violation",
+    "profile_named",
 ]
