@@ -16,6 +16,9 @@ Quick tour::
         assert emu.retry_counts("/v1/chat/completions", after=mark) == [0, 1, 2]
         emu.assert_no_violations()
 
+Server profiles: ``OpenAIEmulator(profile="ollama")`` or ``emu.chat.use_profile("vllm")`` make the
+chat route stream and refuse parameters like that OpenAI-compatible server (``profiles.py``).
+
 Routes: ``/v1/chat/completions`` (JSON and SSE), ``/v1/images/generations``, ``/v1/images/edits``,
 ``/v1/moderations``, ``/v1/audio/transcriptions``, ``/v1/audio/speech``, ``/v1/embeddings``,
 ``/v1/models``. Every request body is validated against OpenAI's OpenAPI schema (vendored subset in
