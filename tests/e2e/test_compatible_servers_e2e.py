@@ -72,7 +72,8 @@ async def test_one_weather_round_under_every_server_profile(
     openai_emulator.chat.reply_tool_calls(
         [ToolCall("weather", {"place": "Paris", "units": "metric", "days": 1})], chunk_size=7
     )
-    openai_emulator.chat.reply(TextReply(ANSWER, reasoning_content=REASONING, chunk_size=9))
+    # 4 characters a chunk: "<thi" + "nk>T" splits the tag of the llamacpp-think profile.
+    openai_emulator.chat.reply(TextReply(ANSWER, reasoning_content=REASONING, chunk_size=4))
     weather = {"geocoding_url": open_meteo.base_url, "forecast_url": open_meteo.base_url}
     general = discord_emulator.channel("general")
     async with bot_harness.run(
@@ -85,8 +86,16 @@ async def test_one_weather_round_under_every_server_profile(
         )
         ledger = await _ledger(bot)
 
-    # Discord shows the answer alone: no <think> block, no reasoning.
+    # Discord shows the answer alone: no <think> block, no reasoning, in no edit either.
     assert message.content == ANSWER
+    shown = [
+        text
+        for m in discord_emulator.messages(general)
+        if m.author.id == discord_emulator.bot_user.id
+        for text in (m.content, *(e.content_before for e in m.edits))
+    ]
+    assert not [text for text in shown if "<th" in text or "tool said" in text], shown
+    assert any("Checking the weather in Paris" in text for text in shown), shown
     # The model saw the tool call it made and the weather tool's result, paired by one id.
     first, second = openai_emulator.chat.requests
     assistant = next(m for m in second["messages"] if m.get("tool_calls"))
