@@ -131,8 +131,26 @@ def test_a_400_saying_a_sent_parameter_is_unsupported_names_it(
         _Error(429, {"message": "property 'stream_options' is unsupported"}),
         _Error(400, None),
         ValueError("stream_options unsupported"),
+        _Error(
+            400,
+            {
+                "message": "Function tools with reasoning_effort are not supported for "
+                "gpt-5.6-terra in /v1/chat/completions. To use function tools, use "
+                "/v1/responses or set reasoning_effort to 'none'.",
+                "type": "invalid_request_error",
+                "param": "reasoning_effort",
+                "code": None,
+            },
+        ),
     ],
-    ids=["a-value-error", "a-parameter-not-sent", "not-a-400", "no-body", "not-an-http-error"],
+    ids=[
+        "a-value-error",
+        "a-parameter-not-sent",
+        "not-a-400",
+        "no-body",
+        "not-an-http-error",
+        "openai-tools-with-reasoning",
+    ],
 )
 def test_other_errors_name_no_refused_parameter(error: Exception) -> None:
     assert refused_param(BODY, error) is None
