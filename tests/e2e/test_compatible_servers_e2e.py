@@ -134,3 +134,40 @@ async def test_one_weather_round_under_every_server_profile(
         assert 0 < ledger.prompt_tokens < 3000 and 0 < ledger.completion_tokens < 200
     else:
         assert ledger.prompt_tokens == sum(_reported_prompt(b) for b in (first, second))
+
+
+@pytest.mark.parametrize("profile", ["ollama", "ollama-legacy", "vllm", "lmstudio"])
+async def test_two_parallel_calls_stay_two_under_servers_without_index_or_id(
+    profile: str,
+    discord_emulator: DiscordEmulator,
+    openai_emulator: OpenAIEmulator,
+    bot_harness: BotHarness,
+    open_meteo: FakeOpenMeteo,
+) -> None:
+    openai_emulator.chat.use_profile(profile)
+    openai_emulator.chat.reply_tool_calls(
+        [
+            ToolCall("weather", {"place": "Paris", "units": "metric", "days": 1}),
+            ToolCall("weather", {"place": "Oslo", "units": "metric", "days": 1}),
+        ],
+        chunk_size=5,
+    )
+    openai_emulator.chat.reply_text("Paris and Oslo: see above.")
+    weather = {"geocoding_url": open_meteo.base_url, "forecast_url": open_meteo.base_url}
+    async with bot_harness.run(
+        tools={"modules": ["tools.weather"], "config": {"weather": weather}}
+    ):
+        await ask(discord_emulator, "weather in Paris and Oslo?")
+        await discord_emulator.wait_for_message(
+            discord_emulator.channel("general"),
+            lambda m: m.content == "Paris and Oslo: see above.",
+            timeout=30,
+        )
+    _, second = openai_emulator.chat.requests
+    assistant = next(m for m in second["messages"] if m.get("tool_calls"))
+    places = [c["function"]["arguments"].split('"')[3] for c in assistant["tool_calls"]]
+    assert places == ["Paris", "Oslo"]
+    ids = [c["id"] for c in assistant["tool_calls"]]
+    results = {m["tool_call_id"]: m["content"] for m in second["messages"] if m["role"] == "tool"}
+    assert len(set(ids)) == 2 and set(results) == set(ids)
+    assert "Paris" in results[ids[0]] and "Oslo" in results[ids[1]]
