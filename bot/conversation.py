@@ -276,6 +276,12 @@ class ConversationService:
             if isinstance(event, Final | Failed):
                 if event.usage.requests == 1 and event.usage.prompt_tokens:
                     counter.observe(raw, event.usage.prompt_tokens, model)
+                if isinstance(event, Final) and not event.usage.prompt_tokens:
+                    # The server sent no usage (LM Studio, or one that refused stream_options):
+                    # the ledger and quotas get an estimate, never 0.
+                    event.usage.prompt_tokens, event.usage.completion_tokens = (
+                        counter.estimate_answer(raw, event.new_messages, event.reasoning, model)
+                    )
                 return event, counter.scale(raw, model)
             for observer in self._services.observers:
                 observer.on_event(event)

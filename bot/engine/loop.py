@@ -16,6 +16,7 @@ from typing import Any
 
 import openai
 
+from bot.engine.chat_compat import send_leaving_out_refused
 from bot.engine.client import chat_completions_url, chat_request_options
 from bot.engine.events import (
     EngineEvent,
@@ -148,13 +149,10 @@ class _TurnRunner:
         # per-request walk of every message against its TypedDicts (a third of a turn's CPU).
         # ``object`` chunks are the decoded JSON dicts: no pydantic model is built per chunk. The
         # URL is absolute and the SDK's telemetry headers are left out (see engine/client.py).
-        stream = await self._client.post(
-            self._chat_url,
-            body=self._request_kwargs(tools_allowed),
-            cast_to=object,
-            options=self._post_options,
-            stream=True,
-            stream_cls=openai.AsyncStream[object],
+        # Compatible servers: a parameter this server refused (HTTP 400) is left out, and the
+        # request sent again without it (bot/engine/chat_compat.py).
+        stream = await send_leaving_out_refused(
+            self._client, self._request_kwargs(tools_allowed), self._post
         )
         reader = StreamReader()
         try:
@@ -166,6 +164,16 @@ class _TurnRunner:
         finally:
             await stream.close()
         return reader.finish()
+
+    async def _post(self, body: dict[str, Any]) -> openai.AsyncStream[object]:
+        return await self._client.post(
+            self._chat_url,
+            body=body,
+            cast_to=object,
+            options=self._post_options,
+            stream=True,
+            stream_cls=openai.AsyncStream[object],
+        )
 
     def _request_kwargs(self, tools_allowed: bool) -> dict[str, Any]:
         request = self._request

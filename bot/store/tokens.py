@@ -230,6 +230,29 @@ class TokenCounter:
             count = self._tool_counts[key] = TOOLS_OVERHEAD + self.count_text(text, model)
         return count
 
+    def estimate_answer(
+        self,
+        raw_prompt_tokens: int,
+        new_messages: Sequence[Mapping[str, Any]],
+        reasoning: str = "",
+        model: str | None = None,
+    ) -> tuple[int, int]:
+        """Calibrated ``(prompt, completion)`` tokens of an answer the server reported no usage for.
+
+        Each assistant message of ``new_messages`` is one model round: its prompt is the first
+        request (``raw_prompt_tokens``, raw) plus what the answer added before it, its completion
+        the message itself; the hidden ``reasoning`` counts as completion too.
+        """
+        prompt = completion = added = 0
+        for message in new_messages:
+            tokens = self.count_message(message, model)
+            if message.get("role") == "assistant":
+                prompt += raw_prompt_tokens + added
+                completion += tokens
+            added += tokens
+        completion += self.count_text(reasoning, model)
+        return self.scale(prompt, model), self.scale(completion, model)
+
     # -- calibration ------------------------------------------------------------------------
 
     def factor(self, model: str | None = None) -> float:

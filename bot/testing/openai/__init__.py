@@ -16,6 +16,9 @@ Quick tour::
         assert emu.retry_counts("/v1/chat/completions", after=mark) == [0, 1, 2]
         emu.assert_no_violations()
 
+Server profiles: ``OpenAIEmulator(profile="ollama")`` or ``emu.chat.use_profile("vllm")`` make the
+chat route stream and refuse parameters like that OpenAI-compatible server (``profiles.py``).
+
 Routes: ``/v1/chat/completions`` (JSON and SSE), ``/v1/images/generations``, ``/v1/images/edits``,
 ``/v1/moderations``, ``/v1/audio/transcriptions``, ``/v1/audio/speech``, ``/v1/embeddings``,
 ``/v1/models``. Every request body is validated against OpenAI's OpenAPI schema (vendored subset in
@@ -25,6 +28,7 @@ Routes: ``/v1/chat/completions`` (JSON and SSE), ``/v1/images/generations``, ``/
 from .errors import ApiError
 from .faults import Fault
 from .multipart import UploadedFile
+from .profiles import PROFILES, ParamRefusal, ServerProfile, profile_named
 from .recorder import RecordedRequest
 from .replies import (
     MODERATION_CATEGORIES,
@@ -44,16 +48,19 @@ from .validation import SchemaIssue, Violation
 
 __all__ = [
     "MODERATION_CATEGORIES",
+    "PROFILES",
     "ApiError",
     "EmbeddingReply",
     "Fault",
     "ImageReply",
     "ModerationReply",
     "OpenAIEmulator",
+    "ParamRefusal",
     "RecordedRequest",
     "RefusalReply",
     "RouteScript",
     "SchemaIssue",
+    "ServerProfile",
     "SpeechReply",
     "TextReply",
     "ToolCall",
@@ -61,4 +68,5 @@ __all__ = [
     "TranscriptionReply",
     "UploadedFile",
     "Violation",
+    "profile_named",
 ]

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeAlias, TypeVar
 
 from .faults import Fault
+from .profiles import OPENAI, ServerProfile, profile_named
 from .replies import (
     ChatReply,
     EmbeddingReply,
@@ -190,12 +191,18 @@ class ChatScript(RouteScript[ChatReply]):
         chunk_size: default characters per streamed delta (replies may override).
         context_window: when set, a request whose estimated prompt tokens (plus its
             ``max_completion_tokens``) exceed it gets 400 ``context_length_exceeded``.
+        profile: the server this route behaves like (``profiles.py``; default OpenAI).
     """
 
     def __init__(self) -> None:
         super().__init__("/v1/chat/completions", echo_reply)
         self.chunk_size: int = 16
         self.context_window: int | None = None
+        self.profile: ServerProfile = OPENAI
+
+    def use_profile(self, profile: str | ServerProfile) -> None:
+        """Behave like the server ``profile`` names (see ``profiles.PROFILES``)."""
+        self.profile = profile_named(profile)
 
     def reply_text(self, content: str, **options: Any) -> None:
         """Queue a text answer; ``options`` are :class:`TextReply` fields."""

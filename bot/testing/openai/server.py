@@ -24,6 +24,7 @@ from aiohttp import web
 
 from .errors import ApiError, ConnectionDropped
 from .ids import request_id
+from .profiles import ServerProfile
 from .recorder import RecordedRequest
 from .routes import audio, chat, embeddings, images, models, moderations
 from .routes.common import REQUEST_ID, error_response
@@ -65,6 +66,8 @@ class OpenAIEmulator:
         max_upload_bytes: uploads above this get 413 (OpenAI: 25 MiB).
         host: interface to listen on (loopback only by default).
         port: TCP port (0 picks a free one).
+        profile: the OpenAI-compatible server the chat route behaves like (a name from
+            ``profiles.PROFILES`` or a ``ServerProfile``; default ``"openai"``).
     """
 
     def __init__(
@@ -76,6 +79,7 @@ class OpenAIEmulator:
         max_upload_bytes: int = MAX_UPLOAD_BYTES,
         host: str = "127.0.0.1",
         port: int = 0,
+        profile: str | ServerProfile = "openai",
     ) -> None:
         options = Options(validate_requests, validate_responses, api_key, max_upload_bytes)
         self._state = EmulatorState(options)
@@ -83,6 +87,7 @@ class OpenAIEmulator:
         self._port = port
         self._runner: web.AppRunner | None = None
         self.chat = ChatScript()
+        self.chat.use_profile(profile)
         self.images = ImageScript("/v1/images/generations")
         self.image_edits = ImageScript("/v1/images/edits")
         self.moderations = ModerationScript()
