@@ -26,11 +26,17 @@ _SPACES = re.compile(r"\s+")
 
 @dataclass(frozen=True)
 class VoiceClip:
-    """An OGG/Opus recording ready to send as a Discord voice message."""
+    """An OGG/Opus recording ready to send as a Discord voice message.
+
+    ``input_tokens`` and ``output_tokens`` are what the server reported making it (the Realtime
+    API reports them; the Speech API does not, so they stay 0 there).
+    """
 
     data: bytes
     duration_s: float
     waveform: str
+    input_tokens: int = 0
+    output_tokens: int = 0
 
 
 def speakable_text(text: str, limit: int) -> str:
