@@ -120,6 +120,18 @@ class ToolsSettings(_Section):
     enabled: list[str] | None = None
     config: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
+    @field_validator("config")
+    @classmethod
+    def _models_live_in_openai(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        for family, setting in (("images", "image_model"), ("moderation", "moderation_model")):
+            if "model" in value.get(family, {}):
+                raise ValueError(
+                    f"tools.config.{family}.model is no longer read: move the model to "
+                    f"openai.{setting} (one setting decides it) and delete "
+                    f"tools.config.{family}.model"
+                )
+        return value
+
 
 class VoiceSettings(_Section):
     """Voice messages: transcription limits and spoken replies."""
@@ -129,8 +141,10 @@ class VoiceSettings(_Section):
     max_duration_s: float = Field(600.0, gt=0)
     language: str | None = None
     replies_default: bool = False
-    speech_model: str = "gpt-4o-mini-tts"
-    speech_voice: str = "alloy"
+    speech_model: str = "gpt-realtime-2.1-mini"
+    speech_voice: str = "marin"
+    speech_fallback_model: str = "gpt-4o-mini-tts"
+    speech_timeout_s: float = Field(60.0, gt=0, le=300)
     speech_max_chars: int = Field(1500, ge=1, le=4096)
 
     @field_validator("language")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from typing import Protocol
 
 import openai
 
@@ -65,6 +66,15 @@ def clip_from_ogg_opus(data: bytes) -> VoiceClip:
     if duration is None or not wave:
         raise VoiceFailure("bad_audio", "The speech service sent audio I cannot send to Discord.")
     return VoiceClip(data=data, duration_s=round(duration, 2), waveform=waveform.encode(wave))
+
+
+class Synth(Protocol):
+    """Something that speaks text as a voice clip (the Speech API or the Realtime API)."""
+
+    @property
+    def model(self) -> str: ...
+
+    async def speak(self, text: str) -> VoiceClip: ...
 
 
 class SpeechSynth:
