@@ -159,6 +159,12 @@ SHUTDOWNS: dict[str, Shutdown] = {
     **_same("2026-02-12", ("codex-mini-latest",)),
     **_same("2026-03-26", ("gpt-4-0125-preview", "gpt-4-turbo-preview", "gpt-4-0314")),
     **_same("2024-12-06", ("gpt-4-vision-preview",)),
+    **_same("2025-06-06", ("gpt-4-32k", "gpt-4-32k-0314", "gpt-4-32k-0613")),
+    **_same(
+        "2024-09-13",
+        ("gpt-3.5-turbo-16k", "gpt-3.5-turbo-0301", "gpt-3.5-turbo-0613", "gpt-3.5-turbo-16k-0613"),
+    ),
+    **_same("2026-09-28", ("gpt-3.5-turbo-1106",)),
 }
 
 

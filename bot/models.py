@@ -76,9 +76,15 @@ def check_models(settings: Settings, today: dt.date) -> list[str]:
 
 
 def _warning(notice: ModelNotice) -> str:
+    if notice.setting != FALLBACK_SETTING:
+        return str(notice)
+    when = notice.shutdown.date.isoformat()
     if notice.retired:
         return (
-            f"{notice.setting} = {notice.model!r} shut down on {notice.shutdown.date}; spoken "
-            f'replies no longer fall back to it: set {notice.setting} = "" to silence this.'
+            f"{notice.setting} = {notice.model!r} shut down on {when}; spoken replies no longer "
+            f'fall back to it: set {notice.setting} = "" to silence this warning.'
         )
-    return str(notice)
+    return (
+        f"{notice.setting} = {notice.model!r} shuts down on {when}; spoken replies fall back to "
+        f'it only until then (set {notice.setting} = "" to stop using it now).'
+    )
