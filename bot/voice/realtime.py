@@ -31,6 +31,7 @@ INSTRUCTIONS = (
 )
 DROPPED_MESSAGE = "The speech service hung up before it finished speaking."
 TIMED_OUT_MESSAGE = "The speech service took too long; try again."
+CLOSE_TIMEOUT_S = 1.0
 
 
 @dataclass
@@ -91,7 +92,12 @@ class RealtimeSynth:
 
     async def _converse(self, text: str) -> _Answer:
         answer = _Answer()
-        async with self._client.realtime.connect(model=self._model) as connection:
+        # close_timeout is websockets.connect's: after a timeout or a failure, the goodbye to a
+        # server that stopped answering waits 1 s, not websockets' default 10 s.
+        options: Any = {"close_timeout": CLOSE_TIMEOUT_S}
+        async with self._client.realtime.connect(
+            model=self._model, websocket_connection_options=options
+        ) as connection:
             await connection.session.update(session=self._session())
             await connection.conversation.item.create(
                 item={

@@ -102,7 +102,8 @@ async def realtime(
             f"The model `{model}` does not exist or you do not have access to it.",
             code="model_not_found",
         )
-        await ws.close()
+        async for _ in ws:  # nothing is served; the client reads the error and hangs up
+            pass
         return ws
     await session.run()
     return ws
