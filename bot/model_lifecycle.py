@@ -19,6 +19,16 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 WARN_DAYS = 60
+SPEECH_API_MODELS = frozenset(
+    {
+        "tts-1",
+        "tts-1-hd",
+        "gpt-4o-mini-tts",
+        "gpt-4o-mini-tts-2025-03-20",
+        "gpt-4o-mini-tts-2025-12-15",
+    }
+)
+SPEECH_API_ONLY_VOICES = frozenset({"fable", "onyx", "nova"})
 DEPRECATIONS_PAGE = "https://developers.openai.com/api/docs/deprecations"
 Today = Callable[[], dt.date]
 
@@ -189,6 +199,11 @@ class ModelNotice:
             f"{self.setting} = {self.model!r}: OpenAI shuts this model down on {when}; set "
             f"{self.setting} to {instead} before then."
         )
+
+
+def uses_speech_api(model: str) -> bool:
+    """Whether ``model`` speaks through the Speech API (``/audio/speech``), not the Realtime API."""
+    return model in SPEECH_API_MODELS or model.startswith("tts-")
 
 
 def shutdown_of(model: str) -> Shutdown | None:

@@ -12,24 +12,12 @@ import datetime as dt
 from typing import Any
 
 from bot.errors import ConfigError
-from bot.model_lifecycle import ModelNotice, notices
+from bot.model_lifecycle import ModelNotice, notices, uses_speech_api
 from bot.settings import Settings
 
-SPEECH_API_MODELS = frozenset(
-    {
-        "tts-1",
-        "tts-1-hd",
-        "gpt-4o-mini-tts",
-        "gpt-4o-mini-tts-2025-03-20",
-        "gpt-4o-mini-tts-2025-12-15",
-    }
-)
+__all__ = ["check_models", "configured_models", "tool_config", "uses_speech_api"]
+
 FALLBACK_SETTING = "voice.speech_fallback_model"
-
-
-def uses_speech_api(model: str) -> bool:
-    """Whether ``model`` speaks through the Speech API (``/audio/speech``), not the Realtime API."""
-    return model in SPEECH_API_MODELS or model.startswith("tts-")
 
 
 def tool_config(settings: Settings) -> dict[str, dict[str, Any]]:

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import openai
-from websockets.exceptions import WebSocketException
+from websockets.exceptions import ConnectionClosed, WebSocketException
 
 from bot.voice.encode import PCM_RATE, EncodingFailed, pcm16_to_ogg_opus
 from bot.voice.failures import AuthBreaker, VoiceFailure, describe
@@ -75,20 +75,27 @@ class RealtimeSynth:
         """
         self._breaker.check()
         try:
+            answer = await self._answer(text)
+        except VoiceFailure as failure:
+            self._breaker.record(failure)
+            raise
+        return await _clip(answer)
+
+    async def _answer(self, text: str) -> _Answer:
+        """The whole answer, or the failure said plainly."""
+        try:
             async with asyncio.timeout(self._timeout_s):
-                answer = await self._converse(text)
+                return await self._converse(text)
         except TimeoutError:
             log.warning("realtime speech timed out after %.0f s", self._timeout_s)
             raise VoiceFailure("timeout", TIMED_OUT_MESSAGE) from None
         except openai.OpenAIError as exc:
             failure = describe(exc, SERVICE)
-            self._breaker.record(failure)
             log.warning("realtime speech failed (%s): %s", failure.kind, exc)
             raise failure from exc
         except (WebSocketException, OSError) as exc:
             log.warning("realtime speech connection failed: %r", exc)
             raise _connection_failure(exc) from exc
-        return await _clip(answer)
 
     async def _converse(self, text: str) -> _Answer:
         answer = _Answer()
@@ -180,7 +187,7 @@ def _connection_failure(exc: Exception) -> VoiceFailure:
         )
     if status is not None:
         return VoiceFailure("failed", f"The speech service refused the connection ({status}).")
-    if "close" in type(exc).__name__.lower():
+    if isinstance(exc, ConnectionClosed):
         return VoiceFailure("dropped", DROPPED_MESSAGE)
     return _unreachable()
 

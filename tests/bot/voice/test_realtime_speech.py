@@ -85,3 +85,9 @@ async def test_the_realtime_usage_is_on_the_clip(
         done["usage"]["output_tokens"],
     )
     assert done["audio"]["output"]["voice"] == "cedar"
+
+
+def test_a_speech_api_only_voice_with_a_realtime_model_is_a_config_error() -> None:
+    with pytest.raises(ValueError, match="speech_voice 'onyx' exists only in the Speech API"):
+        VoiceSettings(speech_voice="onyx")
+    assert VoiceSettings(speech_model="tts-1-hd", speech_voice="onyx").speech_voice == "onyx"

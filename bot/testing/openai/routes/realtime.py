@@ -70,6 +70,18 @@ SERVER_SCHEMAS: Mapping[str, str] = {
     "response.done": "RealtimeServerEventResponseDone",
     "error": "RealtimeServerEventError",
 }
+BUILT_IN_VOICES = (
+    "alloy",
+    "ash",
+    "ballad",
+    "coral",
+    "echo",
+    "sage",
+    "shimmer",
+    "verse",
+    "marin",
+    "cedar",
+)
 DEFAULT_INSTRUCTIONS = "You are a helpful, witty, and friendly AI."
 CHARS_PER_SECOND = 15.0
 AUDIO_TOKENS_PER_SECOND = 20
@@ -217,6 +229,15 @@ class _Session:
             )
             return
         voice = update.get("audio", {}).get("output", {}).get("voice")
+        if isinstance(voice, str) and voice not in BUILT_IN_VOICES:
+            supported = ", ".join(f"'{name}'" for name in BUILT_IN_VOICES)
+            await self.error(
+                f"Invalid value: '{voice}'. Supported values are: {supported}.",
+                code="invalid_value",
+                param="session.audio.output.voice",
+                event_id=event.get("event_id"),
+            )
+            return
         if self.spoke and voice is not None and voice != self._voice():
             await self.error(
                 "Cannot update a conversation's voice if assistant audio is present.",

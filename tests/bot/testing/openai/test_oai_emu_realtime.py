@@ -110,10 +110,15 @@ async def test_the_handshake_needs_a_model(
 async def test_a_refused_key_fails_the_handshake_and_says_who_must_act() -> None:
     async with OpenAIEmulator(api_key="sk-right") as emu:
         client = openai.AsyncOpenAI(api_key="sk-wrong", base_url=emu.base_url, max_retries=0)
+        synth = RealtimeSynth(client, MODEL, "marin")
         with pytest.raises(VoiceFailure) as caught:
-            await RealtimeSynth(client, MODEL, "marin").speak("Hello.")
-    assert caught.value.kind == "auth"
+            await synth.speak("Hello.")
+        with pytest.raises(VoiceFailure) as again:
+            await synth.speak("Hello again.")
+        attempts = emu.attempts("/v1/realtime")
+    assert caught.value.kind == again.value.kind == "auth"
     assert "OPENAI_API_KEY" in caught.value.user_message
+    assert attempts == 1, "after a refused key the socket is not opened again for a while"
 
 
 async def test_an_unknown_model_is_an_error_event(
@@ -153,3 +158,14 @@ async def test_a_clean_close_before_response_done_is_a_dropped_answer(
         await RealtimeSynth(client, MODEL, "marin").speak("Hello.")
     assert caught.value.kind == "dropped"
     assert emu.realtime.dropped == 1
+
+
+async def test_a_speech_api_only_voice_is_refused_like_the_real_server_does(
+    emu: OpenAIEmulator, client: openai.AsyncOpenAI
+) -> None:
+    with pytest.raises(VoiceFailure) as caught:
+        await RealtimeSynth(client, MODEL, "nova").speak("Hello.")
+    assert caught.value.kind == "rejected"
+    [error] = [e["error"] for e in emu.realtime.server_events if e["type"] == "error"]
+    assert (error["code"], error["param"]) == ("invalid_value", "session.audio.output.voice")
+    assert error["message"].startswith("Invalid value: 'nova'. Supported values are: 'alloy',")
