@@ -153,7 +153,7 @@ class VoiceSettings(_Section):
     speech_model: str = "gpt-realtime-2.1-mini"
     speech_voice: str = "marin"
     speech_fallback_model: str = "gpt-4o-mini-tts"
-    speech_timeout_s: float = Field(60.0, gt=0, le=300)
+    speech_timeout_s: float = Field(120.0, gt=0, le=600)
     speech_max_chars: int = Field(1500, ge=1, le=4096)
 
     @model_validator(mode="after")

@@ -55,7 +55,7 @@ class RealtimeSynth:
     """
 
     def __init__(
-        self, client: openai.AsyncOpenAI, model: str, voice: str, timeout_s: float = 60.0
+        self, client: openai.AsyncOpenAI, model: str, voice: str, timeout_s: float = 120.0
     ) -> None:
         self._client = client
         self._model = model

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import subprocess
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import openai
 import pytest
@@ -31,6 +34,20 @@ def test_pcm_becomes_ogg_opus_of_the_same_length() -> None:
     assert ogg.codec(data) == "opus"
     duration = ogg.opus_duration(data)
     assert duration is not None and abs(duration - 1.5) < 0.03
+
+
+def test_opus_tools_read_the_encoded_file_as_valid_ogg_opus(tmp_path: Path) -> None:
+    if shutil.which("opusinfo") is None:
+        pytest.skip("needs opusinfo: install opus-tools (Debian; scripts/test installs it as root)")
+    path = tmp_path / "voice.ogg"
+    path.write_bytes(pcm16_to_ogg_opus(pcm_tone(1.5)))
+    checked = subprocess.run(
+        ["opusinfo", str(path)], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "WARNING" not in checked.stdout and "ERROR" not in checked.stdout
+    assert "Original sample rate: 24000 Hz" in checked.stdout
+    assert "Playback length: 0m:01.500s" in checked.stdout
 
 
 @pytest.mark.parametrize("pcm", [b"", b"\x01\x02\x03"])
