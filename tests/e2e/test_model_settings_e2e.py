@@ -73,3 +73,25 @@ def test_the_tools_get_the_image_and_moderation_models_from_openai(tmp_path: Pat
     tools = tool_config(load_settings(config, env_file=None))
     assert tools["images"] == {"max_n": 2, "model": "gpt-image-1.5"}
     assert tools["moderation"] == {"model": "omni-moderation-2024-09-26"}
+
+
+async def test_openai_moderation_model_is_the_model_check_moderation_sends(
+    discord_emulator: DiscordEmulator,
+    openai_emulator: OpenAIEmulator,
+    bot_harness: BotHarness,
+) -> None:
+    openai_emulator.chat.reply_tool_calls(
+        [ToolCall("check_moderation", {"text": "is this fine?", "attached_image": False})]
+    )
+    openai_emulator.chat.reply_text("It is fine.")
+    tools = {"modules": ["tools.moderation"]}
+    model = "omni-moderation-2024-09-26"
+    async with bot_harness.run(
+        tools=tools, openai={"moderation_model": model}, moderation={"mode": "off"}
+    ):
+        await ask(discord_emulator, "check this", user="bob")
+        await discord_emulator.wait_for_message(
+            "general", lambda m: m.content == "It is fine.", timeout=20
+        )
+    [request] = openai_emulator.moderations.requests
+    assert request["model"] == model
