@@ -15,11 +15,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.errors import ConfigError, StoreError
+from bot.model_lifecycle import Today, utc_today
 from bot.settings import Settings, load_settings
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of ``python -m bot`` and the ``toolcord`` console script."""
+def main(argv: Sequence[str] | None = None, *, today: Today = utc_today) -> int:
+    """Entry point of ``python -m bot`` and the ``toolcord`` console script.
+
+    ``today`` is the clock the model shutdown check reads (tests pass a fixed date).
+    """
     args = _parser().parse_args(argv)
     try:
         if args.command == "playground":
@@ -28,10 +32,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_playground(args.config, offline=args.offline, port=args.port)
         settings = load_settings(args.config)
         if args.command == "check":
-            return _check(settings)
+            return _check(settings, today)
         if args.command == "migrate":
             return asyncio.run(_migrate(settings))
-        return _run(settings)
+        return _run(settings, today)
     except (ConfigError, StoreError) as exc:
         print(f"toolcord: {exc}", file=sys.stderr)
         return 2
@@ -95,10 +99,13 @@ def application_id_from_token(token: str) -> int | None:
     return int(decoded) if decoded.isdigit() else None
 
 
-def _check(settings: Settings) -> int:
+def _check(settings: Settings, today: Today) -> int:
     from bot.app import describe_settings, invite_url
+    from bot.models import check_models
     from tools import ToolRegistry
     from tools.schema import assert_strict_schema
+
+    warnings = check_models(settings, today())
 
     registry = ToolRegistry()
     for module in settings.tools.modules:
@@ -115,6 +122,8 @@ def _check(settings: Settings) -> int:
     except ConfigError as exc:
         problems.append(str(exc))
     print(json.dumps(summary, indent=2))
+    for warning in warnings:
+        print(f"toolcord: warning: {warning}", file=sys.stderr)
     for problem in problems:
         print(f"toolcord: {problem}", file=sys.stderr)
     if not problems:
@@ -132,11 +141,11 @@ async def _migrate(settings: Settings) -> int:
     return 0
 
 
-def _run(settings: Settings) -> int:
+def _run(settings: Settings, today: Today) -> int:
     token, key = require_secrets(settings)
     from bot.runner import run_bot
 
-    asyncio.run(run_bot(settings, token, key))
+    asyncio.run(run_bot(settings, token, key, today=today))
     return 0
 
 

@@ -28,6 +28,7 @@ from bot.engine import (
 from bot.engine import Usage as EngineUsage
 from bot.errors import ReplyUnavailable, StoreError
 from bot.keyed_locks import KeyedLocks
+from bot.models import tool_config
 from bot.policy import Refusal, TurnPolicy
 from bot.settings import Settings
 from bot.store import NewTurn, Store, TokenCounter, Usage, UserTurn
@@ -352,7 +353,7 @@ class ConversationService:
             member_top_role=turn.member_top_role,
             locale=turn.locale,
             http=self._services.http,
-            tool_settings=settings.tools.config,
+            tool_settings=tool_config(settings),
             services={**self._services.tool_services, "input_files": list(turn.files)},
             conversation_id=str(conversation.id),
             turn_id=str(turn.source_message_id),

@@ -10,15 +10,26 @@ from bot.app import ToolcordBot
 from bot.discord_endpoints import point_discord_at
 from bot.errors import ConfigError
 from bot.logging_setup import configure_logging
+from bot.model_lifecycle import Today, utc_today
+from bot.models import check_models
 from bot.observability import install_shard_logging, shard_label
 from bot.settings import Settings
 
 log = logging.getLogger("toolcord")
 
 
-async def run_bot(settings: Settings, token: str, api_key: str) -> None:
-    """Connect to Discord and serve until closed; owner-actionable failures become ConfigError."""
+async def run_bot(
+    settings: Settings, token: str, api_key: str, *, today: Today = utc_today
+) -> None:
+    """Connect to Discord and serve until closed; owner-actionable failures become ConfigError.
+
+    A configured model that OpenAI has shut down is refused (ConfigError) before connecting;
+    one that shuts down within 60 days is logged as a warning.
+    """
+    warnings = check_models(settings, today())
     configure_logging(settings.log_level, secrets=(token, api_key))
+    for warning in warnings:
+        log.warning("%s", warning)
     install_shard_logging(shard_label(settings.discord))
     point_discord_at(settings.discord)
     bot = ToolcordBot(settings)

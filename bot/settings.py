@@ -12,7 +12,15 @@ import os
 from pathlib import Path
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -21,6 +29,7 @@ from pydantic_settings import (
 )
 
 from bot.errors import ConfigError
+from bot.model_lifecycle import SPEECH_API_ONLY_VOICES, uses_speech_api
 
 DEFAULT_CONFIG_PATH = Path("config/bot.toml")
 SECRET_KEYS = ("discord_token", "openai_api_key")
@@ -120,6 +129,18 @@ class ToolsSettings(_Section):
     enabled: list[str] | None = None
     config: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
+    @field_validator("config")
+    @classmethod
+    def _models_live_in_openai(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        for family, setting in (("images", "image_model"), ("moderation", "moderation_model")):
+            if "model" in value.get(family, {}):
+                raise ValueError(
+                    f"tools.config.{family}.model is no longer read: move the model to "
+                    f"openai.{setting} (one setting decides it) and delete "
+                    f"tools.config.{family}.model"
+                )
+        return value
+
 
 class VoiceSettings(_Section):
     """Voice messages: transcription limits and spoken replies."""
@@ -129,9 +150,21 @@ class VoiceSettings(_Section):
     max_duration_s: float = Field(600.0, gt=0)
     language: str | None = None
     replies_default: bool = False
-    speech_model: str = "gpt-4o-mini-tts"
-    speech_voice: str = "alloy"
+    speech_model: str = "gpt-realtime-2.1-mini"
+    speech_voice: str = "marin"
+    speech_fallback_model: str = "gpt-4o-mini-tts"
+    speech_timeout_s: float = Field(120.0, gt=0, le=600)
     speech_max_chars: int = Field(1500, ge=1, le=4096)
+
+    @model_validator(mode="after")
+    def _voice_fits_the_api(self) -> VoiceSettings:
+        if not uses_speech_api(self.speech_model) and self.speech_voice in SPEECH_API_ONLY_VOICES:
+            raise ValueError(
+                f"speech_voice {self.speech_voice!r} exists only in the Speech API, and "
+                f"speech_model {self.speech_model!r} speaks through the Realtime API: choose "
+                "marin, cedar, alloy, ash, ballad, coral, echo, sage, shimmer or verse"
+            )
+        return self
 
     @field_validator("language")
     @classmethod

@@ -37,6 +37,7 @@ from bot.guild_settings import (
 )
 from bot.inputs import read_inputs
 from bot.interaction_reply import InteractionReply
+from bot.models import tool_config
 from bot.policy.permissions import Invoker, admin_refusal, invoker_from, shared_reset_refusal
 from bot.policy.quotas import QuotaPolicy
 from bot.policy.usage import format_report
@@ -359,7 +360,7 @@ class Commands(_CommandCog):
         prompt: str,
         size: str | None,
     ) -> None:
-        config = self.bot.settings.tools.config.get("images", {})
+        config = tool_config(self.bot.settings)["images"]
         try:
             artifacts = await image_tools.generate(
                 self.bot.services.client, config, prompt, size=size

@@ -215,6 +215,33 @@ class QuotaPolicy:
                 self._totals.add(_ledger_subjects(turn.user_id, turn.guild_id), tokens=cost)
             self._condition.notify_all()
 
+    # -- model calls outside a turn (spoken replies) -------------------------------------------
+
+    async def admit_call(
+        self, user_id: int, guild_id: int | None, *, is_owner: bool = False
+    ) -> Refusal | None:
+        """Refuse a model call made after a turn (a spoken reply) when a token budget is spent.
+
+        Nothing is reserved: the call is short and charged by ``charge_call`` when it is done.
+        """
+        if not self._settings.enabled:
+            return None
+        subjects = self._subjects(user_id, guild_id, exempt=self._exempt(is_owner))
+        budgets = self._applicable(subjects, "tokens")
+        async with self._condition:
+            if self._fits_kept_totals(budgets, 1, "tokens"):
+                return None
+            return (await self._judge_tokens(budgets, 1)).refusal
+
+    async def charge_call(self, user_id: int, guild_id: int | None, usage: Usage) -> None:
+        """Write a call admitted by ``admit_call`` to the ledger and to the kept totals."""
+        cost = usage.prompt_tokens + usage.completion_tokens
+        async with self._condition:
+            await self._store.record_usage(usage, user_id=user_id, guild_id=guild_id)
+            if cost:
+                self._totals.add(_ledger_subjects(user_id, guild_id), tokens=cost)
+            self._condition.notify_all()
+
     # -- images -----------------------------------------------------------------------------
 
     async def charge_images(

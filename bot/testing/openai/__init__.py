@@ -21,8 +21,10 @@ chat route stream and refuse parameters like that OpenAI-compatible server (``pr
 
 Routes: ``/v1/chat/completions`` (JSON and SSE), ``/v1/images/generations``, ``/v1/images/edits``,
 ``/v1/moderations``, ``/v1/audio/transcriptions``, ``/v1/audio/speech``, ``/v1/embeddings``,
-``/v1/models``. Every request body is validated against OpenAI's OpenAPI schema (vendored subset in
-``bot/testing/schemas``); an invalid one gets OpenAI's 400 and lands in ``emu.violations``.
+``/v1/models``, and the Realtime WebSocket ``/v1/realtime`` (``emu.realtime``). Every request
+body and Realtime client event is validated against OpenAI's OpenAPI schema (vendored subset in
+``bot/testing/schemas``); an invalid one gets OpenAI's 400 (or ``error`` event) and lands in
+``emu.violations``.
 """
 
 from .errors import ApiError
@@ -35,6 +37,7 @@ from .replies import (
     EmbeddingReply,
     ImageReply,
     ModerationReply,
+    RealtimeReply,
     RefusalReply,
     SpeechReply,
     TextReply,
@@ -56,6 +59,7 @@ __all__ = [
     "ModerationReply",
     "OpenAIEmulator",
     "ParamRefusal",
+    "RealtimeReply",
     "RecordedRequest",
     "RefusalReply",
     "RouteScript",

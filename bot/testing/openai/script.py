@@ -26,6 +26,7 @@ from .replies import (
     EmbeddingReply,
     ImageReply,
     ModerationReply,
+    RealtimeReply,
     RefusalReply,
     SpeechReply,
     TextReply,
@@ -255,6 +256,22 @@ class SpeechScript(RouteScript[SpeechReply]):
 
     def __init__(self) -> None:
         super().__init__("/v1/audio/speech", SpeechReply())
+
+
+class RealtimeScript(RouteScript[RealtimeReply]):
+    """``emu.realtime``: spoken answers over the Realtime WebSocket (``/v1/realtime``).
+
+    ``requests`` holds one entry per ``response.create``: the session's ``model``, its ``session``
+    configuration at that moment, the user ``input`` texts and the ``response`` parameters.
+    ``client_events`` and ``server_events`` log every event of every session, in order.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("/v1/realtime", RealtimeReply())
+        self.client_events: list[dict[str, Any]] = []
+        self.server_events: list[dict[str, Any]] = []
+        self.sessions = 0
+        self.dropped = 0
 
 
 class EmbeddingScript(RouteScript[EmbeddingReply | None]):

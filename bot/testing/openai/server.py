@@ -26,13 +26,14 @@ from .errors import ApiError, ConnectionDropped
 from .ids import request_id
 from .profiles import ServerProfile
 from .recorder import RecordedRequest
-from .routes import audio, chat, embeddings, images, models, moderations
+from .routes import audio, chat, embeddings, images, models, moderations, realtime
 from .routes.common import REQUEST_ID, error_response
 from .script import (
     ChatScript,
     EmbeddingScript,
     ImageScript,
     ModerationScript,
+    RealtimeScript,
     RouteScript,
     SpeechScript,
     TranscriptionScript,
@@ -51,6 +52,7 @@ DEFAULT_MODELS = (
     "omni-moderation-latest",
     "whisper-1",
     "gpt-4o-mini-tts",
+    "gpt-realtime-2.1-mini",
     "text-embedding-3-small",
     "text-embedding-3-large",
 )
@@ -93,6 +95,7 @@ class OpenAIEmulator:
         self.moderations = ModerationScript()
         self.transcriptions = TranscriptionScript()
         self.speech = SpeechScript()
+        self.realtime = RealtimeScript()
         self.embeddings = EmbeddingScript()
         self.models: list[str] = list(DEFAULT_MODELS)
 
@@ -228,6 +231,7 @@ class OpenAIEmulator:
             self.moderations,
             self.transcriptions,
             self.speech,
+            self.realtime,
             self.embeddings,
         )
 
@@ -248,6 +252,7 @@ class OpenAIEmulator:
             partial(audio.transcriptions, state, self.transcriptions),
         )
         add("POST", "/v1/audio/speech", partial(audio.speech, state, self.speech))
+        add("GET", "/v1/realtime", partial(realtime.realtime, state, self.realtime, self.models))
         add("POST", "/v1/embeddings", partial(embeddings.embeddings, state, self.embeddings))
         add("GET", "/v1/models", partial(models.list_models, state, self.models))
         add("GET", "/v1/models/{model}", partial(models.retrieve_model, state, self.models))
