@@ -2,12 +2,14 @@
 
 Images and text files are read only from the CDN the message came from (the configured Discord CDN
 or Discord's own media hosts), within type and size limits; anything else becomes a one-line note.
-Voice messages are left to the voice cog.
+Images are checked by their magic bytes and re-encoded at the size the model uses (``bot.images``)
+before they become parts; tools still get the original bytes. Voice messages are left to the voice
+cog.
 """
 
 from __future__ import annotations
 
-import base64
+import asyncio
 import logging
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +17,7 @@ from urllib.parse import urlsplit
 
 import discord
 
+from bot.images import ImageRejected, data_url, prepare
 from tools import Artifact
 
 log = logging.getLogger("toolcord.inputs")
@@ -92,10 +95,13 @@ async def _read_one(attachment: discord.Attachment, kind: str, inputs: MessageIn
         data = await _download(attachment)
         if data is None:
             return f"[image {attachment.filename}: could not be downloaded]"
-        content_type = (attachment.content_type or "image/png").split(";")[0]
-        encoded = base64.b64encode(data).decode()
-        url = f"data:{content_type};base64,{encoded}"
+        try:
+            prepared = await asyncio.to_thread(prepare, data)
+        except ImageRejected as exc:
+            return f"[image {attachment.filename}: {exc}; not read]"
+        url = data_url(prepared.mime, prepared.data)
         inputs.parts.append({"type": "image_url", "image_url": {"url": url}})
+        content_type = (attachment.content_type or "image/png").split(";")[0]
         inputs.files.append(Artifact(attachment.filename, data, content_type))
         return ""
     if attachment.size > MAX_TEXT_BYTES:

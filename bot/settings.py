@@ -101,6 +101,7 @@ class ChatSettings(_Section):
     auto_thread: bool = False
     attach_reasoning: bool = False
     max_input_chars: int = Field(8_000, ge=100)
+    max_image_bytes_per_request: int = Field(8_000_000, ge=0)
     shutdown_grace_s: float = Field(10.0, ge=0.0)
 
 
