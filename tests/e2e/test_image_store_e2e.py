@@ -63,6 +63,7 @@ async def test_twelve_one_megabyte_images_are_stored_once_and_not_resent_past_th
     assert len(bodies) == 4
     last = bodies[-1]
     assert len(last) < BUDGET + 100_000, f"text-only turn sent {len(last)} bytes"
+    assert len(last) < 4_500_000, "twelve downscaled JPEGs: about 3.9 MB (16.2 MB before)"
     messages = json.loads(last)["messages"]
     sent = [p for m in messages if isinstance(m["content"], list) for p in m["content"]]
     urls = [p["image_url"]["url"] for p in sent if p["type"] == "image_url"]
@@ -118,3 +119,21 @@ def _image_parts(message: dict[str, Any]) -> list[str]:
         for part in content
         if part["type"] == "image_url" or part["text"].startswith("[image")
     ]
+
+
+async def test_a_file_that_only_claims_to_be_an_image_is_noted_not_sent(
+    discord_emulator: DiscordEmulator, openai_emulator: OpenAIEmulator, bot_harness: BotHarness
+) -> None:
+    emu = discord_emulator
+    dm = emu.dm_channel("bob")
+    svg = b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>"
+    async with bot_harness.run():
+        fake = emu.attachment("cat.png", svg, "image/png")
+        await emu.inject_message(dm, "bob", "what is this?", attachments=[fake])
+        await emu.wait_for_message(dm, lambda m: "what is this?" in m.content)
+
+    (body,) = _chat_requests(openai_emulator)
+    user = json.loads(body)["messages"][-1]
+    assert user["content"] == (
+        "what is this?\n\n[image cat.png: not a PNG, JPEG, GIF or WebP image; not read]"
+    )
