@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -73,22 +74,30 @@ async def read_inputs(message: discord.Message, cdn_base_url: str) -> MessageInp
     """Read the message's attachments into parts, inlined text and files for tools."""
     inputs = MessageInputs()
     notes: list[str] = []
-    for attachment in message.attachments:
-        kind = _kind(attachment)
-        if kind == "voice":
-            continue
-        if kind == "other" or not _allowed_host(attachment.url, cdn_base_url):
-            size = attachment.size
-            notes.append(f"[attached file {attachment.filename} ({size} bytes): not read]")
-            continue
-        note = await _read_one(attachment, kind, inputs)
-        if note:
-            notes.append(note)
+    # Decoding an image takes up to seconds of CPU: on a thread of its own, never on the default
+    # executor that DNS lookups (getaddrinfo) wait for.
+    images = ThreadPoolExecutor(max_workers=1, thread_name_prefix="toolcord-image")
+    try:
+        for attachment in message.attachments:
+            kind = _kind(attachment)
+            if kind == "voice":
+                continue
+            if kind == "other" or not _allowed_host(attachment.url, cdn_base_url):
+                size = attachment.size
+                notes.append(f"[attached file {attachment.filename} ({size} bytes): not read]")
+                continue
+            note = await _read_one(attachment, kind, inputs, images)
+            if note:
+                notes.append(note)
+    finally:
+        images.shutdown(wait=False, cancel_futures=True)
     inputs.text = "\n".join(notes)
     return inputs
 
 
-async def _read_one(attachment: discord.Attachment, kind: str, inputs: MessageInputs) -> str:
+async def _read_one(
+    attachment: discord.Attachment, kind: str, inputs: MessageInputs, images: ThreadPoolExecutor
+) -> str:
     if kind == "image":
         if attachment.size > MAX_IMAGE_BYTES or len(inputs.files) >= MAX_IMAGES:
             return f"[image {attachment.filename}: too large or too many images, not read]"
@@ -96,7 +105,7 @@ async def _read_one(attachment: discord.Attachment, kind: str, inputs: MessageIn
         if data is None:
             return f"[image {attachment.filename}: could not be downloaded]"
         try:
-            prepared = await asyncio.to_thread(prepare, data)
+            prepared = await asyncio.get_running_loop().run_in_executor(images, prepare, data)
         except ImageRejected as exc:
             return f"[image {attachment.filename}: {exc}; not read]"
         url = data_url(prepared.mime, prepared.data)

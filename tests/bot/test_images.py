@@ -8,6 +8,7 @@ import pytest
 from PIL import Image
 
 from bot.images import (
+    MAX_JPEG_PIXELS,
     MAX_PIXELS,
     ImageRejected,
     data_url,
@@ -105,8 +106,12 @@ def test_what_is_not_an_image_is_refused_with_the_reason() -> None:
 def test_too_many_pixels_are_refused_before_decoding() -> None:
     side = int(MAX_PIXELS**0.5) + 10
     bomb = encoded(Image.new("1", (side, side)), "PNG")
-    with pytest.raises(ImageRejected, match=rf"^{side}x{side} pixels is more than 40,000,000"):
+    assert len(bomb) < 100_000, "small on the wire, 24 MP once decoded"
+    with pytest.raises(ImageRejected, match=rf"^{side}x{side} pixels is more than 24,000,000 "):
         prepare(bomb)
+    side = int(MAX_JPEG_PIXELS**0.5) + 10
+    with pytest.raises(ImageRejected, match=rf"^{side}x{side} pixels is more than 50,000,000 "):
+        prepare(encoded(Image.new("L", (side, side)), "JPEG"))
 
 
 def test_probe_reads_the_header_only_and_data_urls_round_trip() -> None:
