@@ -36,8 +36,9 @@ TOOL_COUNT_CACHE = 64
 COUNT_CACHE_ENTRIES = 4096
 COUNT_CACHE_MAX_CHARS = 2048
 DEFAULT_IMAGE_TOKENS = 765
-# Enough of a data URL to hold an image's header (its pixel size), decoded when counting.
-IMAGE_HEADER_CHARS = 256 * 1024
+# How much of a data URL is decoded to find an image's pixel size: a few KB usually hold the
+# header; a JPEG's EXIF block (at most 64 KB) may come before its size.
+IMAGE_HEADER_CHARS = (4 * 1024, 96 * 1024)
 LOW_DETAIL_IMAGE_TOKENS = 85
 MIN_OBSERVED_TOKENS = 32
 _PIECES = re.compile(r"[^\W\d_]+|\d+|\s+|.", re.DOTALL)
@@ -134,11 +135,15 @@ def _data_url_size(url: str) -> tuple[int, int] | None:
     """Pixel size of the image in a base64 data URL, read from its header only."""
     if not url.startswith("data:"):
         return None
-    head, _, payload = url.partition(",")
-    prefix = payload[: IMAGE_HEADER_CHARS - IMAGE_HEADER_CHARS % 4]
-    decoded = decode_data_url(f"{head},{prefix}")
-    described = probe(decoded[1]) if decoded else None
-    return (described[1], described[2]) if described else None
+    comma = url.find(",")
+    for length in IMAGE_HEADER_CHARS:  # most headers are in the first few KB
+        decoded = decode_data_url(url[: comma + 1 + length])
+        described = probe(decoded[1]) if decoded else None
+        if described is not None:
+            return described[1], described[2]
+        if comma + 1 + length >= len(url):
+            break
+    return None
 
 
 class TokenCounter:
