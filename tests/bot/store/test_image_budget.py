@@ -127,3 +127,14 @@ def test_images_are_counted_by_their_size_not_a_flat_765() -> None:
         - counter.count_message({"role": "user", "content": []}, "gpt-4o-mini")
         == 2833 + 5667 * 6
     )
+
+
+def test_a_jpeg_whose_exif_comes_before_its_size_is_still_measured() -> None:
+    exif = Image.Exif()
+    exif[0x010F] = "x" * 60_000  # a 60 KB EXIF block ahead of the frame header
+    buffer = io.BytesIO()
+    Image.new("RGB", (3000, 2000)).save(buffer, "JPEG", exif=exif.tobytes())
+    part = {"type": "image_url", "image_url": {"url": data_url("image/jpeg", buffer.getvalue())}}
+    counter = TokenCounter("gpt-4o")
+    empty = counter.count_message({"role": "user", "content": []})
+    assert counter.count_message({"role": "user", "content": [part]}) - empty == 85 + 170 * 6
