@@ -30,6 +30,8 @@ NOT_RESENT = "[image from an earlier message, not re-sent]"
 LEFT_OUT = "[image left out: this request's image byte budget is spent]"
 NO_LONGER_STORED = "[image no longer stored]"
 DEFAULT_MAX_IMAGE_BYTES = 8_000_000
+# OpenAI takes at most 500 images (and 50 MB of them) in one request: the newest 500 go.
+MAX_IMAGES_PER_REQUEST = 500
 Message = dict[str, Any]
 FetchImages = Callable[[Sequence[str]], Awaitable[dict[str, StoredImage]]]
 
@@ -119,7 +121,7 @@ def _within_budget(messages: Sequence[Message], max_bytes: int) -> set[tuple[int
             continue
         for part_index, part in enumerate(content):
             size = request_bytes(part) if isinstance(part, dict) else 0
-            if size and used + size <= max_bytes:
+            if size and used + size <= max_bytes and len(keep) < MAX_IMAGES_PER_REQUEST:
                 keep.add((index, part_index))
                 used += size
     return keep

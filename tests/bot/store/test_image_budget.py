@@ -10,6 +10,7 @@ from PIL import Image
 from bot.images import data_url, data_url_length
 from bot.store.images import (
     LEFT_OUT,
+    MAX_IMAGES_PER_REQUEST,
     NO_LONGER_STORED,
     NOT_RESENT,
     image_id,
@@ -138,3 +139,12 @@ def test_a_jpeg_whose_exif_comes_before_its_size_is_still_measured() -> None:
     counter = TokenCounter("gpt-4o")
     empty = counter.count_message({"role": "user", "content": []})
     assert counter.count_message({"role": "user", "content": [part]}) - empty == 85 + 170 * 6
+
+
+async def test_at_most_500_images_go_in_one_request_the_newest() -> None:
+    image = stored(png(1, 1))
+    messages = [user(ref_part(image)) for _ in range(MAX_IMAGES_PER_REQUEST + 2)]
+    resolved = await resolve_images(messages, 10**9, Shelf(image).fetch)
+    kinds = [message["content"][1]["type"] for message in resolved]
+    assert kinds == ["text", "text"] + ["image_url"] * MAX_IMAGES_PER_REQUEST
+    assert resolved[0]["content"][1]["text"] == NOT_RESENT
