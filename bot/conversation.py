@@ -310,6 +310,7 @@ class ConversationService:
             system_messages=system,
             current_exchange_id=exchange_id,
             model=model,
+            max_image_bytes=settings.chat.max_image_bytes_per_request,
         )
         allowed = [tool.name for tool in available]
 

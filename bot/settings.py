@@ -110,6 +110,8 @@ class ChatSettings(_Section):
     auto_thread: bool = False
     attach_reasoning: bool = False
     max_input_chars: int = Field(8_000, ge=100)
+    # OpenAI refuses requests with more than 50 MB of images.
+    max_image_bytes_per_request: int = Field(8_000_000, ge=0, le=50_000_000)
     shutdown_grace_s: float = Field(10.0, ge=0.0)
 
 

@@ -195,3 +195,19 @@ class ForgetReport:
     turns: int
     settings: int
     usage_anonymised: int
+
+
+@dataclass(frozen=True, slots=True)
+class StoredImage:
+    """An image of a conversation, stored once (keyed by the SHA-256 of its bytes).
+
+    Turns refer to it with an ``image_ref`` part (``bot.store.images``); ``data`` is empty when
+    only the description was read (``list_images``).
+    """
+
+    image_id: str
+    mime: str
+    width: int
+    height: int
+    size: int
+    data: bytes = b""

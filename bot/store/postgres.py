@@ -14,6 +14,7 @@ from typing import Any
 import asyncpg
 
 from bot.store import records
+from bot.store.images import DEFAULT_MAX_IMAGE_BYTES, resolve_images
 from bot.store.keys import private_user_id
 from bot.store.migrations import Migration, load_migrations
 from bot.store.models import (
@@ -26,6 +27,7 @@ from bot.store.models import (
     JsonDict,
     LedgerRecord,
     NewTurn,
+    StoredImage,
     Turn,
     Usage,
     UsageTotals,
@@ -53,6 +55,14 @@ from bot.store.window import (
     next_batch_size,
 )
 from bot.store.window import group_by_exchange as group_turns
+
+IMAGE_COLUMNS = "id, mime, width, height, size"
+# Images no turn of their conversation refers to any more (after a user's turns were deleted).
+UNREFERENCED_IMAGES = (
+    "DELETE FROM images WHERE conversation_id = ANY($1::bigint[]) AND NOT EXISTS (SELECT 1 "
+    "FROM turns t WHERE t.conversation_id = images.conversation_id "
+    "AND strpos(t.parts::text, images.id) > 0)"
+)
 
 
 class PostgresStore:
@@ -183,6 +193,7 @@ class PostgresStore:
     async def begin_exchange(self, conversation_id: int, turn: UserTurn) -> Exchange | None:
         """Store a user turn as a pending exchange; ``None`` if its message was seen before."""
         now = self._clock()
+        turn, images = records.with_image_refs(turn)
         estimate = records.user_turn_estimate(self.counter, turn)
         source = turn.source_message_id
         async with self._db.transaction() as db:
@@ -218,6 +229,15 @@ class PostgresStore:
             )
             if source is not None:
                 await _link(db, conversation_id, exchange_id, [source], "source")
+            await db.executemany(
+                "INSERT INTO images (conversation_id, id, mime, width, height, size, data, "
+                "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+                "ON CONFLICT (conversation_id, id) DO NOTHING",
+                [
+                    (conversation_id, i.image_id, i.mime, i.width, i.height, i.size, i.data, now)
+                    for i in images
+                ],
+            )
             await _touch(db, conversation_id, now)
         return Exchange(int(exchange_id), conversation_id, int(turn_id), source)
 
@@ -344,8 +364,12 @@ class PostgresStore:
         current_exchange_id: int | None = None,
         model: str | None = None,
         max_tool_result_tokens: int = DEFAULT_MAX_TOOL_RESULT_TOKENS,
+        max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
     ) -> list[dict[str, Any]]:
-        """OpenAI chat messages for the conversation under ``budget_tokens`` (see window.py)."""
+        """OpenAI chat messages for the conversation under ``budget_tokens`` (see window.py).
+
+        Images beyond ``max_image_bytes`` (as data URLs, newest first) become a short note.
+        """
         current, before = await self._current(conversation_id, current_exchange_id)
         window = await assemble_window(
             self._older(conversation_id, before, counter.raw_budget(budget_tokens, model)),
@@ -356,7 +380,35 @@ class PostgresStore:
             model=model,
             max_tool_result_tokens=max_tool_result_tokens,
         )
-        return window.messages
+        return await resolve_images(
+            window.messages,
+            max_image_bytes,
+            lambda ids: self._images(conversation_id, ids),
+        )
+
+    async def _images(self, conversation_id: int, ids: Sequence[str]) -> dict[str, StoredImage]:
+        rows = await self._db.fetch(
+            f"SELECT {IMAGE_COLUMNS}, data FROM images WHERE conversation_id = $1 "
+            "AND id = ANY($2::text[])",
+            conversation_id,
+            list(ids),
+        )
+        return {row["id"]: _image(row, bytes(row["data"])) for row in rows}
+
+    # -- images -----------------------------------------------------------------------------
+
+    async def list_images(self, conversation_id: int) -> list[StoredImage]:
+        """The images stored for a conversation, oldest first, without their bytes."""
+        rows = await self._db.fetch(
+            f"SELECT {IMAGE_COLUMNS} FROM images WHERE conversation_id = $1 "
+            "ORDER BY created_at, id",
+            conversation_id,
+        )
+        return [_image(row) for row in rows]
+
+    async def get_image(self, conversation_id: int, image_id: str) -> StoredImage | None:
+        """One image of a conversation with its bytes, or ``None``."""
+        return (await self._images(conversation_id, [image_id])).get(image_id)
 
     async def _current(
         self, conversation_id: int, exchange_id: int | None
@@ -648,8 +700,14 @@ async def _forget(db: asyncpg.Connection, user_id: int) -> ForgetReport:
         "|| '/%' OR tool_ledger.key LIKE e.conversation_id::text || '/' || e.id::text || '/%'))",
         user_id,
     )
+    touched = await db.fetch(
+        "SELECT conversation_id FROM exchanges WHERE user_id = $1 "
+        "UNION SELECT conversation_id FROM turns WHERE author_id = $1",
+        user_id,
+    )
     await db.execute("DELETE FROM turns WHERE author_id = $1", user_id)
     await db.execute("DELETE FROM exchanges WHERE user_id = $1", user_id)
+    await db.execute(UNREFERENCED_IMAGES, [row[0] for row in touched])
     conversations = await db.execute(
         "DELETE FROM conversations WHERE private_user_id = $1", user_id
     )
@@ -665,6 +723,10 @@ async def _forget(db: asyncpg.Connection, user_id: int) -> ForgetReport:
         settings=row_count(settings),
         usage_anonymised=row_count(usage),
     )
+
+
+def _image(row: asyncpg.Record, data: bytes = b"") -> StoredImage:
+    return StoredImage(row["id"], row["mime"], row["width"], row["height"], row["size"], data)
 
 
 def _interrupted(row: asyncpg.Record) -> InterruptedExchange:

@@ -19,6 +19,7 @@ from bot.store.models import (
     JsonDict,
     LedgerRecord,
     NewTurn,
+    StoredImage,
     Turn,
     Usage,
     UsageTotals,
@@ -111,8 +112,21 @@ class Store(Protocol):
         current_exchange_id: int | None = None,
         model: str | None = None,
         max_tool_result_tokens: int = ...,
+        max_image_bytes: int = ...,
     ) -> list[dict[str, Any]]:
-        """OpenAI chat messages under a token budget, newest exchanges first (window.py)."""
+        """OpenAI chat messages under a token budget, newest exchanges first (window.py).
+
+        Stored image references become data URLs, newest first within ``max_image_bytes``;
+        older images become a short text note (images.py). No ``image_ref`` part is returned.
+        """
+
+    # -- images -----------------------------------------------------------------------------
+
+    async def list_images(self, conversation_id: int) -> list[StoredImage]:
+        """The images stored for a conversation (each once), oldest first, without bytes."""
+
+    async def get_image(self, conversation_id: int, image_id: str) -> StoredImage | None:
+        """One stored image of a conversation with its bytes, or ``None``."""
 
     # -- usage and settings -----------------------------------------------------------------
 

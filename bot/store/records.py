@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from bot.store.errors import ExchangeStateError
-from bot.store.models import Conversation, ExchangeRecord, JsonDict, NewTurn, Turn, UserTurn
+from bot.store.images import split_images
+from bot.store.models import (
+    Conversation,
+    ExchangeRecord,
+    JsonDict,
+    NewTurn,
+    StoredImage,
+    Turn,
+    UserTurn,
+)
 from bot.store.tokens import TokenCounter
 from bot.store.window import participant_name
 
@@ -90,6 +99,14 @@ def check_new_turns(turns: Sequence[NewTurn]) -> None:
 def _require_answered(open_calls: set[str], index: int) -> None:
     if open_calls:
         raise ValueError(f"before turn {index}: tool calls {sorted(open_calls)} have no result")
+
+
+def with_image_refs(turn: UserTurn) -> tuple[UserTurn, list[StoredImage]]:
+    """The turn with its data-URL images replaced by references, and those images (once each)."""
+    if not turn.parts:
+        return turn, []
+    parts, images = split_images(turn.parts)
+    return (replace(turn, parts=parts), images) if images else (turn, [])
 
 
 def user_turn_estimate(counter: TokenCounter, turn: UserTurn) -> int:

@@ -21,6 +21,7 @@ from typing import Any
 import aiosqlite
 
 from bot.store import records
+from bot.store.images import DEFAULT_MAX_IMAGE_BYTES, resolve_images
 from bot.store.keys import private_user_id
 from bot.store.migrations import Migration, load_migrations
 from bot.store.models import (
@@ -33,6 +34,7 @@ from bot.store.models import (
     JsonDict,
     LedgerRecord,
     NewTurn,
+    StoredImage,
     Turn,
     Usage,
     UsageTotals,
@@ -68,7 +70,13 @@ from bot.store.window import (
 from bot.store.window import group_by_exchange as group_turns
 
 CHECKPOINT_TRIES = 50
+IMAGE_COLUMNS = "id, mime, width, height, size"
 NO_EXCHANGE = 2**63 - 1
+# Images no turn of their conversation refers to any more (after a user's turns were deleted).
+UNREFERENCED_IMAGES = (
+    "DELETE FROM images WHERE conversation_id = ? AND NOT EXISTS (SELECT 1 FROM turns t "
+    "WHERE t.conversation_id = images.conversation_id AND instr(t.parts, images.id) > 0)"
+)
 OLDER_TURNS = (
     f"SELECT {TURN_COLUMNS} FROM turns WHERE exchange_id IN ("
     "SELECT id FROM exchanges WHERE conversation_id = ? AND status = 'complete' "
@@ -187,9 +195,10 @@ class SqliteStore:
     async def begin_exchange(self, conversation_id: int, turn: UserTurn) -> Exchange | None:
         """Store a user turn as a pending exchange; ``None`` if its message was seen before."""
         now = to_ms(self._clock())
+        turn, images = records.with_image_refs(turn)
         estimate = records.user_turn_estimate(self.counter, turn)
         return await self._writer.run(
-            lambda db: _begin_exchange(db, conversation_id, turn, self.owner, estimate, now)
+            lambda db: _begin_exchange(db, conversation_id, turn, self.owner, estimate, now, images)
         )
 
     async def note_sent(self, exchange_id: int, message_ids: Sequence[int]) -> None:
@@ -262,12 +271,15 @@ class SqliteStore:
         current_exchange_id: int | None = None,
         model: str | None = None,
         max_tool_result_tokens: int = DEFAULT_MAX_TOOL_RESULT_TOKENS,
+        max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
     ) -> list[dict[str, Any]]:
         """OpenAI chat messages for the conversation under ``budget_tokens`` (see window.py).
 
         Args:
             current_exchange_id: The exchange being answered; default: the newest exchange if
                 it is pending. Its user turn comes last; only older complete exchanges precede.
+            max_image_bytes: Image bytes (as data URLs) the messages may carry, newest first;
+                older images become a short note (see ``bot.store.images``).
         """
         current, first = await on_thread(
             self._reader, lambda db: _window_rows(db, conversation_id, current_exchange_id)
@@ -281,7 +293,36 @@ class SqliteStore:
             model=model,
             max_tool_result_tokens=max_tool_result_tokens,
         )
-        return window.messages
+        return await resolve_images(
+            window.messages,
+            max_image_bytes,
+            lambda ids: self._images(conversation_id, ids),
+        )
+
+    async def _images(self, conversation_id: int, ids: Sequence[str]) -> dict[str, StoredImage]:
+        marks = ", ".join("?" for _ in ids)
+        rows = await fetch_all(
+            self._reader,
+            f"SELECT {IMAGE_COLUMNS}, data FROM images WHERE conversation_id = ? "
+            f"AND id IN ({marks})",
+            (conversation_id, *ids),
+        )
+        return {row["id"]: _image(row, bytes(row["data"])) for row in rows}
+
+    # -- images -----------------------------------------------------------------------------
+
+    async def list_images(self, conversation_id: int) -> list[StoredImage]:
+        """The images stored for a conversation, oldest first, without their bytes."""
+        rows = await fetch_all(
+            self._reader,
+            f"SELECT {IMAGE_COLUMNS} FROM images WHERE conversation_id = ? ORDER BY created_at, id",
+            (conversation_id,),
+        )
+        return [_image(row) for row in rows]
+
+    async def get_image(self, conversation_id: int, image_id: str) -> StoredImage | None:
+        """One image of a conversation with its bytes, or ``None``."""
+        return (await self._images(conversation_id, [image_id])).get(image_id)
 
     async def _older(
         self, conversation_id: int, first: list[sqlite3.Row], room_tokens: int
@@ -492,6 +533,7 @@ def _begin_exchange(
     owner: str,
     estimate: int,
     now: int,
+    images: Sequence[StoredImage],
 ) -> Exchange | None:
     source = turn.source_message_id
     if source is not None and select_one(
@@ -522,6 +564,14 @@ def _begin_exchange(
     )
     if source is not None:
         _link(db, conversation_id, exchange_id, [source], "source")
+    db.executemany(
+        "INSERT INTO images (conversation_id, id, mime, width, height, size, data, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (conversation_id, id) DO NOTHING",
+        [
+            (conversation_id, i.image_id, i.mime, i.width, i.height, i.size, i.data, now)
+            for i in images
+        ],
+    )
     _touch(db, conversation_id, now)
     return Exchange(exchange_id, conversation_id, int(cursor.lastrowid or 0), source)
 
@@ -741,8 +791,15 @@ def _forget(db: sqlite3.Connection, user_id: int) -> ForgetReport:
         "OR tool_ledger.key LIKE e.conversation_id || '/' || e.id || '/%'))",
         (user_id,),
     )
+    touched = select_all(
+        db,
+        "SELECT conversation_id FROM exchanges WHERE user_id = ? "
+        "UNION SELECT conversation_id FROM turns WHERE author_id = ?",
+        (user_id, user_id),
+    )
     db.execute("DELETE FROM turns WHERE author_id = ?", (user_id,))
     db.execute("DELETE FROM exchanges WHERE user_id = ?", (user_id,))
+    db.executemany(UNREFERENCED_IMAGES, [(row[0],) for row in touched])
     conversations = db.execute("DELETE FROM conversations WHERE private_user_id = ?", (user_id,))
     db.execute("UPDATE conversations SET user_id = NULL WHERE user_id = ?", (user_id,))
     usage = db.execute("UPDATE usage SET user_id = NULL WHERE user_id = ?", (user_id,))
@@ -754,6 +811,10 @@ def _forget(db: sqlite3.Connection, user_id: int) -> ForgetReport:
         settings=int(settings.rowcount),
         usage_anonymised=int(usage.rowcount),
     )
+
+
+def _image(row: Any, data: bytes = b"") -> StoredImage:
+    return StoredImage(row["id"], row["mime"], row["width"], row["height"], row["size"], data)
 
 
 def _interrupted(row: Any) -> InterruptedExchange:

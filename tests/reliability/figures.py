@@ -16,6 +16,7 @@ from tests.reliability import (
     faults_openai,
     faults_store,
     hostile,
+    images,
     isolation,
     load,
     secrets_scan,
@@ -95,6 +96,17 @@ def _secrets_line(f: Figures) -> str:
     )
 
 
+def _images_line(f: Figures) -> str:
+    return (
+        f"{f['images_attached']} images (~1 MB each) over {f['image_messages']} messages: "
+        f"largest request {f['max_request_bytes'] / 1e6:.1f} MB (image budget "
+        f"{f['image_budget_bytes'] / 1e6:.0f} MB); a text-only turn "
+        f"{f['text_only_request_bytes'] / 1e6:.1f} MB, "
+        f"{f['text_only_bytes_before_fix'] / 1e6:.1f} MB before the fix; "
+        f"{f['images_stored']} stored for {f['distinct_images']} distinct"
+    )
+
+
 SCENARIOS = (
     Scenario(
         "load",
@@ -137,6 +149,13 @@ SCENARIOS = (
         lambda: isolation.run_isolation(isolation.IsolationPlan(probes=200)),
         isolation.isolation_ok,
         _isolation_line,
+    ),
+    Scenario(
+        "image_requests",
+        lambda: images.run_images(images.ImagePlan()),
+        lambda: images.run_images(images.ImagePlan(image_turns=8, text_turns=2)),
+        images.images_ok,
+        _images_line,
     ),
     Scenario("ssrf", ssrf.run_ssrf, ssrf.run_ssrf, ssrf.ssrf_ok, _ssrf_line),
     Scenario(
