@@ -273,7 +273,12 @@ class Commands(_CommandCog):
         effective = await self.guild_settings.effective(
             place.guild_id, place.channel_id, place.parent_id
         )
-        inputs = await read_inputs(message, self.bot.settings.discord.cdn_base_url)
+        inputs = await read_inputs(
+            message,
+            self.bot.settings.discord.cdn_base_url,
+            self.bot.settings.inputs,
+            self.bot.services.tool_services.get("image_link_fetcher"),
+        )
         text = _about_prompt(message, inputs.text)
         turn = self._turn(
             interaction, invoker, place, effective, text, private=True, parts=inputs.parts
@@ -291,7 +296,12 @@ class Commands(_CommandCog):
     ) -> None:
         """Check a message with the moderation model (only you see the result)."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        inputs = await read_inputs(message, self.bot.settings.discord.cdn_base_url)
+        inputs = await read_inputs(
+            message,
+            self.bot.settings.discord.cdn_base_url,
+            self.bot.settings.inputs,
+            self.bot.services.tool_services.get("image_link_fetcher"),
+        )
         images = [part["image_url"]["url"] for part in inputs.parts if "image_url" in part]
         if not message.content.strip() and not images:
             await _say(interaction, "There is no text or image in this message to check.")
