@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +60,12 @@ class TurnRequest:
     limits: LoopLimits = field(default_factory=LoopLimits)
     max_output_tokens: int | None = None
     temperature: float | None = None
+    # Images tools returned, shown to the model: given a round's outcomes, the chat-shaped
+    # message that follows the tool results ({"role": "user", "content": [text and image_url
+    # parts]}), or None. Unset for models that do not see images.
+    show_tool_images: Callable[[Sequence[ToolOutcome]], Awaitable[dict[str, Any] | None]] | None = (
+        None
+    )
 
 
 class _RoundFailed(Exception):
@@ -225,6 +231,11 @@ class _TurnRunner:
             )
         for call in refused:
             self._append({"role": "tool", "tool_call_id": call["id"], "content": _over_budget()})
+        show = self._request.show_tool_images
+        if show is not None and any(outcome.images_for_model for outcome in outcomes):
+            follow = await show(outcomes)
+            if follow is not None:
+                self._append(follow)
 
     async def _dispatch(self, calls: Sequence[ToolCall]) -> list[ToolOutcome]:
         make_dispatcher = self._request.make_dispatcher

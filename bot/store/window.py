@@ -11,6 +11,8 @@ query. This module decides what fits, so both backends build the same window:
 * a tool round (an assistant message with ``tool_calls`` and the ``tool`` results answering
   it) is kept or dropped as one piece, so the window never starts with, or orphans, a ``tool``
   message;
+* a user message right after a round's tool results (the images its tools returned, shown to
+  the model) belongs to that round;
 * tool results longer than ``max_tool_result_tokens`` are trimmed, with a marker saying so;
 * stored image references (``image_ref`` parts) count at their real token cost; the backend
   turns them into data URLs after assembly, within the request's image byte budget (images.py).
@@ -248,6 +250,8 @@ def _shape(
             if units and turn.tool_call_id in units[-1].call_ids:
                 units[-1].answered.add(turn.tool_call_id or "")
                 units[-1].add(message, tokens)
+        elif units and units[-1].is_round:
+            units[-1].add(message, tokens)  # the images its tools returned: kept with the round
         elif not units:
             head.add(message, tokens)
     whole = [unit for unit in units if unit.answered == unit.call_ids]

@@ -41,7 +41,7 @@ async def test_the_attached_image_is_edited_and_the_result_attached(
     assert "moderation" not in body
     (artifact,) = ctx.artifacts
     assert artifact.filename == "edited-123XYZ.png" and artifact.data.startswith(b"\x89PNG")
-    assert result.startswith("Edited the attached image into 1 image")
+    assert result.startswith("Edited the image into 1 image")
 
 
 async def test_a_second_attachment_is_the_mask_when_asked(

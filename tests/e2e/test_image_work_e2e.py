@@ -1,0 +1,133 @@
+"""Issue 21: images a conversation keeps working on, and images out of tools into the model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.images import decode_data_url
+from bot.testing.discord import DiscordEmulator
+from bot.testing.harness import BotHarness
+from bot.testing.openai import ImageReply, OpenAIEmulator, ToolCall
+from bot.testing.openai.media.png import solid_png
+
+from .conftest import ask
+
+IMAGE_TOOLS = {"modules": ["tools.weather", "tools.search", "tools.images"]}
+EDITS = "/v1/images/edits"
+
+
+def _shown_images(message: dict[str, Any]) -> list[tuple[str, bytes]]:
+    found = [
+        decode_data_url(part["image_url"]["url"])
+        for part in message["content"]
+        if part["type"] == "image_url"
+    ]
+    return [item for item in found if item is not None]
+
+
+def _system_note(request: dict[str, Any]) -> str:
+    notes = [
+        m["content"]
+        for m in request["messages"]
+        if m["role"] == "system" and m["content"].startswith("Images in this conversation")
+    ]
+    assert len(notes) == 1, notes
+    return str(notes[0])
+
+
+async def test_a_tool_image_reaches_the_models_next_request(
+    discord_emulator: DiscordEmulator, openai_emulator: OpenAIEmulator, bot_harness: BotHarness
+) -> None:
+    emu = discord_emulator
+    picture = solid_png(32, 32, (250, 120, 0))
+    openai_emulator.images.reply(ImageReply(images=[picture]))
+    openai_emulator.chat.reply_tool_calls(
+        [ToolCall("generate_image", {"prompt": "an orange sunset", "size": None, "quality": None})]
+    )
+    openai_emulator.chat.reply_text("Here is your orange sunset.")
+    async with bot_harness.run(tools=IMAGE_TOOLS):
+        await ask(emu, "draw me an orange sunset", user="bob")
+        await emu.wait_for_message("general", lambda m: bool(m.attachments), timeout=20)
+
+    first, second = openai_emulator.chat.requests
+    assert all(isinstance(m["content"], str) for m in first["messages"]), "no image yet"
+    *_, tool_message, shown = second["messages"]
+    assert tool_message["role"] == "tool" and "attached to your reply" in tool_message["content"]
+    assert shown["role"] == "user"
+    texts = [p["text"] for p in shown["content"] if p["type"] == "text"]
+    ((mime, data),) = _shown_images(shown)
+    assert mime == "image/jpeg" and data.startswith(b"\xff\xd8\xff")
+    assert texts[1].startswith("[generate_image made image-") and texts[1].endswith(
+        ".png: an orange sunset]"
+    )
+
+
+async def test_a_tool_image_is_not_shown_when_the_model_sees_no_images(
+    discord_emulator: DiscordEmulator, openai_emulator: OpenAIEmulator, bot_harness: BotHarness
+) -> None:
+    emu = discord_emulator
+    openai_emulator.images.reply(ImageReply(images=[solid_png(32, 32, (250, 120, 0))]))
+    openai_emulator.chat.reply_tool_calls(
+        [ToolCall("generate_image", {"prompt": "a sunset", "size": None, "quality": None})]
+    )
+    openai_emulator.chat.reply_text("Here it is.")
+    async with bot_harness.run(tools=IMAGE_TOOLS, inputs={"show_tool_images": False}):
+        await ask(emu, "draw a sunset", user="bob")
+        await emu.wait_for_message("general", lambda m: bool(m.attachments), timeout=20)
+
+    second = openai_emulator.chat.requests[1]
+    assert second["messages"][-1]["role"] == "tool"
+
+
+async def test_a_generated_image_is_edited_twice_across_three_turns_without_an_upload(
+    discord_emulator: DiscordEmulator, openai_emulator: OpenAIEmulator, bot_harness: BotHarness
+) -> None:
+    emu = discord_emulator
+    drawn = solid_png(40, 40, (200, 30, 30))
+    blue = solid_png(40, 40, (30, 30, 200))
+    hatted = solid_png(40, 40, (30, 200, 30))
+    openai_emulator.images.reply(ImageReply(images=[drawn]))
+    openai_emulator.image_edits.reply(ImageReply(images=[blue]))
+    openai_emulator.image_edits.reply(ImageReply(images=[hatted]))
+    chat = openai_emulator.chat
+    chat.reply_tool_calls(
+        [ToolCall("generate_image", {"prompt": "a red fox", "size": None, "quality": None})]
+    )
+    chat.reply_text("Here is a red fox.")
+    chat.reply_tool_calls(
+        [ToolCall("edit_image", {"prompt": "make it blue", "use_mask": False, "images": ["last"]})]
+    )
+    chat.reply_text("Now it is blue.")
+    chat.reply_tool_calls(
+        [ToolCall("edit_image", {"prompt": "add a hat", "use_mask": False, "images": ["#2"]})]
+    )
+    chat.reply_text("It wears a hat now.")
+    async with bot_harness.run(tools=IMAGE_TOOLS):
+        for text, answer in (
+            ("draw a red fox", "red fox."),
+            ("make it blue", "blue."),
+            ("add a hat to it", "a hat now."),
+        ):
+            await ask(emu, text, user="bob")
+            await emu.wait_for_message(
+                "general",
+                lambda m, a=answer: m.content.endswith(a) and bool(m.attachments),
+                timeout=20,
+            )
+
+    first_edit, second_edit = [r for r in openai_emulator.requests if r.path == EDITS]
+    assert [f.data for f in first_edit.files] == [drawn]
+    assert [f.data for f in second_edit.files] == [blue]
+    assert [r["prompt"] for r in openai_emulator.image_edits.requests] == [
+        "make it blue",
+        "add a hat",
+    ]
+    # Turn 3's first request names both images (ids and captions, no bytes) in a system note.
+    third_turn = chat.requests[4]
+    note = _system_note(third_turn)
+    lines = note.splitlines()[1:]
+    assert len(lines) == 2
+    assert lines[0].startswith("#1 id ") and ": generate_image made image-" in lines[0]
+    assert lines[0].endswith(".png: a red fox")
+    assert lines[1].startswith("#2 id ") and lines[1].endswith(".png: make it blue")
+    assert "base64" not in note
