@@ -131,3 +131,32 @@ async def test_a_generated_image_is_edited_twice_across_three_turns_without_an_u
     assert lines[0].endswith(".png: a red fox")
     assert lines[1].startswith("#2 id ") and lines[1].endswith(".png: make it blue")
     assert "base64" not in note
+
+
+async def test_an_edit_of_an_earlier_image_is_charged_to_the_image_quota(
+    discord_emulator: DiscordEmulator, openai_emulator: OpenAIEmulator, bot_harness: BotHarness
+) -> None:
+    emu = discord_emulator
+    openai_emulator.images.reply(ImageReply(images=[solid_png(40, 40, (200, 30, 30))]))
+    chat = openai_emulator.chat
+    chat.reply_tool_calls(
+        [ToolCall("generate_image", {"prompt": "a red fox", "size": None, "quality": None})]
+    )
+    chat.reply_text("Here is a red fox.")
+    chat.reply_tool_calls(
+        [ToolCall("edit_image", {"prompt": "make it blue", "use_mask": False, "images": ["last"]})]
+    )
+    chat.reply_text("Your image quota is spent for today.")
+    async with bot_harness.run(tools=IMAGE_TOOLS, quotas={"user_daily_images": 1}):
+        await ask(emu, "draw a red fox", user="bob")
+        await emu.wait_for_message("general", lambda m: bool(m.attachments), timeout=20)
+        await ask(emu, "make it blue", user="bob")
+        await emu.wait_for_message("general", lambda m: "quota is spent" in m.content, timeout=20)
+
+    assert [r.path for r in openai_emulator.requests if r.path == EDITS] == []
+    tool_result = chat.requests[3]["messages"][-1]
+    assert tool_result["role"] == "tool"
+    assert tool_result["content"].startswith(
+        "'edit_image' failed: No image was made: the user's image quota does not allow it. You "
+        "have used your daily budget of 1 generated images. It renews <t:"
+    )
