@@ -5,7 +5,7 @@ cite it, within a page cap and a character cap; what was cut is said in a note a
 whose pages hold no text (a scan) is said to be one, so the model tells the user instead of
 guessing. Reading runs on a thread of its own (never the default executor DNS lookups wait for)
 under a time bound: a hostile file is noted, not waited for. The thread of a file that overran
-still finishes its current page; the page cap bounds that work.
+is told to stop and does so after its current page.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -60,13 +61,14 @@ def is_pdf(data: bytes) -> bool:
     return data[:1024].lstrip(b"\x00\t\n\r ").startswith(PDF_MAGIC)
 
 
-def read_pdf(data: bytes, limits: PdfLimits) -> PdfText:
+def read_pdf(data: bytes, limits: PdfLimits, stop: threading.Event | None = None) -> PdfText:
     """The text of the first ``limits.max_pages`` pages, within ``limits.max_chars``.
 
-    CPU-bound: run it on a worker thread (:func:`read_pdf_bounded`).
+    CPU-bound: run it on a worker thread (:func:`read_pdf_bounded`), which sets ``stop`` when
+    the time is up; reading then ends after the current page.
 
     Raises:
-        PdfUnreadable: Not a PDF, encrypted with a password, or broken beyond reading.
+        PdfUnreadable: Not a PDF, encrypted with a password, broken beyond reading, or stopped.
     """
     if not is_pdf(data):
         raise PdfUnreadable("the file is not a PDF")
@@ -78,6 +80,8 @@ def read_pdf(data: bytes, limits: PdfLimits) -> PdfText:
         pages: list[tuple[int, str]] = []
         used = 0
         for index in range(min(total, limits.max_pages)):
+            if stop is not None and stop.is_set():
+                raise PdfUnreadable("reading was stopped")
             text = _clean(reader.pages[index].extract_text() or "")
             room = limits.max_chars - used
             if len(text) > room:
@@ -104,10 +108,12 @@ async def read_pdf_bounded(data: bytes, limits: PdfLimits, executor: ThreadPoolE
     Raises:
         PdfUnreadable: As :func:`read_pdf`, or when reading took longer than allowed.
     """
-    future = asyncio.get_running_loop().run_in_executor(executor, read_pdf, data, limits)
+    stop = threading.Event()
+    future = asyncio.get_running_loop().run_in_executor(executor, read_pdf, data, limits, stop)
     try:
         return await asyncio.wait_for(future, limits.timeout_s)
     except TimeoutError:
+        stop.set()
         raise PdfUnreadable(
             f"reading it took longer than {limits.timeout_s:g} s (the file may be malformed)"
         ) from None

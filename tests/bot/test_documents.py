@@ -74,3 +74,10 @@ async def test_reading_is_bounded_in_time_on_its_own_thread() -> None:
     finally:
         release.set()
         executor.shutdown(wait=True, cancel_futures=True)
+
+
+def test_a_stopped_read_ends_before_the_next_page() -> None:
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(PdfUnreadable, match="reading was stopped"):
+        read_pdf(text_pdf(["one", "two"]), PdfLimits(), stop)

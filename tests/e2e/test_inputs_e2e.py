@@ -126,3 +126,26 @@ async def test_an_image_link_to_a_private_address_is_noted_not_fetched(
         f"[image link {site.url('/cat.png')}: not fetched (the address belongs to a blocked range "
         "(loopback); only public internet addresses can be fetched); not shown]"
     ) in text
+
+
+async def test_the_window_counts_the_pdf_text_that_was_read(
+    discord_emulator: DiscordEmulator, openai_emulator: OpenAIEmulator, bot_harness: BotHarness
+) -> None:
+    emu = discord_emulator
+    words = " ".join(f"word{n}" for n in range(1500))  # 3,500 tokens in all
+    pdf = text_pdf([words[: len(words) // 2], words[len(words) // 2 :]])
+    openai_emulator.chat.reply_text("Hello there, " + "earlier answer " * 40)
+    openai_emulator.chat.reply_text("Read it.")
+    settings = {"openai": {"context_tokens": 3_600}, "tools": {"modules": []}}
+    async with bot_harness.run(**settings):
+        await _send(emu, "hello")
+        await emu.wait_for_message("general", lambda m: "Hello there" in m.content, timeout=20)
+        attachment = emu.attachment("long.pdf", pdf, "application/pdf")
+        await _send(emu, "read this", attachments=[attachment])
+        await emu.wait_for_message("general", lambda m: m.content == "Read it.", timeout=20)
+
+    first, second = openai_emulator.chat.requests
+    assert [m["role"] for m in first["messages"]] == ["system", "user"]
+    # The PDF's text fills the window: the earlier exchange no longer fits and is left out.
+    assert [m["role"] for m in second["messages"]] == ["system", "user"]
+    assert "word1499" in _user_text(second)
