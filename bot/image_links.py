@@ -43,15 +43,20 @@ class LinkedImages:
 
 def image_links(message: discord.Message, limit: int) -> list[str]:
     """Up to ``limit`` image URLs: links to image files in the text, then embed images."""
+    embedded = [
+        url for embed in message.embeds for url in (embed.image.url, embed.thumbnail.url) if url
+    ]
+    return image_urls(message.content or "", embedded, limit)
+
+
+def image_urls(text: str, embedded: Sequence[str], limit: int) -> list[str]:
+    """Links in ``text`` whose path names an image file, then ``embedded``; once each."""
     found: list[str] = []
-    for match in _URL.finditer(message.content or ""):
+    for match in _URL.finditer(text):
         url = match.group(0).rstrip(".,;:!?")
         if urlsplit(url).path.lower().endswith(IMAGE_SUFFIXES):
             found.append(url)
-    for embed in message.embeds:
-        for embedded in (embed.image.url, embed.thumbnail.url):
-            if embedded:
-                found.append(embedded)
+    found.extend(embedded)
     return list(dict.fromkeys(found))[:limit]
 
 
