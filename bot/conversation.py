@@ -341,10 +341,8 @@ class ConversationService:
             ),
             max_output_tokens=settings.openai.max_output_tokens,
             temperature=settings.openai.temperature,
-            show_tool_images=(
-                ToolImages(self._services.store, conversation.id)
-                if settings.inputs.show_tool_images
-                else None
+            show_tool_images=ToolImages(
+                self._services.store, conversation.id, show=settings.inputs.show_tool_images
             ),
         )
 

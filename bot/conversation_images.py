@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from bot.errors import StoreError
 from bot.images import ImageRejected, data_url, prepare
 from bot.store import Store
 from bot.store.images import CAPTION_CHARS, image_id
@@ -86,14 +87,19 @@ async def images_note(store: Store, conversation_id: int) -> dict[str, Any] | No
 
 
 class ToolImages:
-    """Shows the model the images a round's tools returned (``TurnRequest.show_tool_images``)."""
+    """Keeps the images a round's tools returned and shows them to the model.
 
-    def __init__(self, store: Store, conversation_id: int) -> None:
+    It is ``TurnRequest.show_tool_images``. With ``show`` False (a model that sees no images)
+    the images are still kept for ``edit_image``, and no message is added.
+    """
+
+    def __init__(self, store: Store, conversation_id: int, *, show: bool = True) -> None:
         self._store = store
         self._conversation_id = conversation_id
+        self._shown = show
 
     async def __call__(self, outcomes: Sequence[ToolOutcome]) -> dict[str, Any] | None:
-        """The user message with the images after the tool results, or None if none decodes."""
+        """The user message with the images after the tool results, or None (none to show)."""
         parts: list[dict[str, Any]] = [{"type": "text", "text": TOOL_IMAGES_HEAD}]
         # Decoding takes CPU seconds: on a thread of its own, never the default executor.
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="toolcord-tool-image")
@@ -103,7 +109,7 @@ class ToolImages:
                     parts.extend(await self._show(outcome.name, artifact, executor))
         finally:
             executor.shutdown(wait=False, cancel_futures=True)
-        if len(parts) == 1:
+        if len(parts) == 1 or not self._shown:
             return None
         return {"role": "user", "content": parts}
 
@@ -127,7 +133,10 @@ class ToolImages:
             caption,
             artifact.data if artifact.data != prepared.data else None,
         )
-        await self._store.save_image(self._conversation_id, stored)
+        try:
+            await self._store.save_image(self._conversation_id, stored)
+        except StoreError as exc:  # the answer goes on; the image is kept with the turn instead
+            log.warning("could not keep a %s image for later edits: %s", tool, exc)
         url = data_url(prepared.mime, prepared.data)
         return [
             {"type": "text", "text": f"[{caption}]"},

@@ -62,7 +62,7 @@ class TurnRequest:
     temperature: float | None = None
     # Images tools returned, shown to the model: given a round's outcomes, the chat-shaped
     # message that follows the tool results ({"role": "user", "content": [text and image_url
-    # parts]}), or None. Unset for models that do not see images.
+    # parts]}), or None (a model that sees no images). Called only when a tool returned one.
     show_tool_images: Callable[[Sequence[ToolOutcome]], Awaitable[dict[str, Any] | None]] | None = (
         None
     )

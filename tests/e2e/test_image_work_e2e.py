@@ -71,12 +71,18 @@ async def test_a_tool_image_is_not_shown_when_the_model_sees_no_images(
         [ToolCall("generate_image", {"prompt": "a sunset", "size": None, "quality": None})]
     )
     openai_emulator.chat.reply_text("Here it is.")
-    async with bot_harness.run(tools=IMAGE_TOOLS, inputs={"show_tool_images": False}):
-        await ask(emu, "draw a sunset", user="bob")
+    async with bot_harness.run(tools=IMAGE_TOOLS, inputs={"show_tool_images": False}) as bot:
+        sent = await ask(emu, "draw a sunset", user="bob")
         await emu.wait_for_message("general", lambda m: bool(m.attachments), timeout=20)
+        conversation = await bot.services.store.conversation_for_message(int(sent["id"]))
+        assert conversation is not None
+        kept = await bot.services.store.list_images(conversation.id)
 
     second = openai_emulator.chat.requests[1]
     assert second["messages"][-1]["role"] == "tool"
+    (image,) = kept
+    assert image.caption.startswith("generate_image made image-"), "still kept for edit_image"
+    assert image.caption.endswith(".png: a sunset")
 
 
 async def test_a_generated_image_is_edited_twice_across_three_turns_without_an_upload(
