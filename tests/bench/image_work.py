@@ -2,17 +2,19 @@
 
 Turn 1 asks for a picture (``generate_image``); every even turn after it asks for a change
 (``edit_image`` on "last", no upload); the odd turns are text questions about it. The image
-emulator returns 1024x1024 PNGs of random pixels (about 3 MB, like a photo-like result).
+emulator returns 1024x1024 PNGs: random pixels by default (about 3 MB, the worst case), or
+smooth gradients with ``--smooth`` (a drawing-like result).
 
 Figures: the chat request bodies (first request of each turn, the largest, the sum), what the
 requests would weigh if every image were re-sent inline at full size, and the store's growth per
 image: the downscaled copy the model sees plus the tool's full-size original, in the SQLite file.
 
-Run by hand: ``python -m tests.bench.image_work`` (about a minute on 2 cores).
+Run by hand: ``python -m tests.bench.image_work [--smooth]`` (about 15 s on 2 cores).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import io
 import json
@@ -41,13 +43,24 @@ def noisy_png(seed: int) -> bytes:
     return buffer.getvalue()
 
 
-def _script(rig: Any) -> list[bytes]:
+def smooth_png(seed: int) -> bytes:
+    """A 1024x1024 PNG of two crossing colour gradients (compresses like a drawing)."""
+    shade = random.Random(seed).randrange(256)
+    ramp = Image.linear_gradient("L").resize((SIDE, SIDE))
+    across = ramp.rotate(90)
+    image = Image.merge("RGB", (ramp, across, Image.new("L", (SIDE, SIDE), shade)))
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+def _script(rig: Any, picture: Any) -> list[bytes]:
     """Queue the model's and the image API's answers; returns the images the API will make."""
     made: list[bytes] = []
     chat = rig.openai.chat
     for turn in range(1, TURNS + 1):
         if turn == 1 or turn % 2 == 0:
-            made.append(noisy_png(turn))
+            made.append(picture(turn))
             if turn == 1:
                 rig.openai.images.reply(ImageReply(images=[made[-1]]))
                 call = ToolCall(
@@ -62,11 +75,11 @@ def _script(rig: Any) -> list[bytes]:
     return made
 
 
-async def measure() -> dict[str, Any]:
+async def measure(smooth: bool = False) -> dict[str, Any]:
     """Run the conversation; returns the figures."""
     with scratch_dir("image-work") as workdir:
         async with open_rig(workdir) as rig:
-            made = _script(rig)
+            made = _script(rig, smooth_png if smooth else noisy_png)
             emu = rig.discord
             dm = emu.dm_channel("bob")
             overrides = {"openai": {"context_tokens": 128_000}}
@@ -127,7 +140,10 @@ def _figures(
 
 def main() -> None:
     """Run and print the figures as JSON."""
-    print(json.dumps(asyncio.run(measure()), indent=2))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--smooth", action="store_true", help="drawing-like images, not noise")
+    arguments = parser.parse_args()
+    print(json.dumps(asyncio.run(measure(arguments.smooth)), indent=2))
 
 
 if __name__ == "__main__":
