@@ -166,3 +166,29 @@ async def test_an_edit_of_an_earlier_image_is_charged_to_the_image_quota(
         "'edit_image' failed: No image was made: the user's image quota does not allow it. You "
         "have used your daily budget of 1 generated images. It renews <t:"
     )
+
+
+async def test_an_image_older_than_the_window_is_named_not_resent(
+    discord_emulator: DiscordEmulator, openai_emulator: OpenAIEmulator, bot_harness: BotHarness
+) -> None:
+    emu = discord_emulator
+    openai_emulator.images.reply(ImageReply(images=[solid_png(40, 40, (200, 30, 30))]))
+    chat = openai_emulator.chat
+    chat.reply_tool_calls(
+        [ToolCall("generate_image", {"prompt": "a red fox", "size": None, "quality": None})]
+    )
+    chat.reply_text("Here is a red fox.")
+    chat.reply_text("Noted.")
+    long_question = " ".join(f"detail{n}" for n in range(900))  # about 2,100 tokens
+    settings = {"tools": IMAGE_TOOLS, "openai": {"context_tokens": 3_000}}
+    async with bot_harness.run(**settings):
+        await ask(emu, "draw a red fox", user="bob")
+        await emu.wait_for_message("general", lambda m: bool(m.attachments), timeout=20)
+        await ask(emu, long_question, user="bob")
+        await emu.wait_for_message("general", lambda m: m.content == "Noted.", timeout=20)
+
+    last = chat.requests[-1]
+    assert [m["role"] for m in last["messages"]] == ["system", "system", "user"]
+    assert "image_url" not in str(last["messages"]), "the old image is not re-sent"
+    (line,) = _system_note(last).splitlines()[1:]
+    assert line.startswith("#1 id ") and line.endswith(".png: a red fox")
