@@ -1,6 +1,7 @@
 """Images in stored turns: kept once per conversation, referred to by id, resolved per request.
 
-When a user turn is stored, each ``image_url`` part holding a base64 ``data:`` URL becomes a row
+When a user turn is stored (or the user message after a round's tool results that shows the model
+the images the tools returned), each ``image_url`` part holding a base64 ``data:`` URL becomes a row
 of the ``images`` table (id: the SHA-256 of its bytes, once per conversation) and the turn keeps
 a reference part instead, chat-shaped like the part it replaces::
 
