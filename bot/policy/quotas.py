@@ -16,7 +16,7 @@ cost more than their estimate: the larger of ``reserve_tokens`` and the user's r
 request. Images are counted exactly, before they are generated (``charge_images``).
 
 What each budget has spent is kept in memory (``RunningTotals``): read from the ledger once, moved
-by the usage this process records (``after_turn``, images, ``keep_today``), and read again after
+by the usage this process records (``after_turn``, images, ``charge_tokens``), and read again after
 ``totals_ttl_s`` or when its day or month ends. A turn that clearly fits every budget (its
 estimate on top of the kept total and the reservations stays below ``1 - near_end`` of the limit)
 is admitted from memory, without awaiting anything. Otherwise (near the end of a budget, or a
@@ -57,9 +57,10 @@ from bot.policy.usage import (
     discord_time,
     utcnow,
     window_end,
+    window_start,
 )
 from bot.settings import QuotaSettings
-from bot.store import Store, Usage
+from bot.store import ForgetReport, Store, Usage
 
 if TYPE_CHECKING:
     from bot.conversation import IncomingTurn
@@ -245,28 +246,19 @@ class QuotaPolicy:
 
     # -- a user who asks to be forgotten ----------------------------------------------------
 
-    async def spent_today(self, user_id: int) -> Spent:
-        """What a user spent today (read it before ``store.forget_user`` anonymises the ledger)."""
-        now = self._ledger.now()
-        return await self._ledger.spent(Subject("user", user_id), "day", now)
+    async def forget_user(self, user_id: int) -> ForgetReport:
+        """Forget a user (``store.forget_user``) without forgetting what they spent.
 
-    async def keep_today(self, user_id: int, spent: Spent) -> None:
-        """After ``forget_user``: one anonymous-content row so today's budget still holds.
-
-        Without it, deleting one's data would also reset one's daily budget. The row holds only
-        counts (no conversation, no guild); the guild totals keep the anonymised rows.
+        The usage rows of the current month (every budget window is within it) keep the user's
+        id, stripped of their conversation and model, so the daily and monthly budgets, the
+        guild's and the global one count exactly what they counted before; older rows lose the
+        user. Kept totals are dropped, so the next admission reads the ledger again.
         """
-        if spent.tokens <= 0 and spent.images <= 0:
-            return
+        since = window_start("month", self._ledger.now())
         async with self._condition:
-            await self._store.record_usage(
-                Usage(model="carried-over", prompt_tokens=spent.tokens, images=spent.images),
-                user_id=user_id,
-                guild_id=None,
-            )
-            # forget_user changed the user's rows: read them again. The row counts globally too.
+            report = await self._store.forget_user(user_id, keep_usage_since=since)
             self._totals.forget(Subject("user", user_id))
-            self._totals.add([Subject("global")], tokens=spent.tokens, images=spent.images)
+        return report
 
     # -- admins and reports -----------------------------------------------------------------
 

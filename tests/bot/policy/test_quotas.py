@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from bot.policy.quotas import QuotaPolicy
 from bot.policy.usage import BudgetLine, Subject, format_report, window_end, window_start
 from bot.settings import QuotaSettings
 from bot.store import Store, Usage
+from bot.store.sqlite import SqliteStore
 
 PAST = datetime(2020, 1, 15, 12, 30, tzinfo=UTC)  # rows the store writes now are all "after" it
 GUILD = 500
@@ -165,15 +167,29 @@ def test_format_report_with_no_budgets() -> None:
     assert "no limit" in format_report([line])
 
 
-async def test_forgetting_a_user_keeps_today_so_the_budget_still_holds(store: Store) -> None:
-    policy = QuotaPolicy(store, quotas(user_daily_tokens=100))
-    await spend(store, 120)
-    today = await policy.spent_today(1)
-    await store.forget_user(1)
-    assert await policy.before_turn(turn(1)) is None  # the ledger no longer names the user...
-    await policy.after_turn(turn(1), EngineUsage(), "m")
-    await policy.keep_today(1, today)
-    assert await policy.before_turn(turn(2)) is not None  # ...until today's totals are kept
+async def test_forgetting_a_user_keeps_the_months_spending(tmp_path: Path) -> None:
+    """Issue 16: /forget-me wiped the month's usage; a user over budget was answered again."""
+    moment = [datetime(2024, 4, 10, 12, tzinfo=UTC)]
+    store = await SqliteStore.open(tmp_path / "dated.db", clock=lambda: moment[0])
+    settings = quotas(user_monthly_tokens=1000, guild_monthly_tokens=5000)
+    policy = QuotaPolicy(store, settings, clock=lambda: moment[0])
+    moment[0] = datetime(2024, 3, 20, tzinfo=UTC)
+    await spend(store, 4000)  # last month: anonymised by the forgetting
+    moment[0] = datetime(2024, 4, 10, 12, tzinfo=UTC)
+    await spend(store, 1200)  # earlier this month, not today
+    moment[0] += timedelta(days=1)
+    assert await policy.before_turn(turn(1)) is not None
+    report = await policy.forget_user(1)
+    refusal = await policy.before_turn(turn(2))
+    user_rows = await store.usage_totals(user_id=1)
+    march = await store.usage_totals(since=datetime(2024, 3, 1, tzinfo=UTC))
+    await store.close()
+    assert (report.usage_kept, report.usage_anonymised) == (1, 1)
+    assert refusal is not None and refusal.message.startswith(
+        "You have used your monthly budget of 1,000 tokens."
+    )
+    assert user_rows.total_tokens == 1200  # only this month's row still names the user
+    assert march.total_tokens == 5200  # nothing left the ledger
 
 
 async def test_a_reservation_that_never_settles_expires(store: Store) -> None:

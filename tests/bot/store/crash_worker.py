@@ -2,7 +2,7 @@
 
 ``exchanges`` mode runs a stream of exchanges (begin -> maybe note_sent -> complete with fake
 sent message ids and usage) and prints ``ACK <source id> <exchange id>`` after each commit.
-``migrate`` mode applies a slow extra migration (version 2) to a store at version 1.
+``migrate`` mode applies a slow extra migration (the next version) to a store at the shipped one.
 
 Run from the repository root: ``python -m tests.bot.store.crash_worker exchanges --db PATH``.
 """
