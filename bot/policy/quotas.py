@@ -159,6 +159,7 @@ class QuotaPolicy:
         self._reservations: OrderedDict[tuple[str, int], _Reservation] = OrderedDict()
         self._reserved: dict[Subject, int] = {}
         self._recent: OrderedDict[int, deque[int]] = OrderedDict()
+        self._extra: dict[tuple[str, int], int] = {}
 
     @property
     def ledger(self) -> UsageLedger:
@@ -209,12 +210,37 @@ class QuotaPolicy:
         this, for the turn's user and guild (exempt or not), so the kept totals count it here.
         """
         cost = usage.prompt_tokens + usage.completion_tokens
-        self._note_cost(turn.user_id, cost)
         async with self._condition:
+            self._note_cost(turn.user_id, cost + self._extra.pop(_turn_key(turn), 0))
             self._release(_turn_key(turn))
             if cost:
                 self._totals.add(_ledger_subjects(turn.user_id, turn.guild_id), tokens=cost)
             self._condition.notify_all()
+
+    # -- model calls besides the turn's own rounds ----------------------------------------
+
+    async def meter(
+        self, turn: IncomingTurn, model: str, prompt_tokens: int, completion_tokens: int
+    ) -> None:
+        """Record a model call a turn made besides its chat rounds (the written-rules check).
+
+        The ledger row and the kept totals count it at once; it is added to the turn's cost,
+        so the user's next estimate covers it too.
+        """
+        cost = prompt_tokens + completion_tokens
+        if cost <= 0:
+            return
+        async with self._condition:
+            row = Usage(model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
+            await self._store.record_usage(
+                row,
+                user_id=turn.user_id,
+                guild_id=turn.guild_id,
+            )
+            self._totals.add(_ledger_subjects(turn.user_id, turn.guild_id), tokens=cost)
+            key = _turn_key(turn)
+            if key in self._reservations:
+                self._extra[key] = self._extra.get(key, 0) + cost
 
     # -- images -----------------------------------------------------------------------------
 
@@ -397,6 +423,7 @@ class QuotaPolicy:
             self._reserved[subject] = self._reserved.get(subject, 0) + estimate
 
     def _release(self, key: tuple[str, int]) -> None:
+        self._extra.pop(key, None)
         reservation = self._reservations.pop(key, None)
         if reservation is None:
             return
