@@ -34,3 +34,17 @@ class TurnPolicy(Protocol):
 
     async def after_turn(self, turn: IncomingTurn, usage: Usage, model: str) -> None:
         """Account for what the answer cost (also called after a failed answer)."""
+
+
+class CallMeter(Protocol):
+    """Quotas for a model call made outside a chat turn (a transcription): gate, then count."""
+
+    async def admit_call(
+        self, user_id: int, guild_id: int | None, tokens: int, *, is_owner: bool = False
+    ) -> Refusal | None:
+        """Refuse the call when a budget that applies is spent, or None to make it."""
+
+    async def record_call(
+        self, user_id: int, guild_id: int | None, model: str, tokens: int
+    ) -> None:
+        """Count what the call cost in the usage ledger and the budgets."""

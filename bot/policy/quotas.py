@@ -219,6 +219,30 @@ class QuotaPolicy:
 
     # -- model calls besides the turn's own rounds ----------------------------------------
 
+    async def admit_call(
+        self, user_id: int, guild_id: int | None, tokens: int, *, is_owner: bool = False
+    ) -> Refusal | None:
+        """Whether a model call outside a turn (a transcription of ``tokens``) may run now.
+
+        Refused when a budget that applies is spent (the same refusal a turn gets); admitted
+        otherwise, without a reservation: the call is counted by ``record_call`` once made.
+        """
+        if not self._settings.enabled:
+            return None
+        subjects = self._subjects(user_id, guild_id, exempt=self._exempt(is_owner))
+        budgets = self._applicable(subjects, "tokens")
+        async with self._condition:
+            if self._fits_kept_totals(budgets, tokens, "tokens"):
+                return None
+            return (await self._judge_tokens(budgets, tokens)).refusal
+
+    async def record_call(
+        self, user_id: int, guild_id: int | None, model: str, tokens: int
+    ) -> None:
+        """Count a call made outside a turn in the ledger and the kept totals."""
+        async with self._condition:
+            await self._record_tokens(user_id, guild_id, Usage(model, prompt_tokens=tokens))
+
     async def meter(
         self, turn: IncomingTurn, model: str, prompt_tokens: int, completion_tokens: int
     ) -> None:
@@ -232,12 +256,7 @@ class QuotaPolicy:
             return
         async with self._condition:
             row = Usage(model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
-            await self._store.record_usage(
-                row,
-                user_id=turn.user_id,
-                guild_id=turn.guild_id,
-            )
-            self._totals.add(_ledger_subjects(turn.user_id, turn.guild_id), tokens=cost)
+            await self._record_tokens(turn.user_id, turn.guild_id, row)
             key = _turn_key(turn)
             if key in self._reservations:
                 self._extra[key] = self._extra.get(key, 0) + cost
@@ -402,6 +421,12 @@ class QuotaPolicy:
                 renews = window_end(budget.window, now)
                 refusals.append((renews, _refusal(budget, subject, "images", renews)))
         return max(refusals, key=lambda item: item[0])[1] if refusals else None
+
+    async def _record_tokens(self, user_id: int, guild_id: int | None, row: Usage) -> None:
+        """Write a token row to the ledger and to the kept totals (lock held)."""
+        await self._store.record_usage(row, user_id=user_id, guild_id=guild_id)
+        tokens = row.prompt_tokens + row.completion_tokens
+        self._totals.add(_ledger_subjects(user_id, guild_id), tokens=tokens)
 
     async def _record_images(self, user_id: int, guild_id: int | None, n: int) -> None:
         """Write ``n`` images (negative: a refund) to the ledger and to the kept totals."""

@@ -6,6 +6,7 @@ from bot.voice.intake import audio_attachment, read_audio, voice_attachment
 from bot.voice.send import send_voice_message, voice_message_form
 from bot.voice.service import (
     AnswerRecorder,
+    Payer,
     Transcript,
     VoiceService,
     spoken_replies_enabled,
@@ -19,6 +20,7 @@ __all__ = [
     "AudioClip",
     "AudioLimits",
     "AudioRejected",
+    "Payer",
     "ShownTranscript",
     "SpeechSynth",
     "Transcriber",

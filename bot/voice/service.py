@@ -11,12 +11,14 @@ import openai
 from bot.conversation import ReplySink
 from bot.engine import EngineEvent, Failed, Final
 from bot.errors import StoreError
+from bot.policy.gate import CallMeter
 from bot.settings import Settings, VoiceSettings
 from bot.store import Store
 from bot.voice.audio import AudioLimits
+from bot.voice.failures import VoiceFailure
 from bot.voice.intake import read_audio
 from bot.voice.speech import SpeechSynth, VoiceClip, speakable_text
-from bot.voice.transcribe import Transcriber
+from bot.voice.transcribe import Transcriber, audio_tokens
 
 log = logging.getLogger("toolcord.voice")
 
@@ -31,21 +33,44 @@ class Transcript:
     duration_s: float | None
 
 
-class VoiceService:
-    """Transcription and speech with the caps and models from ``[voice]`` and ``[openai]``."""
+@dataclass(frozen=True)
+class Payer:
+    """Whose budgets a transcription counts against."""
 
-    def __init__(self, settings: VoiceSettings, transcriber: Transcriber, speech: SpeechSynth):
+    user_id: int
+    guild_id: int | None
+    is_owner: bool = False
+
+
+class VoiceService:
+    """Transcription and speech with the caps and models from ``[voice]`` and ``[openai]``.
+
+    With a ``meter`` (the quotas), every transcription for a ``Payer`` is gated before the
+    audio is uploaded (a spent budget refuses it) and counted after it (``cost_of``).
+    """
+
+    def __init__(
+        self,
+        settings: VoiceSettings,
+        transcriber: Transcriber,
+        speech: SpeechSynth,
+        meter: CallMeter | None = None,
+    ):
         self.settings = settings
         self.transcriber = transcriber
         self.speech = speech
+        self.meter = meter
 
     @classmethod
-    def from_settings(cls, settings: Settings, client: openai.AsyncOpenAI) -> VoiceService:
+    def from_settings(
+        cls, settings: Settings, client: openai.AsyncOpenAI, meter: CallMeter | None = None
+    ) -> VoiceService:
         voice = settings.voice
         return cls(
             voice,
             Transcriber(client, settings.openai.transcription_model),
             SpeechSynth(client, voice.speech_model, voice.speech_voice),
+            meter,
         )
 
     @property
@@ -53,16 +78,32 @@ class VoiceService:
         return AudioLimits(self.settings.max_bytes, self.settings.max_duration_s)
 
     async def transcribe_attachment(
-        self, attachment: discord.Attachment, language: str | None = None
+        self,
+        attachment: discord.Attachment,
+        language: str | None = None,
+        *,
+        payer: Payer | None = None,
     ) -> Transcript:
-        """Read ``attachment`` within the caps and transcribe it.
+        """Read ``attachment`` within the caps and transcribe it, within ``payer``'s budgets.
 
         Raises:
             AudioRejected: the file is empty, too large, too long or not audio (nothing uploaded).
-            VoiceFailure: the download or the transcription failed.
+            VoiceFailure: a budget is spent (``kind`` "quota", nothing uploaded), or the
+                download or the transcription failed.
         """
         clip = await read_audio(attachment, self.limits)
-        text = await self.transcriber.transcribe(clip, language or self.settings.language)
+        meter = self.meter if payer is not None else None
+        if meter is not None and payer is not None:
+            seconds = clip.duration_s if clip.duration_s is not None else self.limits.max_duration_s
+            refusal = await meter.admit_call(
+                payer.user_id, payer.guild_id, audio_tokens(seconds), is_owner=payer.is_owner
+            )
+            if refusal is not None:
+                raise VoiceFailure("quota", refusal.message)
+        language = language or self.settings.language
+        text, tokens = await self.transcriber.transcribe_priced(clip, language)
+        if meter is not None and payer is not None:
+            await meter.record_call(payer.user_id, payer.guild_id, self.transcriber.model, tokens)
         return Transcript(text, clip.duration_s)
 
     async def speak_answer(self, answer: str) -> VoiceClip | None:
