@@ -100,10 +100,13 @@ def budgets_from(settings: QuotaSettings) -> list[Budget]:
 
 @dataclass
 class _Reservation:
+    """A running turn: ``tokens`` held for its next model round, ``used`` by its past rounds."""
+
     user: Subject
     guild: Subject | None
     tokens: int
     expires_at: float
+    used: int = 0
 
     def subjects(self) -> list[Subject]:
         """The subjects whose budgets this reservation holds tokens of."""
@@ -157,9 +160,9 @@ class QuotaPolicy:
         self._condition = asyncio.Condition()
         # In admission order, so in expiry order: the first reservation expires first.
         self._reservations: OrderedDict[tuple[str, int], _Reservation] = OrderedDict()
-        self._reserved: dict[Subject, int] = {}
+        self._pending: dict[Subject, int] = {}  # tokens held for rounds about to run
+        self._used: dict[Subject, int] = {}  # tokens running turns' rounds cost so far
         self._recent: OrderedDict[int, deque[int]] = OrderedDict()
-        self._extra: dict[tuple[str, int], int] = {}
 
     @property
     def ledger(self) -> UsageLedger:
@@ -180,25 +183,74 @@ class QuotaPolicy:
         budgets = self._applicable(subjects, "tokens")
         estimate = self.estimate(turn.user_id)
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + self._wait_s
         async with self._condition:
-            while True:
-                self._drop_expired(loop.time())
-                if self._fits_kept_totals(budgets, estimate, "tokens"):
-                    self._reserve(turn, subjects, estimate, loop.time())
-                    return None
-                verdict = await self._judge_tokens(budgets, estimate)
-                if verdict.refusal is not None:
-                    return verdict.refusal
-                if not verdict.wait:
-                    self._reserve(turn, subjects, estimate, loop.time())
-                    return None
-                if not await self._wait_for_settle(deadline):
-                    return Refusal(
-                        "quota",
-                        "The budget is nearly spent and other requests are still running; "
-                        "try again in a minute.",
-                    )
+            self._drop_expired(loop.time())
+            busy = self._busy_refusal(turn, subjects)
+            if busy is not None:
+                return busy
+            refusal = await self._admit(budgets, estimate, loop.time() + self._wait_s)
+            if refusal is None:
+                self._reserve(turn, subjects, estimate, loop.time())
+            return refusal
+
+    async def before_round(self, turn: IncomingTurn, used: int) -> Refusal | None:
+        """Admit the turn's next model round, or stop the turn (see the module doc).
+
+        ``used`` is what the turn's rounds cost so far, as the server reported it: it counts
+        against every budget of the turn from now on (the ledger has it once the turn ends).
+        """
+        if not self._settings.enabled:
+            return None
+        subjects = self._subjects(turn.user_id, turn.guild_id, exempt=self._exempt(turn.is_owner))
+        budgets = self._applicable(subjects, "tokens")
+        key = _turn_key(turn)
+        loop = asyncio.get_running_loop()
+        async with self._condition:
+            reservation = self._reservations.get(key)
+            if reservation is None:  # expired or never admitted here: nothing to hold
+                return None
+            used = max(used, reservation.used)  # a retried loop counts from 0 again
+            self._note_cost(turn.user_id, used - reservation.used)
+            self._hold(reservation, tokens=0, used=used)
+            self._condition.notify_all()
+            estimate = self.estimate(turn.user_id)
+            refusal = await self._admit(budgets, estimate, loop.time() + self._wait_s)
+            reservation = self._reservations.get(key)
+            if refusal is None and reservation is not None:
+                self._hold(reservation, tokens=estimate, used=used)
+            return refusal
+
+    async def _admit(
+        self, budgets: list[tuple[Budget, Subject]], estimate: int, deadline: float
+    ) -> Refusal | None:
+        """Wait (lock held) until a round of ``estimate`` may run (None) or is refused."""
+        loop = asyncio.get_running_loop()
+        while True:
+            self._drop_expired(loop.time())
+            if self._fits_kept_totals(budgets, estimate, "tokens"):
+                return None
+            verdict = await self._judge_tokens(budgets, estimate)
+            if verdict.refusal is not None or not verdict.wait:
+                return verdict.refusal
+            if not await self._wait_for_settle(deadline):
+                return _NEARLY_SPENT
+
+    def _busy_refusal(self, turn: IncomingTurn, subjects: list[Subject]) -> Refusal | None:
+        """A refusal when the user already has ``max_turns_per_user`` turns running."""
+        limit = self._settings.max_turns_per_user
+        if limit <= 0 or not any(subject.kind == "user" for subject in subjects):
+            return None
+        running = sum(
+            1
+            for key, held in self._reservations.items()
+            if held.user.id == turn.user_id and key != _turn_key(turn)
+        )
+        if running < limit:
+            return None
+        return Refusal(
+            "busy",
+            f"You already have {running} answers on the way; ask again when one is done.",
+        )
 
     async def review_answer(self, turn: IncomingTurn, text: str) -> Refusal | None:
         return None
@@ -211,7 +263,8 @@ class QuotaPolicy:
         """
         cost = usage.prompt_tokens + usage.completion_tokens
         async with self._condition:
-            self._note_cost(turn.user_id, cost + self._extra.pop(_turn_key(turn), 0))
+            held = self._reservations.get(_turn_key(turn))
+            self._note_cost(turn.user_id, cost - (held.used if held is not None else 0))
             self._release(_turn_key(turn))
             if cost:
                 self._totals.add(_ledger_subjects(turn.user_id, turn.guild_id), tokens=cost)
@@ -248,8 +301,8 @@ class QuotaPolicy:
     ) -> None:
         """Record a model call a turn made besides its chat rounds (the written-rules check).
 
-        The ledger row and the kept totals count it at once; it is added to the turn's cost,
-        so the user's next estimate covers it too.
+        The ledger row and the kept totals count it at once, so the turn's next round (and
+        every other admission) sees it.
         """
         cost = prompt_tokens + completion_tokens
         if cost <= 0:
@@ -257,9 +310,6 @@ class QuotaPolicy:
         async with self._condition:
             row = Usage(model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
             await self._record_tokens(turn.user_id, turn.guild_id, row)
-            key = _turn_key(turn)
-            if key in self._reservations:
-                self._extra[key] = self._extra.get(key, 0) + cost
 
     # -- images -----------------------------------------------------------------------------
 
@@ -384,7 +434,7 @@ class QuotaPolicy:
     ) -> bool:
         """Whether ``amount`` on top of what is spent (and reserved) stays out of the end."""
         limit = budget.limit(unit)
-        used = spent.tokens + self._reserved.get(subject, 0) if unit == "tokens" else spent.images
+        used = spent.tokens + self._held(subject) if unit == "tokens" else spent.images
         return used + amount <= limit - limit * self._near_end
 
     async def _spent(
@@ -402,11 +452,13 @@ class QuotaPolicy:
         wait = False
         for budget, subject in budgets:
             spent = await self._spent(budget, subject, estimate, "tokens", now)
-            reserved = self._reserved.get(subject, 0)
-            if spent.tokens >= budget.tokens:
+            used = spent.tokens + self._used.get(subject, 0)
+            if used >= budget.tokens:
                 renews = window_end(budget.window, now)
                 refusals.append((renews, _refusal(budget, subject, "tokens", renews)))
-            elif reserved > 0 and spent.tokens + reserved + estimate > budget.tokens:
+            elif self._pending.get(subject, 0) > 0 and (
+                used + self._pending[subject] + estimate > budget.tokens
+            ):
                 wait = True
         if refusals:
             return _Verdict(refusal=max(refusals, key=lambda item: item[0])[1])
@@ -442,22 +494,25 @@ class QuotaPolicy:
         guild = next((s for s in subjects if s.kind == "guild"), None)
         key = _turn_key(turn)
         self._release(key)  # the same turn admitted twice holds one reservation
-        reservation = _Reservation(user, guild, estimate, now + self._hold_s)
+        reservation = _Reservation(user, guild, 0, now + self._hold_s)
         self._reservations[key] = reservation
-        for subject in reservation.subjects():
-            self._reserved[subject] = self._reserved.get(subject, 0) + estimate
+        self._hold(reservation, tokens=estimate, used=0)
 
     def _release(self, key: tuple[str, int]) -> None:
-        self._extra.pop(key, None)
         reservation = self._reservations.pop(key, None)
-        if reservation is None:
-            return
+        if reservation is not None:
+            self._hold(reservation, tokens=0, used=0)
+
+    def _hold(self, reservation: _Reservation, *, tokens: int, used: int) -> None:
+        """Set what a reservation holds, keeping the per-subject sums in step."""
         for subject in reservation.subjects():
-            left = self._reserved.get(subject, 0) - reservation.tokens
-            if left > 0:
-                self._reserved[subject] = left
-            else:
-                self._reserved.pop(subject, None)
+            _move(self._pending, subject, tokens - reservation.tokens)
+            _move(self._used, subject, used - reservation.used)
+        reservation.tokens, reservation.used = tokens, used
+
+    def _held(self, subject: Subject) -> int:
+        """Tokens running turns hold against ``subject``: rounds run and rounds about to run."""
+        return self._pending.get(subject, 0) + self._used.get(subject, 0)
 
     def _drop_expired(self, now: float) -> None:
         while self._reservations:
@@ -486,6 +541,20 @@ class QuotaPolicy:
         self._recent[user_id] = recent
         while len(self._recent) > MAX_TRACKED_USERS:
             self._recent.popitem(last=False)
+
+
+def _move(sums: dict[Subject, int], subject: Subject, delta: int) -> None:
+    left = sums.get(subject, 0) + delta
+    if left > 0:
+        sums[subject] = left
+    else:
+        sums.pop(subject, None)
+
+
+_NEARLY_SPENT = Refusal(
+    "quota",
+    "The budget is nearly spent and other requests are still running; try again in a minute.",
+)
 
 
 def _turn_key(turn: IncomingTurn) -> tuple[str, int]:

@@ -67,7 +67,7 @@ def quotas(**values: Any) -> QuotaSettings:
             "global_daily_images",
         )
     }
-    return QuotaSettings(**{**unlimited, "reserve_tokens": 100, **values})
+    return QuotaSettings(**{**unlimited, "reserve_tokens": 100, "max_turns_per_user": 0, **values})
 
 
 def policy_on(

@@ -35,7 +35,7 @@ def quotas(**values: Any) -> QuotaSettings:
         "guild_monthly_images": 0,
         "global_daily_images": 0,
     }
-    return QuotaSettings(**{**unlimited, **values})
+    return QuotaSettings(**{**unlimited, "max_turns_per_user": 0, **values})
 
 
 def turn(number: int, user_id: int = 1, guild_id: int | None = GUILD, **extra: Any) -> IncomingTurn:
@@ -260,3 +260,34 @@ async def test_the_estimate_follows_the_users_largest_recent_request(store: Stor
     assert policy.estimate(1) == 100
     await policy.after_turn(turn(1), EngineUsage(700, 50, 1), "m")
     assert policy.estimate(1) == 750 and policy.estimate(2) == 100
+
+
+async def test_one_user_runs_at_most_max_turns_per_user_at_once(store: Store) -> None:
+    policy = QuotaPolicy(store, quotas(max_turns_per_user=2))
+    assert await policy.before_turn(turn(1)) is None
+    assert await policy.before_turn(turn(2)) is None
+    busy = await policy.before_turn(turn(3))
+    assert busy is not None and (busy.kind, busy.message) == (
+        "busy",
+        "You already have 2 answers on the way; ask again when one is done.",
+    )
+    assert await policy.before_turn(turn(4, user_id=2)) is None  # others are not held up
+    await policy.after_turn(turn(1), EngineUsage(10, 5, 1), "m")
+    assert await policy.before_turn(turn(3)) is None
+
+
+async def test_each_round_is_admitted_with_what_the_turn_used_so_far(store: Store) -> None:
+    """Issue 16: one admitted turn ran all its rounds past a spent budget."""
+    policy = QuotaPolicy(store, quotas(global_daily_tokens=1000, reserve_tokens=100))
+    assert await policy.before_turn(turn(1)) is None
+    assert await policy.before_round(turn(1), 600) is None
+    assert policy.estimate(1) == 600  # the user's largest recent round
+    stopped = await policy.before_round(turn(1), 1000)
+    assert stopped is not None and stopped.message.startswith(
+        "The bot has used its shared daily budget of 1,000 tokens."
+    )
+    refused = await policy.before_turn(turn(2, user_id=2))  # the running turn's use counts
+    assert refused is not None and refused.kind == "quota"
+    await spend(store, 1000)
+    await policy.after_turn(turn(1), EngineUsage(900, 100, 2), "m")
+    assert policy.running == 0

@@ -1,0 +1,22 @@
+"""Issue 16, finding 3: parallel turns stay within the bound the README states.
+
+Before: 5 mentions in 5 channels against a 40,000-token budget ran 30 model rounds (300,000).
+"""
+
+from __future__ import annotations
+
+from bot.testing.discord import DiscordEmulator
+from bot.testing.harness import BotHarness
+from bot.testing.openai import OpenAIEmulator
+from tests.reliability.quota_parallel import ParallelPlan, run_parallel_turns
+
+
+async def test_parallel_mentions_spend_at_most_the_budget_plus_one_round(
+    discord_emulator: DiscordEmulator, openai_emulator: OpenAIEmulator, bot_harness: BotHarness
+) -> None:
+    plan = ParallelPlan()
+    figures = await run_parallel_turns(discord_emulator, openai_emulator, bot_harness, plan)
+    assert figures["spent"] <= plan.bound == 50_000
+    assert figures["spent"] == figures["model_requests"] * plan.round_tokens
+    assert figures["model_requests"] == 4  # the last fitting rounds, then every gate refuses
+    assert figures["spent"] == 40_000
