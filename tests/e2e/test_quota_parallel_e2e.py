@@ -20,3 +20,4 @@ async def test_parallel_mentions_spend_at_most_the_budget_plus_one_round(
     assert figures["spent"] == figures["model_requests"] * plan.round_tokens
     assert figures["model_requests"] == 4  # the last fitting rounds, then every gate refuses
     assert figures["spent"] == 40_000
+    assert figures["turns_told_the_budget_is_spent"] == plan.turns  # stopped or refused, said so

@@ -16,7 +16,7 @@ from bot.app import ToolcordBot
 from bot.testing.discord import DiscordEmulator
 from bot.testing.harness import BotHarness
 from bot.testing.openai import OpenAIEmulator, TextReply, ToolCall, ToolCallsReply
-from tests.reliability.rig import ask, poll_until, settle
+from tests.reliability.rig import ask, bot_messages, poll_until, settle
 
 TOOL_MODULE = "tests.reliability.quota_tools"
 NO_LIMIT = {
@@ -86,6 +86,11 @@ async def run_parallel_turns(
         await settle(bot, plan.turns)
         await _quotas_idle(bot)
         spent = (await bot.services.store.usage_totals()).total_tokens
+    told = sum(
+        1
+        for channel in channels
+        if any("daily budget of" in m.content for m in bot_messages(discord, channel))
+    )
     return {
         "turns": plan.turns,
         "budget": plan.budget,
@@ -93,6 +98,7 @@ async def run_parallel_turns(
         "spent": spent,
         "overshoot": max(0, spent - plan.budget),
         "model_requests": len(openai.chat.requests),
+        "turns_told_the_budget_is_spent": told,
     }
 
 
