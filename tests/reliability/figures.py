@@ -108,9 +108,10 @@ def _export_line(f: Figures) -> str:
 
 def _quota_line(f: Figures) -> str:
     return (
-        f"{f['attempts']} quota bypass attempts (forget, voice, rules, parallel): "
+        f"{f['attempts']} quota bypass attempts (forget, voice, rules, parallel x2): "
         f"{f['bypasses']} got through; worst overshoot {f['worst_overshoot']:,} tokens over a "
-        f"{f['budget']:,}-token budget (stated bound: {f['bound']:,})"
+        f"{f['budget']:,}-token budget ({f['worst_overshoot_in']}; stated bound: "
+        f"{f['bound']:,})"
     )
 
 

@@ -6,7 +6,8 @@
   reached the transcription endpoint (and were recorded at 0 tokens).
 * ``rules``: one turn with written server rules makes 3 model calls; before the fix only the
   answer's tokens reached the ledger.
-* ``parallel``: parallel turns of many rounds against a small budget (``quota_parallel``).
+* ``parallel``: parallel turns of many rounds against a small budget (``quota_parallel``), with
+  rounds that cost their estimate and (``parallel_underestimated``) rounds that cost 5 times it.
 
 A bypass is a model call a spent budget should have stopped, or tokens the ledger missed.
 """
@@ -17,6 +18,7 @@ import asyncio
 import contextlib
 import json
 import sqlite3
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -123,20 +125,24 @@ async def run_quota_bypass(plan: ParallelPlan) -> dict[str, Any]:
             async with open_rig(workdir) as rig:
                 figures[name] = await attempt(rig)
                 figures[name]["unhandled_exceptions"] = rig.watch.count
-    with scratch_dir("quota-parallel") as workdir:
-        async with open_rig(workdir) as rig:
-            parallel = await run_parallel_turns(rig.discord, rig.openai, rig.harness, plan)
-            parallel["bypass"] = parallel["spent"] > parallel["bound"]
-            parallel["unhandled_exceptions"] = rig.watch.count
-            figures["parallel"] = parallel
-    attempts = ("forget", "voice", "rules", "parallel")
+    dear = replace(plan, reserve_tokens=plan.round_tokens // 5)
+    for name, chosen in (("parallel", plan), ("parallel_underestimated", dear)):
+        with scratch_dir(f"quota-{name}") as workdir:
+            async with open_rig(workdir) as rig:
+                found = await run_parallel_turns(rig.discord, rig.openai, rig.harness, chosen)
+                found["bypass"] = found["spent"] > found["bound"]
+                found["unhandled_exceptions"] = rig.watch.count
+                figures[name] = found
+    attempts = ("forget", "voice", "rules", "parallel", "parallel_underestimated")
+    worst = max(("parallel", "parallel_underestimated"), key=lambda n: figures[n]["overshoot"])
     return {
         **figures,
         "attempts": len(attempts),
         "bypasses": sum(int(figures[name]["bypass"]) for name in attempts),
-        "worst_overshoot": parallel["overshoot"],
-        "budget": parallel["budget"],
-        "bound": parallel["bound"],
+        "worst_overshoot": figures[worst]["overshoot"],
+        "worst_overshoot_in": worst,
+        "budget": figures[worst]["budget"],
+        "bound": figures[worst]["bound"],
         "unhandled_exceptions": sum(figures[name]["unhandled_exceptions"] for name in attempts),
     }
 

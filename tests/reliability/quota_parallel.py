@@ -39,8 +39,11 @@ class ParallelPlan:
 
     @property
     def bound(self) -> int:
-        """What the README promises: the budget overshot by at most one round."""
-        return self.budget + self.round_tokens
+        """What the README promises: the budget overshot by at most one round, plus what each
+        round running at once costs over its estimate (a user's first round is estimated at
+        ``reserve_tokens``)."""
+        over_estimate = max(0, self.round_tokens - self.reserve_tokens)
+        return self.budget + self.round_tokens + self.turns * over_estimate
 
 
 def many_rounds(plan: ParallelPlan) -> Any:
