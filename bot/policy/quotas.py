@@ -183,12 +183,16 @@ class QuotaPolicy:
         budgets = self._applicable(subjects, "tokens")
         estimate = self.estimate(turn.user_id)
         loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._wait_s
         async with self._condition:
-            self._drop_expired(loop.time())
-            busy = self._busy_refusal(turn, subjects)
-            if busy is not None:
-                return busy
-            refusal = await self._admit(budgets, estimate, loop.time() + self._wait_s)
+            while True:
+                self._drop_expired(loop.time())
+                busy = self._busy_refusal(turn, subjects)
+                if busy is None:
+                    break
+                if not await self._wait_for_settle(deadline):
+                    return busy
+            refusal = await self._admit(budgets, estimate, deadline)
             if refusal is None:
                 self._reserve(turn, subjects, estimate, loop.time())
             return refusal
@@ -236,7 +240,10 @@ class QuotaPolicy:
                 return _NEARLY_SPENT
 
     def _busy_refusal(self, turn: IncomingTurn, subjects: list[Subject]) -> Refusal | None:
-        """A refusal when the user already has ``max_turns_per_user`` turns running."""
+        """A refusal when the user already has ``max_turns_per_user`` turns running.
+
+        ``before_turn`` waits (up to ``wait_s``) for one of them to end before refusing.
+        """
         limit = self._settings.max_turns_per_user
         if limit <= 0 or not any(subject.kind == "user" for subject in subjects):
             return None

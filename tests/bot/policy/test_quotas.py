@@ -263,17 +263,19 @@ async def test_the_estimate_follows_the_users_largest_recent_request(store: Stor
 
 
 async def test_one_user_runs_at_most_max_turns_per_user_at_once(store: Store) -> None:
-    policy = QuotaPolicy(store, quotas(max_turns_per_user=2))
+    policy = QuotaPolicy(store, quotas(max_turns_per_user=2), wait_s=0.2)
     assert await policy.before_turn(turn(1)) is None
     assert await policy.before_turn(turn(2)) is None
-    busy = await policy.before_turn(turn(3))
+    busy = await policy.before_turn(turn(3))  # waits for one of them, then gives up
     assert busy is not None and (busy.kind, busy.message) == (
         "busy",
         "You already have 2 answers on the way; ask again when one is done.",
     )
     assert await policy.before_turn(turn(4, user_id=2)) is None  # others are not held up
+    waiting = asyncio.create_task(policy.before_turn(turn(5)))
     await policy.after_turn(turn(1), EngineUsage(10, 5, 1), "m")
-    assert await policy.before_turn(turn(3)) is None
+    assert await asyncio.wait_for(waiting, 10) is None  # admitted as soon as one ended
+    assert policy.running == 3
 
 
 async def test_each_round_is_admitted_with_what_the_turn_used_so_far(store: Store) -> None:
