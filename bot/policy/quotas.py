@@ -1,30 +1,36 @@
 """Token and image budgets: a TurnPolicy that refuses a turn before any model call.
 
 Budgets (``[quotas]`` settings): per user and per guild over the UTC day and month, and one global
-daily budget. A turn is admitted while every budget that applies has room; it then holds a
-reservation (an estimate of its cost) until ``after_turn`` settles it, when the ledger has the
-tokens the server reported. Admission and reservation happen under one lock, so concurrent turns
-see each other:
+daily budget. Every model round of a turn is admitted under one lock: the first in
+``before_turn``, the others in ``before_round`` (the loop asks before each), so concurrent turns
+see each other. A running turn holds a reservation: what its finished rounds cost (``used``, as
+the server reported it) plus an estimate for the round about to run, until ``after_turn`` settles
+it, when the ledger has the turn's row. For each budget that applies:
 
-* a budget already spent refuses, with the time it renews;
-* a budget with room for this turn's estimate on top of what is spent and reserved admits;
-* a nearly spent budget admits a turn only when no other turn of it is running, and otherwise
-  makes the turn wait for the running ones to settle.
+* spent (the ledger plus what running turns used) reaching the limit refuses, with the time it
+  renews; a running turn stops before its next round;
+* room for the round's estimate on top of that and of the other rounds about to run admits;
+* otherwise the round runs only when no other round of the budget is about to run, and else
+  waits for them to settle (``wait_s`` at most).
 
-So a budget is overshot by at most one request (the last one admitted), as long as requests do not
-cost more than their estimate: the larger of ``reserve_tokens`` and the user's recent largest
-request. Images are counted exactly, before they are generated (``charge_images``).
+So a budget is overshot by at most one round, as long as rounds do not cost more than their
+estimate (the larger of ``reserve_tokens`` and the user's largest recent round); each round
+admitted at once that costs more adds the difference. One user runs at most
+``max_turns_per_user`` turns at once (more wait, then are refused). Calls outside rounds count
+too: the written-rules check (``meter``) and transcriptions (``admit_call``/``record_call``, refused
+once a budget is spent). Images are counted exactly, before they are generated
+(``charge_images``).
 
 What each budget has spent is kept in memory (``RunningTotals``): read from the ledger once, moved
-by the usage this process records (``after_turn``, images, ``charge_tokens``), and read again after
-``totals_ttl_s`` or when its day or month ends. A turn that clearly fits every budget (its
-estimate on top of the kept total and the reservations stays below ``1 - near_end`` of the limit)
-is admitted from memory, without awaiting anything. Otherwise (near the end of a budget, or a
-total not kept or too old) the ledger is read, and the decision is made on it as it always was.
-The kept total and the reservations together never count less than the ledger holds of this
-process's usage (a turn whose row a read may already include is added again when it settles: an
-overcount, corrected at the next read), so the shortcut admits nothing the ledger would refuse;
-it only skips reads far from the limit.
+by the usage this process records (``after_turn``, images, ``meter``, ``record_call``), and read
+again after ``totals_ttl_s`` or when its day or month ends. A round that clearly fits every budget
+(its estimate on top of the kept total and the reservations stays below ``1 - near_end`` of the
+limit) is admitted from memory, without awaiting anything. Otherwise (near the end of a budget, or a
+total not kept or too old) the ledger is read, and the decision is made on it as it always was. The
+kept total and the reservations together never count less than the ledger holds of this process's
+usage (a turn whose row a read may already include is added again when it settles: an overcount,
+corrected at the next read), so the shortcut admits nothing the ledger would refuse; it only skips
+reads far from the limit.
 
 Reservations live in this process. Several processes on one PostgreSQL store share the ledger and
 the reset markers, but each only sees its own running turns, and sees the others' usage when it
