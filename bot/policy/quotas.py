@@ -49,6 +49,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
 from bot.policy.gate import Refusal
+from bot.policy.reservations import Reservation, Reservations, ledger_subjects
 from bot.policy.usage import (
     TOTALS_TTL_S,
     BudgetLine,
@@ -104,21 +105,6 @@ def budgets_from(settings: QuotaSettings) -> list[Budget]:
     ]
 
 
-@dataclass
-class _Reservation:
-    """A running turn: ``tokens`` held for its next model round, ``used`` by its past rounds."""
-
-    user: Subject
-    guild: Subject | None
-    tokens: int
-    expires_at: float
-    used: int = 0
-
-    def subjects(self) -> list[Subject]:
-        """The subjects whose budgets this reservation holds tokens of."""
-        return _ledger_subjects(self.user.id, None if self.guild is None else self.guild.id)
-
-
 @dataclass(frozen=True)
 class _Verdict:
     refusal: Refusal | None = None
@@ -164,10 +150,7 @@ class QuotaPolicy:
         self._wait_s = wait_s
         self._near_end = near_end
         self._condition = asyncio.Condition()
-        # In admission order, so in expiry order: the first reservation expires first.
-        self._reservations: OrderedDict[tuple[str, int], _Reservation] = OrderedDict()
-        self._pending: dict[Subject, int] = {}  # tokens held for rounds about to run
-        self._used: dict[Subject, int] = {}  # tokens running turns' rounds cost so far
+        self._reservations = Reservations()
         self._recent: OrderedDict[int, deque[int]] = OrderedDict()
 
     @property
@@ -192,7 +175,7 @@ class QuotaPolicy:
         deadline = loop.time() + self._wait_s
         async with self._condition:
             while True:
-                self._drop_expired(loop.time())
+                self._reservations.drop_expired(loop.time())
                 busy = self._busy_refusal(turn, subjects)
                 if busy is None:
                     break
@@ -221,13 +204,13 @@ class QuotaPolicy:
                 return None
             used = max(used, reservation.used)  # a retried loop counts from 0 again
             self._note_cost(turn.user_id, used - reservation.used)
-            self._hold(reservation, tokens=0, used=used)
+            self._reservations.hold(reservation, tokens=0, used=used)
             self._condition.notify_all()
             estimate = self.estimate(turn.user_id)
             refusal = await self._admit(budgets, estimate, loop.time() + self._wait_s)
             reservation = self._reservations.get(key)
             if refusal is None and reservation is not None:
-                self._hold(reservation, tokens=estimate, used=used)
+                self._reservations.hold(reservation, tokens=estimate, used=used)
             return refusal
 
     async def _admit(
@@ -236,7 +219,7 @@ class QuotaPolicy:
         """Wait (lock held) until a round of ``estimate`` may run (None) or is refused."""
         loop = asyncio.get_running_loop()
         while True:
-            self._drop_expired(loop.time())
+            self._reservations.drop_expired(loop.time())
             if self._fits_kept_totals(budgets, estimate, "tokens"):
                 return None
             verdict = await self._judge_tokens(budgets, estimate)
@@ -253,11 +236,7 @@ class QuotaPolicy:
         limit = self._settings.max_turns_per_user
         if limit <= 0 or not any(subject.kind == "user" for subject in subjects):
             return None
-        running = sum(
-            1
-            for key, held in self._reservations.items()
-            if held.user.id == turn.user_id and key != _turn_key(turn)
-        )
+        running = self._reservations.running_for(turn.user_id, besides=_turn_key(turn))
         if running < limit:
             return None
         return Refusal(
@@ -276,11 +255,10 @@ class QuotaPolicy:
         """
         cost = usage.prompt_tokens + usage.completion_tokens
         async with self._condition:
-            held = self._reservations.get(_turn_key(turn))
+            held = self._reservations.release(_turn_key(turn))
             self._note_cost(turn.user_id, cost - (held.used if held is not None else 0))
-            self._release(_turn_key(turn))
             if cost:
-                self._totals.add(_ledger_subjects(turn.user_id, turn.guild_id), tokens=cost)
+                self._totals.add(ledger_subjects(turn.user_id, turn.guild_id), tokens=cost)
             self._condition.notify_all()
 
     # -- model calls besides the turn's own rounds ----------------------------------------
@@ -447,7 +425,7 @@ class QuotaPolicy:
     ) -> bool:
         """Whether ``amount`` on top of what is spent (and reserved) stays out of the end."""
         limit = budget.limit(unit)
-        used = spent.tokens + self._held(subject) if unit == "tokens" else spent.images
+        used = spent.tokens + self._reservations.held(subject) if unit == "tokens" else spent.images
         return used + amount <= limit - limit * self._near_end
 
     async def _spent(
@@ -465,12 +443,12 @@ class QuotaPolicy:
         wait = False
         for budget, subject in budgets:
             spent = await self._spent(budget, subject, estimate, "tokens", now)
-            used = spent.tokens + self._used.get(subject, 0)
+            used = spent.tokens + self._reservations.used(subject)
             if used >= budget.tokens:
                 renews = window_end(budget.window, now)
                 refusals.append((renews, _refusal(budget, subject, "tokens", renews)))
-            elif self._pending.get(subject, 0) > 0 and (
-                used + self._pending[subject] + estimate > budget.tokens
+            elif self._reservations.pending(subject) > 0 and (
+                used + self._reservations.pending(subject) + estimate > budget.tokens
             ):
                 wait = True
         if refusals:
@@ -491,49 +469,22 @@ class QuotaPolicy:
         """Write a token row to the ledger and to the kept totals (lock held)."""
         await self._store.record_usage(row, user_id=user_id, guild_id=guild_id)
         tokens = row.prompt_tokens + row.completion_tokens
-        self._totals.add(_ledger_subjects(user_id, guild_id), tokens=tokens)
+        self._totals.add(ledger_subjects(user_id, guild_id), tokens=tokens)
 
     async def _record_images(self, user_id: int, guild_id: int | None, n: int) -> None:
         """Write ``n`` images (negative: a refund) to the ledger and to the kept totals."""
         await self._store.record_usage(
             Usage(model=self._image_model, images=n), user_id=user_id, guild_id=guild_id
         )
-        self._totals.add(_ledger_subjects(user_id, guild_id), images=n)
+        self._totals.add(ledger_subjects(user_id, guild_id), images=n)
 
     def _reserve(
         self, turn: IncomingTurn, subjects: list[Subject], estimate: int, now: float
     ) -> None:
         user = next((s for s in subjects if s.kind == "user"), Subject("user", turn.user_id))
         guild = next((s for s in subjects if s.kind == "guild"), None)
-        key = _turn_key(turn)
-        self._release(key)  # the same turn admitted twice holds one reservation
-        reservation = _Reservation(user, guild, 0, now + self._hold_s)
-        self._reservations[key] = reservation
-        self._hold(reservation, tokens=estimate, used=0)
-
-    def _release(self, key: tuple[str, int]) -> None:
-        reservation = self._reservations.pop(key, None)
-        if reservation is not None:
-            self._hold(reservation, tokens=0, used=0)
-
-    def _hold(self, reservation: _Reservation, *, tokens: int, used: int) -> None:
-        """Set what a reservation holds, keeping the per-subject sums in step."""
-        for subject in reservation.subjects():
-            _move(self._pending, subject, tokens - reservation.tokens)
-            _move(self._used, subject, used - reservation.used)
-        reservation.tokens, reservation.used = tokens, used
-
-    def _held(self, subject: Subject) -> int:
-        """Tokens running turns hold against ``subject``: rounds run and rounds about to run."""
-        return self._pending.get(subject, 0) + self._used.get(subject, 0)
-
-    def _drop_expired(self, now: float) -> None:
-        while self._reservations:
-            key, first = next(iter(self._reservations.items()))
-            if first.expires_at > now:
-                return
-            log.warning("a turn never settled its quota reservation; releasing it (%s)", key[0])
-            self._release(key)
+        reservation = Reservation(user, guild, 0, now + self._hold_s)
+        self._reservations.reserve(_turn_key(turn), reservation, estimate)
 
     async def _wait_for_settle(self, deadline: float) -> bool:
         """Wait (lock released) until a turn settles or a reservation expires; False at deadline."""
@@ -541,8 +492,8 @@ class QuotaPolicy:
         remaining = deadline - loop.time()
         if remaining <= 0:
             return False
-        first = next(iter(self._reservations.values()), None)
-        soonest = deadline if first is None else first.expires_at
+        first = self._reservations.first_expiry()
+        soonest = deadline if first is None else first
         timeout = min(remaining, max(0.0, soonest - loop.time()) + 0.01)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._condition.wait(), timeout)
@@ -556,14 +507,6 @@ class QuotaPolicy:
             self._recent.popitem(last=False)
 
 
-def _move(sums: dict[Subject, int], subject: Subject, delta: int) -> None:
-    left = sums.get(subject, 0) + delta
-    if left > 0:
-        sums[subject] = left
-    else:
-        sums.pop(subject, None)
-
-
 _NEARLY_SPENT = Refusal(
     "quota",
     "The budget is nearly spent and other requests are still running; try again in a minute.",
@@ -572,14 +515,6 @@ _NEARLY_SPENT = Refusal(
 
 def _turn_key(turn: IncomingTurn) -> tuple[str, int]:
     return turn.key, turn.source_message_id
-
-
-def _ledger_subjects(user_id: int, guild_id: int | None) -> list[Subject]:
-    """Whose totals a ledger row of this user and guild counts in (exemptions aside)."""
-    subjects = [Subject("user", user_id), Subject("global")]
-    if guild_id is not None:
-        subjects.insert(1, Subject("guild", guild_id))
-    return subjects
 
 
 _WHO = {
