@@ -65,6 +65,26 @@ async def test_migrating_twice_changes_nothing(place: StorePlace) -> None:
     assert [turn.content for turn in await third.exchange_turns(exchange.id)] == ["kept", "yes"]
 
 
+async def test_version_1_data_upgrades_to_the_turn_deletion_marks(place: StorePlace) -> None:
+    """Migration 2 (issue 16) adds ``turns.deleted_at`` to a store that holds conversations."""
+    backend: Backend = "sqlite" if place.backend == "sqlite" else "postgres"
+    old = await place.open(migrations=load_migrations(backend)[:1])
+    conversation = await old.get_or_create_conversation(
+        "thread:1", guild_id=1, channel_id=2, thread_id=1, user_id=3
+    )
+    exchange = await old.begin_exchange(conversation.id, user("my PIN is 4321", 11))
+    assert exchange is not None and await old.schema_version() == 1
+    await old.complete_exchange(exchange.id, plain_answer("noted"), [12])
+    await old.close()
+    new = await place.open()
+    assert await new.schema_version() == SHIPPED >= 2
+    before = await new.exchange_turns(exchange.id)
+    assert [turn.deleted_at for turn in before] == [None, None]
+    assert await new.mark_messages_deleted([11]) == 1
+    after = await new.exchange_turns(exchange.id)
+    assert [turn.content for turn in after] == ["[message deleted]", "noted"]
+
+
 async def test_concurrent_starts_migrate_once(place: StorePlace) -> None:
     stores = await asyncio.gather(*[place.open() for _ in range(4)])
     assert {await store.schema_version() for store in stores} == {SHIPPED}
