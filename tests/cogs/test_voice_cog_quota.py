@@ -69,3 +69,31 @@ async def test_a_transcription_is_priced_by_its_audio_seconds(
     assert openai_emulator.attempts(TRANSCRIPTIONS) == 1
     assert (totals.requests, totals.total_tokens) == (1, 3 * TOKENS_PER_AUDIO_SECOND)
     assert by_model.requests == 1
+
+
+async def test_the_transcribe_menu_counts_against_the_users_budget_and_then_stops(
+    discord_emulator: DiscordEmulator,
+    openai_emulator: OpenAIEmulator,
+    voice_bot: Callable[..., Any],
+) -> None:
+    """The first 4-second transcription spends 80 of alice's 100 tokens; the next is refused."""
+    emu = discord_emulator
+    async with voice_bot(quotas={"user_daily_tokens": 100}):
+        voice = await emu.inject_voice_message(
+            "general", "bob", silent_ogg_opus(4.0), duration_secs=4.0
+        )
+        contents = []
+        for _ in range(3):
+            handle = await emu.inject_interaction(
+                "Transcribe",
+                user="alice",
+                channel="general",
+                target_message=int(voice["id"]),
+                command_type=3,
+            )
+            await handle.wait_original_edit(timeout=20)
+            contents.append(handle.final_content() or "")
+    assert contents[0].startswith('> 🎙️ "')
+    assert contents[1].startswith('> 🎙️ "')  # 80 of 100 spent: not spent yet, admitted
+    assert contents[2].startswith("⚠️ You have used your daily budget of 100 tokens.")
+    assert openai_emulator.attempts(TRANSCRIPTIONS) == 2
