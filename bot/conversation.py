@@ -30,6 +30,7 @@ from bot.errors import ReplyUnavailable, StoreError
 from bot.keyed_locks import KeyedLocks
 from bot.models import tool_config
 from bot.policy import Refusal, TurnPolicy
+from bot.policy.gate import RoundPolicy
 from bot.settings import Settings
 from bot.store import NewTurn, Store, TokenCounter, Usage, UserTurn
 from tools import Artifact, Dispatcher, Permissions, ToolContext, ToolRegistry
@@ -337,7 +338,23 @@ class ConversationService:
             ),
             max_output_tokens=settings.openai.max_output_tokens,
             temperature=settings.openai.temperature,
+            round_gate=self._round_gate(turn),
         )
+
+    def _round_gate(self, turn: IncomingTurn) -> Callable[[int], Awaitable[str | None]] | None:
+        """What the loop asks before each round after the first: the policies that gate rounds."""
+        gates = [p for p in self._services.policies if isinstance(p, RoundPolicy)]
+        if not gates:
+            return None
+
+        async def gate(used: int) -> str | None:
+            for policy in gates:
+                refusal = await policy.before_round(turn, used)
+                if refusal is not None:
+                    return refusal.message
+            return None
+
+        return gate
 
     def _tool_context(self, turn: IncomingTurn, conversation: Any) -> ToolContext:
         settings = self._services.settings

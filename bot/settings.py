@@ -180,8 +180,8 @@ class QuotaSettings(_Section):
     """Token and image budgets per user, per guild and for the whole bot; 0 means no limit.
 
     Days and months are calendar days and months in UTC. Tokens are what the model server
-    reported (prompt plus completion). A request is admitted while the budget has room; it may
-    overshoot by at most that one request.
+    reported (prompt plus completion). Every model round of a turn is admitted under one lock
+    (README, "Quotas", states the overshoot bound the tests prove).
     """
 
     enabled: bool = True
@@ -196,6 +196,7 @@ class QuotaSettings(_Section):
     guild_monthly_images: int = Field(500, ge=0)
     global_daily_images: int = Field(200, ge=0)
     reserve_tokens: int = Field(8_000, ge=1)
+    max_turns_per_user: int = Field(2, ge=0)
     owners_exempt: bool = True
     totals_ttl_s: float = Field(5.0, ge=0.0, le=300.0)
     near_end: float = Field(0.1, ge=0.0, le=1.0)

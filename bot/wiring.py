@@ -58,6 +58,7 @@ async def build_services(bot: ToolcordBot, http: aiohttp.ClientSession) -> Servi
         config_source=guild_config(guild_settings.effective, settings.moderation),
         report=ModerationLog(bot),
         fail_closed=settings.moderation.fail_closed,
+        meter=quotas.meter,
     )
     tool_services: dict[str, Any] = {
         "openai": client,

@@ -38,7 +38,13 @@ from bot.guild_settings import (
 from bot.inputs import read_inputs
 from bot.interaction_reply import InteractionReply
 from bot.models import tool_config
-from bot.policy.permissions import Invoker, admin_refusal, invoker_from, shared_reset_refusal
+from bot.policy.permissions import (
+    Invoker,
+    admin_refusal,
+    invoker_from,
+    may_read_history,
+    shared_reset_refusal,
+)
 from bot.policy.quotas import QuotaPolicy
 from bot.policy.usage import format_report
 from bot.store import keys
@@ -412,29 +418,27 @@ class Commands(_CommandCog):
         if confirm != FORGET_PHRASE:
             await _say(interaction, f'Nothing was deleted: confirm with "{FORGET_PHRASE}".')
             return
-        user_id = interaction.user.id
-        today = await self.quotas.spent_today(user_id)
-        report = await self.bot.services.store.forget_user(user_id)
-        await self.quotas.keep_today(user_id, today)
+        report = await self.quotas.forget_user(interaction.user.id)
         await _say(
             interaction,
             f"Done: {report.conversations} conversation(s), {report.exchanges} exchange(s) and "
-            f"{report.turns} message(s) about you were deleted, and the usage records no longer "
-            "name you (only today's totals are kept, so your daily budget still holds).",
+            f"{report.turns} message(s) about you were deleted. This month's usage records keep "
+            "only their counts under your id, so your budgets still hold; older ones no longer "
+            "name you.",
         )
 
     @app_commands.command(name="export")
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     @app_commands.allowed_installs(guilds=True, users=True)
     async def export(self, interaction: discord.Interaction) -> None:
-        """Download your conversation here as a JSON file (only you see it)."""
+        """Download your conversation here as a JSON file (only you see it).
+
+        Your own conversation here if you have one; else the one this channel shares: whole if
+        you may read the channel's history, otherwise only your own exchanges in it.
+        """
         await interaction.response.defer(ephemeral=True, thinking=True)
         invoker = await self._invoker(interaction)
-        place = place_of(interaction, invoker)
-        store = self.bot.services.store
-        document = await store.export_conversation(place.own_key(invoker.user_id))
-        if document is None:
-            document = await store.export_conversation(place.shared_key(invoker.user_id))
+        document = await self._exportable(invoker, place_of(interaction, invoker))
         if document is None:
             await _say(interaction, "There is no conversation with the bot here yet.")
             return
@@ -452,6 +456,20 @@ class Commands(_CommandCog):
             attachments=[discord.File(io.BytesIO(data), filename="conversation.json")],
             allowed_mentions=NO_MENTIONS,
         )
+
+    async def _exportable(self, invoker: Invoker, place: Place) -> dict[str, Any] | None:
+        """The export document the invoker may see here, with its ``scope``, or None."""
+        store = self.bot.services.store
+        own_key, shared_key = place.own_key(invoker.user_id), place.shared_key(invoker.user_id)
+        document = await store.export_conversation(own_key)
+        if document is not None:
+            return {**document, "scope": "own"}
+        whole = may_read_history(invoker)
+        only = None if whole else invoker.user_id
+        document = await store.export_conversation(shared_key, only_user_id=only)
+        if document is None or not document["exchanges"]:
+            return None
+        return {**document, "scope": "shared" if whole and shared_key != own_key else "own"}
 
     @app_commands.command(name="usage")
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)

@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,6 +60,9 @@ class TurnRequest:
     limits: LoopLimits = field(default_factory=LoopLimits)
     max_output_tokens: int | None = None
     temperature: float | None = None
+    round_gate: Callable[[int], Awaitable[str | None]] | None = None
+    """Asked before every round after the first with the tokens the turn used so far; a text
+    stops the turn there (a spent budget) and is shown to the user."""
 
 
 class _RoundFailed(Exception):
@@ -119,6 +122,12 @@ class _TurnRunner:
         limits = self._request.limits
         for round_no in range(1, limits.max_rounds + 1):
             last = round_no == limits.max_rounds or self._tool_calls_used >= limits.max_tool_calls
+            gate = self._request.round_gate
+            if round_no > 1 and gate is not None:
+                stop = await gate(self._usage.prompt_tokens + self._usage.completion_tokens)
+                if stop is not None:
+                    self._stop(stop)
+                    return
             result = await self._stream_round(tools_allowed=not last)
             if result.finish_reason == "tool_calls" and result.tool_calls and not last:
                 await self._run_tools(result)
@@ -275,6 +284,24 @@ class _TurnRunner:
             return
         self._append({"role": "assistant", "content": "".join(self._visible)})
         self._emit(self._final("(I ran out of time for this answer; this is what I have.)"))
+
+    def _stop(self, reason: str) -> None:
+        """End the turn before its next round (the round gate said no), keeping what it has."""
+        log.info("a turn was stopped before its next model round: %s", reason)
+        if "".join(self._visible).strip():
+            self._append({"role": "assistant", "content": "".join(self._visible)})
+            self._emit(self._final(f"({reason})"))
+            return
+        self._emit(
+            Failed(
+                kind="stopped",
+                user_message=reason,
+                partial_text="",
+                new_messages=self._complete_messages(),
+                usage=self._usage,
+                artifacts=self._artifacts,
+            )
+        )
 
     def _fail(self, failure: Failure) -> None:
         if failure.owner_action:

@@ -8,7 +8,7 @@ and unique keys (conversation key, source message id, ledger key) decide races.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -529,17 +529,40 @@ class PostgresStore:
             status = await db.execute("DELETE FROM conversations WHERE key = $1", key)
         return row_count(status) > 0
 
-    async def forget_user(self, user_id: int) -> ForgetReport:
+    async def forget_user(
+        self, user_id: int, *, keep_usage_since: datetime | None = None
+    ) -> ForgetReport:
         """Delete every row authored by or keyed to ``user_id``.
 
         Private conversations of the user go whole; in shared ones the user's exchanges (their
-        turns and the answers to them) go. Usage rows stay for guild totals, without the user.
+        turns and the answers to them) go. Usage rows stay for guild totals: those since
+        ``keep_usage_since`` under the user's id (counts only), older ones without the user.
         Dead rows leave the disk when PostgreSQL vacuums the tables.
         """
         async with self._db.transaction() as db:
-            return await _forget(db, user_id)
+            return await _forget(db, user_id, keep_usage_since)
 
-    async def export_conversation(self, key: str) -> JsonDict | None:
+    async def mark_messages_deleted(self, message_ids: Sequence[int]) -> int:
+        """Redact the turns deleted Discord messages carried (see the protocol)."""
+        ids = sorted({int(message_id) for message_id in message_ids})
+        if not ids:
+            return 0
+        async with self._db.transaction() as db:
+            status = await db.execute(
+                "UPDATE turns SET content = $1, parts = '[]', deleted_at = $2 "
+                "WHERE deleted_at IS NULL AND ((role = 'user' AND source_message_id = ANY($3)) "
+                "OR (role = 'assistant' AND content IS NOT NULL AND content != '' "
+                "AND exchange_id IN (SELECT exchange_id FROM message_links "
+                "WHERE kind = 'sent' AND message_id = ANY($3))))",
+                records.DELETED_TEXT,
+                self._clock(),
+                ids,
+            )
+        return row_count(status)
+
+    async def export_conversation(
+        self, key: str, *, only_user_id: int | None = None
+    ) -> JsonDict | None:
         """A JSON-serialisable document of a conversation, or ``None`` if there is none."""
         conversation = await self.get_conversation(key)
         if conversation is None:
@@ -557,6 +580,7 @@ class PostgresStore:
             conversation,
             [exchange_from(row) for row in exchange_rows],
             [turn_from(row) for row in turn_rows],
+            only_user_id=only_user_id,
         )
 
     # -- tool ledger ------------------------------------------------------------------------
@@ -683,7 +707,9 @@ async def _insert_usage(
     )
 
 
-async def _forget(db: asyncpg.Connection, user_id: int) -> ForgetReport:
+async def _forget(
+    db: asyncpg.Connection, user_id: int, keep_since: datetime | None
+) -> ForgetReport:
     owned = "SELECT id FROM conversations WHERE private_user_id = $1"
     turns = await db.fetchval(
         f"SELECT COUNT(*) FROM turns WHERE conversation_id IN ({owned}) "
@@ -712,7 +738,17 @@ async def _forget(db: asyncpg.Connection, user_id: int) -> ForgetReport:
         "DELETE FROM conversations WHERE private_user_id = $1", user_id
     )
     await db.execute("UPDATE conversations SET user_id = NULL WHERE user_id = $1", user_id)
-    usage = await db.execute("UPDATE usage SET user_id = NULL WHERE user_id = $1", user_id)
+    since = keep_since if keep_since is not None else datetime.max.replace(tzinfo=UTC)
+    kept = await db.execute(
+        "UPDATE usage SET conversation_id = NULL, exchange_id = NULL, model = $1 "
+        "WHERE user_id = $2 AND created_at >= $3",
+        records.FORGOTTEN_MODEL,
+        user_id,
+        since,
+    )
+    usage = await db.execute(
+        "UPDATE usage SET user_id = NULL WHERE user_id = $1 AND created_at < $2", user_id, since
+    )
     settings = await db.execute(
         "DELETE FROM settings WHERE scope = 'user' AND scope_id = $1", user_id
     )
@@ -722,6 +758,7 @@ async def _forget(db: asyncpg.Connection, user_id: int) -> ForgetReport:
         turns=int(turns),
         settings=row_count(settings),
         usage_anonymised=row_count(usage),
+        usage_kept=row_count(kept),
     )
 
 

@@ -23,6 +23,8 @@ from bot.store.tokens import TokenCounter
 from bot.store.window import participant_name
 
 EXPORT_FORMAT = "toolcord.conversation.v1"
+DELETED_TEXT = "[message deleted]"
+FORGOTTEN_MODEL = "forgotten"
 INTERRUPTED_BY_RESTART = "interrupted: the bot stopped before the answer was complete"
 
 
@@ -136,8 +138,17 @@ def export_document(
     conversation: Conversation,
     exchanges: Sequence[ExchangeRecord],
     turns: Sequence[Turn],
+    *,
+    only_user_id: int | None = None,
 ) -> JsonDict:
-    """A JSON-serialisable document of one conversation, its exchanges and their turns."""
+    """A JSON-serialisable document of one conversation, its exchanges and their turns.
+
+    With ``only_user_id``, only that user's exchanges (their turns and the answers to them).
+    """
+    if only_user_id is not None:
+        exchanges = [exchange for exchange in exchanges if exchange.user_id == only_user_id]
+        kept = {exchange.id for exchange in exchanges}
+        turns = [turn for turn in turns if turn.exchange_id in kept]
     by_exchange: dict[int, list[JsonDict]] = {}
     for turn in turns:
         by_exchange.setdefault(turn.exchange_id, []).append(_plain(asdict(turn)))

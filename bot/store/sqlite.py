@@ -424,17 +424,23 @@ class SqliteStore:
             await self._scrub()
         return deleted
 
-    async def forget_user(self, user_id: int) -> ForgetReport:
+    async def forget_user(
+        self, user_id: int, *, keep_usage_since: datetime | None = None
+    ) -> ForgetReport:
         """Delete every row authored by or keyed to ``user_id``; leave no copy in the WAL.
 
         Private conversations of the user go whole; in shared ones the user's exchanges (their
-        turns and the answers to them) go. Usage rows stay for guild totals, without the user.
+        turns and the answers to them) go. Usage rows stay for guild totals: those since
+        ``keep_usage_since`` under the user's id (counts only), older ones without the user.
         """
-        report = await self._writer.run(lambda db: _forget(db, user_id))
+        since = to_ms(keep_usage_since) if keep_usage_since is not None else None
+        report = await self._writer.run(lambda db: _forget(db, user_id, since))
         await self._scrub()
         return report
 
-    async def export_conversation(self, key: str) -> JsonDict | None:
+    async def export_conversation(
+        self, key: str, *, only_user_id: int | None = None
+    ) -> JsonDict | None:
         """A JSON-serialisable document of a conversation, or ``None`` if there is none."""
         found = await on_thread(self._reader, lambda db: _export_rows(db, key))
         if found is None:
@@ -444,7 +450,19 @@ class SqliteStore:
             conversation_from(conversation),
             [exchange_from(row) for row in exchanges],
             [turn_from(row) for row in turns],
+            only_user_id=only_user_id,
         )
+
+    async def mark_messages_deleted(self, message_ids: Sequence[int]) -> int:
+        """Redact the turns deleted Discord messages carried (see the protocol)."""
+        ids = sorted({int(message_id) for message_id in message_ids})
+        if not ids:
+            return 0
+        now = to_ms(self._clock())
+        redacted = await self._writer.run(lambda db: _redact(db, ids, now))
+        if redacted:
+            await self._scrub()
+        return redacted
 
     async def _scrub(self) -> None:
         """Checkpoint the WAL into the database and truncate it (deleted text leaves it)."""
@@ -770,7 +788,20 @@ def _insert_usage(
     )
 
 
-def _forget(db: sqlite3.Connection, user_id: int) -> ForgetReport:
+def _redact(db: sqlite3.Connection, ids: list[int], now: int) -> int:
+    """Redact the user turns of these source messages and the answers sent as these messages."""
+    marks = ", ".join("?" * len(ids))
+    cursor = db.execute(
+        "UPDATE turns SET content = ?, parts = '[]', deleted_at = ? WHERE deleted_at IS NULL AND "
+        f"((role = 'user' AND source_message_id IN ({marks})) OR (role = 'assistant' "
+        "AND content IS NOT NULL AND content != '' AND exchange_id IN (SELECT exchange_id FROM "
+        f"message_links WHERE kind = 'sent' AND message_id IN ({marks}))))",
+        (records.DELETED_TEXT, now, *ids, *ids),
+    )
+    return int(cursor.rowcount)
+
+
+def _forget(db: sqlite3.Connection, user_id: int, keep_since: int | None) -> ForgetReport:
     owned = "SELECT id FROM conversations WHERE private_user_id = ?"
     authored = "SELECT id FROM exchanges WHERE user_id = ?"
     counted = select_one(
@@ -802,7 +833,15 @@ def _forget(db: sqlite3.Connection, user_id: int) -> ForgetReport:
     db.executemany(UNREFERENCED_IMAGES, [(row[0],) for row in touched])
     conversations = db.execute("DELETE FROM conversations WHERE private_user_id = ?", (user_id,))
     db.execute("UPDATE conversations SET user_id = NULL WHERE user_id = ?", (user_id,))
-    usage = db.execute("UPDATE usage SET user_id = NULL WHERE user_id = ?", (user_id,))
+    since = keep_since if keep_since is not None else 2**62
+    kept = db.execute(
+        "UPDATE usage SET conversation_id = NULL, exchange_id = NULL, model = ? "
+        "WHERE user_id = ? AND created_at >= ?",
+        (records.FORGOTTEN_MODEL, user_id, since),
+    )
+    usage = db.execute(
+        "UPDATE usage SET user_id = NULL WHERE user_id = ? AND created_at < ?", (user_id, since)
+    )
     settings = db.execute("DELETE FROM settings WHERE scope = 'user' AND scope_id = ?", (user_id,))
     return ForgetReport(
         conversations=int(conversations.rowcount),
@@ -810,6 +849,7 @@ def _forget(db: sqlite3.Connection, user_id: int) -> ForgetReport:
         turns=turns,
         settings=int(settings.rowcount),
         usage_anonymised=int(usage.rowcount),
+        usage_kept=int(kept.rowcount),
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from tests.reliability import (
     crash,
     escalation,
+    export_probes,
     faults,
     faults_discord,
     faults_openai,
@@ -19,6 +20,8 @@ from tests.reliability import (
     images,
     isolation,
     load,
+    quota_bypass,
+    quota_parallel,
     secrets_scan,
     ssrf,
 )
@@ -107,6 +110,23 @@ def _images_line(f: Figures) -> str:
     )
 
 
+def _export_line(f: Figures) -> str:
+    return (
+        f"{f['probes']} export probes (no Read Message History, deleted, bulk-deleted, "
+        f"control): {f['leaks']} leaks ({f['controls_seen']}/{f['controls']} controls saw "
+        "their canary)"
+    )
+
+
+def _quota_line(f: Figures) -> str:
+    return (
+        f"{f['attempts']} quota bypass attempts (forget, voice, rules, parallel x2): "
+        f"{f['bypasses']} got through; worst overshoot {f['worst_overshoot']:,} tokens over a "
+        f"{f['budget']:,}-token budget ({f['worst_overshoot_in']}; stated bound: "
+        f"{f['bound']:,})"
+    )
+
+
 SCENARIOS = (
     Scenario(
         "load",
@@ -158,6 +178,20 @@ SCENARIOS = (
         _images_line,
     ),
     Scenario("ssrf", ssrf.run_ssrf, ssrf.run_ssrf, ssrf.ssrf_ok, _ssrf_line),
+    Scenario(
+        "export_probes",
+        lambda: export_probes.run_export_probes(export_probes.ExportPlan(probes=40)),
+        lambda: export_probes.run_export_probes(export_probes.ExportPlan(probes=12)),
+        export_probes.export_ok,
+        _export_line,
+    ),
+    Scenario(
+        "quota_bypass",
+        lambda: quota_bypass.run_quota_bypass(quota_parallel.ParallelPlan(turns=10)),
+        lambda: quota_bypass.run_quota_bypass(quota_parallel.ParallelPlan()),
+        quota_bypass.quota_ok,
+        _quota_line,
+    ),
     Scenario(
         "secrets",
         secrets_scan.run_secrets,
