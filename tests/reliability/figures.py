@@ -16,6 +16,7 @@ from tests.reliability import (
     faults_openai,
     faults_store,
     hostile,
+    hostile_pages,
     isolation,
     load,
     secrets_scan,
@@ -95,6 +96,14 @@ def _secrets_line(f: Figures) -> str:
     )
 
 
+def _hostile_pages_line(f: Figures) -> str:
+    return (
+        f"{f['pages']} hostile pages of {f['page_chars']:,} chars: worst parse "
+        f"{f['worst_parse_seconds']} s; {f['fetches']} concurrent fetches, worst getaddrinfo "
+        f"{f['worst_getaddrinfo_ms']} ms"
+    )
+
+
 SCENARIOS = (
     Scenario(
         "load",
@@ -145,6 +154,13 @@ SCENARIOS = (
         secrets_scan.run_secrets,
         secrets_scan.secrets_ok,
         _secrets_line,
+    ),
+    Scenario(
+        "hostile_pages",
+        hostile_pages.run_hostile_pages,
+        lambda: hostile_pages.run_hostile_pages(size=300_000, copies=2),
+        hostile_pages.hostile_pages_ok,
+        _hostile_pages_line,
     ),
 )
 

@@ -13,6 +13,7 @@ with the bot's own policy or resolver).
 from __future__ import annotations
 
 import asyncio
+from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated
 
 from pydantic import Field
@@ -87,7 +88,7 @@ async def fetch_page(
     else:
         async with SafeFetcher(policy=_policy(settings)) as fetcher:
             result = await _fetch(fetcher, url.strip(), settings)
-    page = await asyncio.to_thread(_page_text, result, settings.fetch_max_chars)
+    page = await _extract_off_loop(result, settings.fetch_max_chars)
     return format_page(
         result.final_url, page.title, page.text, truncated=result.truncated or page.truncated
     )
@@ -132,6 +133,21 @@ async def _fetch(fetcher: SafeFetcher, url: str, settings: SearchSettings) -> Fe
         raise ToolFailed(f"That page cannot be fetched: {error.reason}.") from None
     except FetchFailed as error:
         raise ToolFailed(f"The page could not be read: {error.reason}.") from None
+
+
+async def _extract_off_loop(result: FetchResult, max_chars: int) -> PageText:
+    """The page's text, extracted on a thread of its own.
+
+    Never on the loop's default executor: that is where ``getaddrinfo`` runs for discord.py,
+    aiohttp and the fetcher, and a parse must not make them wait. Extraction itself is
+    bounded (see :mod:`tools.search.html_text`), so the thread ends soon after a timeout.
+    """
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fetch_page-text")
+    try:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(executor, _page_text, result, max_chars)
+    finally:
+        executor.shutdown(wait=False)
 
 
 def _page_text(result: FetchResult, max_chars: int) -> PageText:
