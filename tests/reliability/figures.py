@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tests.reliability import (
+    config_secrets,
     crash,
     escalation,
     faults,
@@ -104,6 +105,13 @@ def _hostile_pages_line(f: Figures) -> str:
     )
 
 
+def _config_secrets_line(f: Figures) -> str:
+    return (
+        f"{f['placements']} secrets placed in the config file: {f['accepted']} accepted, "
+        f"{f['refusals_without_env_name']} refusals without the env var to use"
+    )
+
+
 SCENARIOS = (
     Scenario(
         "load",
@@ -161,6 +169,13 @@ SCENARIOS = (
         lambda: hostile_pages.run_hostile_pages(size=300_000, copies=2),
         hostile_pages.hostile_pages_ok,
         _hostile_pages_line,
+    ),
+    Scenario(
+        "config_secrets",
+        config_secrets.run_config_secrets_async,
+        config_secrets.run_config_secrets_async,
+        config_secrets.config_secrets_ok,
+        _config_secrets_line,
     ),
 )
 
