@@ -20,6 +20,7 @@ from tests.reliability import (
     hostile_pages,
     isolation,
     load,
+    playground_access,
     secrets_scan,
     ssrf,
 )
@@ -112,6 +113,13 @@ def _config_secrets_line(f: Figures) -> str:
     )
 
 
+def _playground_line(f: Figures) -> str:
+    return (
+        f"{f['probes']} playground requests without its printed link: {f['let_in']} let in, "
+        f"{f['messages_injected_by_probes']} messages injected"
+    )
+
+
 SCENARIOS = (
     Scenario(
         "load",
@@ -176,6 +184,13 @@ SCENARIOS = (
         config_secrets.run_config_secrets_async,
         config_secrets.config_secrets_ok,
         _config_secrets_line,
+    ),
+    Scenario(
+        "playground_access",
+        playground_access.run_playground_access,
+        playground_access.run_playground_access,
+        playground_access.playground_access_ok,
+        _playground_line,
     ),
 )
 
