@@ -37,7 +37,13 @@ from bot.guild_settings import (
 )
 from bot.inputs import read_inputs
 from bot.interaction_reply import InteractionReply
-from bot.policy.permissions import Invoker, admin_refusal, invoker_from, shared_reset_refusal
+from bot.policy.permissions import (
+    Invoker,
+    admin_refusal,
+    invoker_from,
+    quota_reset_refusal,
+    shared_reset_refusal,
+)
 from bot.policy.quotas import QuotaPolicy
 from bot.policy.usage import format_report
 from bot.store import keys
@@ -703,10 +709,10 @@ class ServerSettings(_CommandCog):
 
     @settings.command(name="quota-reset")
     async def settings_quota_reset(self, interaction: discord.Interaction) -> None:
-        """Start this server's token and image budgets afresh from now (Manage Server)."""
+        """Start this server's token and image budgets afresh from now (bot owner)."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         invoker = await self._invoker(interaction)
-        refusal = admin_refusal(invoker)
+        refusal = quota_reset_refusal(invoker)
         if refusal is not None or invoker.guild_id is None:
             await _say(interaction, refusal or "Budgets belong to servers.")
             return
