@@ -93,6 +93,7 @@ class ChatSettings(_Section):
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
     max_rounds: int = Field(6, ge=1, le=20)
     max_tool_calls: int = Field(12, ge=1, le=100)
+    max_files_per_answer: int = Field(10, ge=1, le=50)
     turn_deadline_s: float = Field(120.0, gt=0)
     tool_concurrency: int = Field(4, ge=1, le=32)
     tool_retry_budget: int = Field(2, ge=0, le=10)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from tests.reliability import (
+    attachment_limits,
     config_secrets,
     crash,
     escalation,
@@ -120,6 +121,14 @@ def _playground_line(f: Figures) -> str:
     )
 
 
+def _attachment_line(f: Figures) -> str:
+    return (
+        f"{f['cases']} answers with too many or too large files: {f['files_made']} made, "
+        f"{f['files_delivered']} delivered, {f['files_named_in_notices']} named in a notice, "
+        f"{f['files_lost_silently']} lost silently, {f['discord_refusals']} Discord refusals"
+    )
+
+
 SCENARIOS = (
     Scenario(
         "load",
@@ -191,6 +200,13 @@ SCENARIOS = (
         playground_access.run_playground_access,
         playground_access.playground_access_ok,
         _playground_line,
+    ),
+    Scenario(
+        "attachment_limits",
+        attachment_limits.run_attachment_limits,
+        attachment_limits.run_attachment_limits,
+        attachment_limits.attachment_limits_ok,
+        _attachment_line,
     ),
 )
 
