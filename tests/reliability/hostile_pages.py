@@ -2,7 +2,9 @@
 
 Each page is served by the loopback fake web and read with ``fetch_page`` several at a time,
 while the event loop's ``getaddrinfo`` (the lookup discord.py, aiohttp and the fetcher share)
-is timed. The figures: how many pages were read, the worst time one page's text extraction
+is timed. The pages are read the way the bot reads them: with the bot-wide
+limit on pages extracted at once that its wiring gives ``fetch_page``. The figures: how many
+pages were read, the worst time one page's text extraction
 took on its own, and the worst ``getaddrinfo`` latency while the pages were being read.
 """
 
@@ -18,6 +20,7 @@ from bot.testing.fakes.web import FakeWeb
 from tools import ToolContext
 from tools.search import fetch_page
 from tools.search.html_text import html_to_text
+from tools.search.tool import PAGE_TEXT_SLOTS_SERVICE, PAGE_TEXT_WORKERS
 
 PAGE_SECONDS_BUDGET = 2.0
 LOOKUP_SECONDS_BUDGET = 1.0
@@ -50,6 +53,7 @@ def _context(site: FakeWeb) -> ToolContext:
     return ToolContext(
         user_id=1, user_name="probe", channel_id=2, guild_id=3, config=config,
         tool_settings={"search": config},
+        services={PAGE_TEXT_SLOTS_SERVICE: asyncio.Semaphore(PAGE_TEXT_WORKERS)},
     )  # fmt: skip
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 import threading
 import time
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -14,6 +16,7 @@ from tests.reliability.hostile_pages import SHAPES, hostile_pages, read_concurre
 from tools import ToolContext
 from tools.search import fetch_page, html_text
 from tools.search.html_text import html_to_text
+from tools.search.tool import PAGE_TEXT_SLOTS_SERVICE
 
 
 def test_open_tag_storm_is_not_quadratic() -> None:
@@ -74,3 +77,36 @@ async def test_fetch_page_needs_no_default_executor_thread() -> None:
         release.set()
         await holder
     assert "readable" in output
+
+
+def _threads_extracting() -> int:
+    """Threads whose stack is inside html_to_text right now."""
+    count = 0
+    for frame in sys._current_frames().values():
+        stack = traceback.extract_stack(frame)
+        count += any(entry.name == "html_to_text" for entry in stack)
+    return count
+
+
+async def test_the_bot_wide_slots_bound_pages_extracted_at_once() -> None:
+    seen: list[int] = []
+    stop = asyncio.Event()
+
+    async def sample() -> None:
+        while not stop.is_set():
+            seen.append(_threads_extracting())
+            await asyncio.sleep(0.001)
+
+    async with FakeWeb() as site:
+        site.add_page("/storm", "<p>" + "<a " * 600_000)
+        config = {"fetch_allow_networks": ["127.0.0.1/32"], "fetch_allow_ports": [site.port]}
+        ctx = ToolContext(
+            user_id=1, user_name="u", channel_id=2, guild_id=3, config=config,
+            services={PAGE_TEXT_SLOTS_SERVICE: asyncio.Semaphore(1)},
+        )  # fmt: skip
+        sampler = asyncio.create_task(sample())
+        await asyncio.gather(*(fetch_page(ctx, url=site.url("/storm")) for _ in range(6)))
+        stop.set()
+        await sampler
+
+    assert max(seen) == 1, "one slot: never two pages extracted at once"
