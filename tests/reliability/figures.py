@@ -22,6 +22,7 @@ from tests.reliability import (
     isolation,
     load,
     playground_access,
+    quota_reset,
     secrets_scan,
     ssrf,
 )
@@ -129,6 +130,13 @@ def _attachment_line(f: Figures) -> str:
     )
 
 
+def _quota_reset_line(f: Figures) -> str:
+    return (
+        f"{f['attempts']} quota resets by server admins and members: {f['budgets_lifted']} "
+        f"budgets lifted (the owner's reset works: {f['owner_reset_works']})"
+    )
+
+
 SCENARIOS = (
     Scenario(
         "load",
@@ -207,6 +215,13 @@ SCENARIOS = (
         attachment_limits.run_attachment_limits,
         attachment_limits.attachment_limits_ok,
         _attachment_line,
+    ),
+    Scenario(
+        "quota_reset",
+        quota_reset.run_quota_reset,
+        quota_reset.run_quota_reset,
+        quota_reset.quota_reset_ok,
+        _quota_reset_line,
     ),
 )
 
