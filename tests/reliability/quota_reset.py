@@ -2,9 +2,9 @@
 
 A member spends the server's daily budget; then every non-owner persona (Manage Server,
 Administrator, a moderator, a plain member) tries every reset command (``/settings
-quota-reset``, ``/admin quota-reset`` for the global budget and for the member), and after each
-attempt the member asks again: an answer there is a lifted budget. The owner's reset is the
-control that must lift it.
+quota-reset``; ``/admin quota-reset`` for the global budget, the server's and the member's),
+and after each attempt the member asks again: an answer there is a lifted budget. The owner's
+reset is the control that must lift it.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ PERSONAS: tuple[tuple[str, int | None], ...] = (
 COMMANDS: tuple[tuple[str, dict[str, Any]], ...] = (
     ("settings quota-reset", {}),
     ("admin quota-reset", {"scope": "global"}),
+    ("admin quota-reset", {"scope": "guild"}),
     ("admin quota-reset", {"scope": "user", "user": "bob"}),
 )
 QUOTAS = {"enabled": True, "guild_daily_tokens": 100, "owners_exempt": False}

@@ -52,3 +52,11 @@ async def test_a_server_admin_cannot_lift_the_servers_budget_the_owner_can(
         reply = await run(emu, "settings quota-reset", user="owner")
         assert reply == "This server's budgets start afresh from now."
         assert await _chat(emu, "bob") == "hi"
+        assert "budget" in await _chat(emu, "bob")
+
+        reply = await run(emu, "admin quota-reset", user="bob", permissions=ADMIN, scope="guild")
+        assert reply == "Only the bot's owner may use this command."
+        assert "budget" in await _chat(emu, "bob")
+        reply = await run(emu, "admin quota-reset", user="owner", scope="guild")
+        assert reply == "This server's budgets start afresh from now."
+        assert await _chat(emu, "bob") == "hi"
