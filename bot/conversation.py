@@ -324,6 +324,7 @@ class ConversationService:
                 retry_budget=settings.chat.tool_retry_budget,
                 ledger=self._services.store,
                 on_event=on_event,
+                max_files=settings.chat.max_files_per_answer,
             )
 
         return TurnRequest(

@@ -23,6 +23,7 @@ from typing import ClassVar, Generic, Protocol, Self, TypeVar
 
 import discord
 
+from bot.attachments import DEFAULT_FILE_LIMIT, lay_out, pack
 from bot.engine import (
     EngineEvent,
     Failed,
@@ -106,15 +107,33 @@ class StreamingReply(abc.ABC, Generic[MessageT]):
         await self._stop_streaming()
         text = final.text if not final.notice else f"{final.text}\n\n-# {final.notice}"
         chunks, files = self._final_output(text, final)
-        await self._write_final(chunks, files)
+        await self._write_final(*self._deliverable(chunks, files))
         return self.sent_ids
 
     async def fail(self, failed: Failed) -> list[int]:
         await self._stop_streaming()
         partial = failed.partial_text.strip()
         text = f"{partial}\n\n⚠️ {failed.user_message}" if partial else f"⚠️ {failed.user_message}"
-        await self._write_final(self._render(text), list(failed.artifacts))
+        await self._write_final(*self._deliverable(self._render(text), list(failed.artifacts)))
         return self.sent_ids
+
+    def _deliverable(
+        self, chunks: list[str], files: Sequence[Artifact]
+    ) -> tuple[list[str], list[Artifact]]:
+        """The files Discord will take here, and the chunks with a notice naming the rest."""
+        layout = lay_out(
+            files, max_files=self._chat.max_files_per_answer, file_limit=self._file_limit()
+        )
+        notice = layout.notice()
+        if not notice:
+            return chunks, layout.kept
+        if chunks and len(chunks[-1]) + len(notice) + 1 <= MAX_LEN:
+            return [*chunks[:-1], f"{chunks[-1]}\n{notice}"], layout.kept
+        return [*chunks, *self._render(notice)], layout.kept
+
+    def _file_limit(self) -> int:
+        """The largest file Discord takes from the bot here."""
+        return DEFAULT_FILE_LIMIT
 
     @abc.abstractmethod
     def _final_output(self, text: str, final: Final) -> tuple[list[str], list[Artifact]]:
@@ -212,8 +231,7 @@ class StreamingReply(abc.ABC, Generic[MessageT]):
     ) -> None:
         """Make the sent messages show ``chunks``; every write but a paced first one is paced."""
         paced = first_paced
-        for index, chunk in enumerate(chunks):
-            attach = files if final and index == len(chunks) - 1 else ()
+        for index, (chunk, attach) in enumerate(self._plan(chunks, files if final else ())):
             if index < len(self._messages) and self._contents[index] == chunk and not attach:
                 continue
             if not paced:
@@ -226,7 +244,20 @@ class StreamingReply(abc.ABC, Generic[MessageT]):
                 self._messages.append(await self._send(chunk, attach))
                 self._contents.append(chunk)
         if final:
-            await self._drop_extra(max(len(chunks), self._keep_at_least))
+            planned = len(self._plan(chunks, files))
+            await self._drop_extra(max(planned, self._keep_at_least))
+
+    def _plan(
+        self, chunks: list[str], files: Sequence[Artifact]
+    ) -> list[tuple[str, Sequence[Artifact]]]:
+        """Each message's text and files: the last chunk takes the first ten files, further
+        messages (files only) the rest, within Discord's per-request size."""
+        plan: list[tuple[str, Sequence[Artifact]]] = [(chunk, ()) for chunk in chunks] or [("", ())]
+        groups = pack(files, self._file_limit()) if files else []
+        if groups:
+            plan[-1] = (plan[-1][0], groups[0])
+            plan += [("", group) for group in groups[1:]]
+        return plan
 
     async def _drop_extra(self, keep: int) -> None:
         for message in self._messages[keep:]:

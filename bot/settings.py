@@ -3,7 +3,8 @@
 Sources, highest priority first: the environment (prefix ``TOOLCORD_``, ``__`` for nesting,
 plus the well-known ``DISCORD_TOKEN``, ``OPENAI_API_KEY`` and ``OPENAI_BASE_URL``), the ``.env``
 file, the TOML file (``config/bot.toml`` by default), then the defaults written here. Secrets are
-read only from the environment and ``.env``: a TOML file that holds one is refused.
+read only from the environment and ``.env``: a TOML file that holds one (a secret-shaped key at
+any depth, or a URL/DSN with a password; see :mod:`bot.config_secrets`) is refused.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from bot.config_secrets import secret_problems
 from bot.errors import ConfigError
 from bot.model_lifecycle import SPEECH_API_ONLY_VOICES, uses_speech_api
 
@@ -100,6 +102,7 @@ class ChatSettings(_Section):
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
     max_rounds: int = Field(6, ge=1, le=20)
     max_tool_calls: int = Field(12, ge=1, le=100)
+    max_files_per_answer: int = Field(10, ge=1, le=50)
     turn_deadline_s: float = Field(120.0, gt=0)
     tool_concurrency: int = Field(4, ge=1, le=32)
     tool_retry_budget: int = Field(2, ge=0, le=10)
@@ -304,13 +307,9 @@ class _SecretFreeTomlSource(TomlConfigSettingsSource):
                 f"unknown setting(s) {', '.join(unknown)} in the config file: fix the spelling "
                 "(config/bot.example.toml lists every setting)."
             )
-        found = [key.lower() for key in data if key.lower() in SECRET_KEYS]
-        if found:
-            names = ", ".join(key.upper() for key in found)
-            raise ConfigError(
-                f"{', '.join(found)} must not be in the config file: remove it and set {names} "
-                "in the environment or .env instead."
-            )
+        problems = secret_problems(data, str(self.toml_file_path))
+        if problems:
+            raise ConfigError("\n".join(problems))
         return data
 
 

@@ -5,6 +5,7 @@ Only ``bot/app.py`` (``setup_hook``) calls this; everything else receives the se
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -21,6 +22,7 @@ from bot.policy.quotas import QuotaPolicy
 from bot.settings import Settings
 from bot.store import TokenCounter, open_store
 from tools import ToolRegistry
+from tools.search.tool import PAGE_TEXT_SLOTS_SERVICE, PAGE_TEXT_WORKERS
 
 if TYPE_CHECKING:
     from bot.app import ToolcordBot
@@ -67,6 +69,7 @@ async def build_services(bot: ToolcordBot, http: aiohttp.ClientSession) -> Servi
         "moderation_actions": ModerationActions(
             bot, confirm_timeout_s=settings.moderation.confirm_timeout_s
         ),
+        PAGE_TEXT_SLOTS_SERVICE: asyncio.Semaphore(PAGE_TEXT_WORKERS),
     }
     policies: list[TurnPolicy] = [quotas, moderation]
     return Services(

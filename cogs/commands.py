@@ -43,6 +43,7 @@ from bot.policy.permissions import (
     admin_refusal,
     invoker_from,
     may_read_history,
+    quota_reset_refusal,
     shared_reset_refusal,
 )
 from bot.policy.quotas import QuotaPolicy
@@ -722,10 +723,10 @@ class ServerSettings(_CommandCog):
 
     @settings.command(name="quota-reset")
     async def settings_quota_reset(self, interaction: discord.Interaction) -> None:
-        """Start this server's token and image budgets afresh from now (Manage Server)."""
+        """Start this server's token and image budgets afresh from now (bot owner)."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         invoker = await self._invoker(interaction)
-        refusal = admin_refusal(invoker)
+        refusal = quota_reset_refusal(invoker)
         if refusal is not None or invoker.guild_id is None:
             await _say(interaction, refusal or "Budgets belong to servers.")
             return

@@ -88,7 +88,19 @@ class Playground:
 
     @property
     def url(self) -> str:
+        """The page's address with the key: whoever has it may act as you in the playground."""
         return self._server.url if self._server is not None else ""
+
+    @property
+    def base_url(self) -> str:
+        """The page's address without the key (refused until the key's cookie is set)."""
+        return self._server.base_url if self._server is not None else ""
+
+    def link(self, path: str) -> str:
+        """An address of ``path`` (e.g. ``"channels/1"``) that carries the key."""
+        if self._server is None:
+            raise RuntimeError("the playground is not started: use 'async with Playground(...)'")
+        return self._server.link(path)
 
     # ---- lifecycle -------------------------------------------------------------------------
 

@@ -101,6 +101,22 @@ def may_read_history(invoker: Invoker) -> bool:
     return not invoker.in_guild or invoker.has(READ_HISTORY)
 
 
+def quota_reset_refusal(invoker: Invoker) -> str | None:
+    """Why the invoker may not reset this server's budgets, or None if they own the bot.
+
+    Every budget (user, server, global) is the bot owner's limit on what the bot spends, so
+    only the owner resets one; a server's admins cannot lift their own server's budget.
+    """
+    if invoker.guild_id is None:
+        return "Server budgets can only be reset in a server, not in direct messages."
+    if invoker.is_owner:
+        return None
+    return (
+        "Only the bot's owner may reset this server's budgets: they are the owner's limits on "
+        "what the bot spends here. Ask the bot's owner if this server needs more."
+    )
+
+
 def owner_refusal(invoker: Invoker) -> str | None:
     """Why the invoker may not run an owner-only command, or None if they own the bot."""
     return None if invoker.is_owner else "Only the bot's owner may use this command."

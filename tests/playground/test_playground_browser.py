@@ -42,7 +42,7 @@ RECORD_LENGTHS = """() => {
 
 async def open_channel(browser: Any, playground: Playground, channel_id: int) -> Any:
     page = await browser.new_page(viewport={"width": 1280, "height": 900})
-    await page.goto(f"{playground.url}channels/{channel_id}")
+    await page.goto(playground.link(f"channels/{channel_id}"))
     await expect(page.locator("body[data-live='1']")).to_be_attached(timeout=WAIT_MS)
     return page
 
