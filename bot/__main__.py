@@ -1,6 +1,7 @@
 """toolcord's command line: run the bot (default), check the configuration, migrate the store.
 
 This is the composition root: it builds the Settings once and wires concrete things together.
+Every failure that ends a command is explained in a line or two (bot.startup_failures).
 """
 
 from __future__ import annotations
@@ -11,36 +12,57 @@ import base64
 import binascii
 import json
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.errors import ConfigError, StoreError
+from bot.errors import ConfigError
 from bot.settings import Settings, load_settings
+from bot.startup_failures import EXIT_CODE_HELP, ExitCode, explain
+
+if TYPE_CHECKING:
+    from tools import ToolRegistry
+
+
+DESCRIPTION = "Run a toolcord Discord bot, check its configuration, or migrate its store."
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m bot`` and the ``toolcord`` console script."""
     args = _parser().parse_args(argv)
     try:
-        if args.command == "playground":
-            from bot.playground import run_playground
-
-            return run_playground(args.config, offline=args.offline, port=args.port)
-        settings = load_settings(args.config)
-        if args.command == "check":
-            return _check(settings)
-        if args.command == "migrate":
-            return asyncio.run(_migrate(settings))
-        return _run(settings)
-    except (ConfigError, StoreError) as exc:
-        print(f"toolcord: {exc}", file=sys.stderr)
-        return 2
+        return _command(args)
     except KeyboardInterrupt:
-        return 0
+        return ExitCode.OK
+    except Exception as exc:
+        if args.debug:
+            traceback.print_exc()
+        failure = explain(exc)
+        print(f"toolcord: {failure.message}", file=sys.stderr)
+        return failure.exit_code
+
+
+def _command(args: argparse.Namespace) -> int:
+    if args.command == "playground":
+        from bot.playground import run_playground
+
+        return run_playground(args.config, offline=args.offline, port=args.port)
+    settings = load_settings(args.config)
+    if args.command == "check":
+        return _check(settings)
+    if args.command == "migrate":
+        return asyncio.run(_migrate(settings))
+    return _run(settings)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="toolcord", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="toolcord",
+        description=DESCRIPTION,
+        epilog=EXIT_CODE_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument(
         "command",
         nargs="?",
@@ -59,6 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--port", type=int, default=8470, help="playground: the page's port (default 8470)"
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help="print the traceback when toolcord stops on an error"
     )
     return parser
 
@@ -95,16 +120,21 @@ def application_id_from_token(token: str) -> int | None:
     return int(decoded) if decoded.isdigit() else None
 
 
-def _check(settings: Settings) -> int:
-    from bot.app import describe_settings, invite_url
-    from tools import ToolRegistry
+def _load_tools(settings: Settings) -> ToolRegistry:
+    """Import the configured tool modules and check every schema (before connecting anywhere)."""
+    from bot.wiring import load_tools
     from tools.schema import assert_strict_schema
 
-    registry = ToolRegistry()
-    for module in settings.tools.modules:
-        registry.load_module(module)
+    registry = load_tools(settings)
     for tool in registry.all():
         assert_strict_schema(tool.openai_schema()["function"]["parameters"])
+    return registry
+
+
+def _check(settings: Settings) -> int:
+    from bot.app import describe_settings, invite_url
+
+    registry = _load_tools(settings)
     summary = describe_settings(settings)
     summary["tools"] = sorted(tool.name for tool in registry.all())
     problems = []
@@ -124,8 +154,9 @@ def _check(settings: Settings) -> int:
 
 async def _migrate(settings: Settings) -> int:
     from bot.store import open_store
+    from bot.store.errors import make_data_folder
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    make_data_folder(settings.data_dir)
     store = await open_store(settings.store_dsn())
     await store.close()
     print("toolcord: the store is at the current schema version.", file=sys.stderr)
@@ -134,6 +165,7 @@ async def _migrate(settings: Settings) -> int:
 
 def _run(settings: Settings) -> int:
     token, key = require_secrets(settings)
+    _load_tools(settings)
     from bot.runner import run_bot
 
     asyncio.run(run_bot(settings, token, key))
