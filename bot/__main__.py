@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
-import binascii
 import json
 import sys
 import traceback
@@ -17,6 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from bot.discord_token import application_id_from_token
 from bot.errors import ConfigError
 from bot.settings import Settings, load_settings
 from bot.startup_failures import EXIT_CODE_HELP, ExitCode, explain
@@ -110,16 +109,6 @@ def require_secrets(settings: Settings) -> tuple[str, str]:
     return token, key or "unused"
 
 
-def application_id_from_token(token: str) -> int | None:
-    """A bot token's first part is the bot's user id in base64 (equal to its application id)."""
-    first = token.split(".", 1)[0]
-    try:
-        decoded = base64.b64decode(first + "=" * (-len(first) % 4), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    return int(decoded) if decoded.isdigit() else None
-
-
 def _load_tools(settings: Settings) -> ToolRegistry:
     """Import the configured tool modules and check every schema (before connecting anywhere)."""
     from bot.wiring import load_tools
@@ -168,7 +157,8 @@ def _run(settings: Settings) -> int:
     _load_tools(settings)
     from bot.runner import run_bot
 
-    asyncio.run(run_bot(settings, token, key))
+    app_id = application_id_from_token(token)
+    asyncio.run(run_bot(settings, token, key, application_id=app_id))
     return 0
 
 

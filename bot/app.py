@@ -104,7 +104,6 @@ class ToolcordBot(commands.AutoShardedBot):
         await self._report_interrupted()
         for extension in EXTENSIONS:
             await self.load_extension(extension)
-        log.info("invite the bot with: %s", invite_url(self.application_id or self.user.id))  # type: ignore[union-attr]
 
     async def _start_services(self) -> Services:
         self._http_session = aiohttp.ClientSession(trust_env=False)

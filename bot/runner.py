@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.app import ToolcordBot
+from bot.app import ToolcordBot, invite_url
 from bot.discord_endpoints import point_discord_at, quiet_voice_connection_warnings
 from bot.logging_setup import configure_logging
 from bot.observability import install_shard_logging, shard_label
@@ -16,10 +16,14 @@ from bot.settings import Settings
 log = logging.getLogger("toolcord")
 
 
-async def run_bot(settings: Settings, token: str, api_key: str) -> None:
-    """Connect to Discord and serve until closed."""
+async def run_bot(
+    settings: Settings, token: str, api_key: str, *, application_id: int | None = None
+) -> None:
+    """Connect to Discord and serve until closed; logs the invite URL first, before connecting."""
     configure_logging(settings.log_level, secrets=(token, api_key))
     install_shard_logging(shard_label(settings.discord))
+    if application_id is not None:
+        log.info("invite the bot with: %s", invite_url(application_id))
     point_discord_at(settings.discord)
     quiet_voice_connection_warnings()
     bot = ToolcordBot(settings)

@@ -133,6 +133,11 @@ async def test_discord_refuses_the_token(tmp_path: Path) -> None:
     async with DiscordEmulator(token="another-bots-token") as emu:
         outcome = await run_bot(tmp_path, api=emu.api_base_url, gateway=emu.gateway_url)
     assert [(r.method, r.path, r.status) for r in emu.requests] == [("GET", "/users/@me", 401)]
+    # The invite URL comes before the login, so an owner sees it even when Discord refuses.
+    assert (
+        "invite the bot with: https://discord.com/oauth2/authorize?client_id=123456789012345678"
+        in (outcome.stderr)
+    )
     assert_explained(
         outcome,
         ExitCode.TOKEN_REFUSED,
