@@ -30,6 +30,7 @@ DESCRIPTION = "Run a toolcord Discord bot, check its configuration, or migrate i
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m bot`` and the ``toolcord`` console script."""
     args = _parser().parse_args(argv)
+    _put_working_dir_on_path()
     try:
         return _command(args)
     except KeyboardInterrupt:
@@ -40,6 +41,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         failure = explain(exc)
         print(f"toolcord: {failure.message}", file=sys.stderr)
         return failure.exit_code
+
+
+def _put_working_dir_on_path() -> None:
+    """Tool modules in the working folder import under ``toolcord`` as under ``python -m bot``.
+
+    ``python -m`` puts the working folder first on ``sys.path``; a console script puts its own
+    ``bin`` folder there instead, so ``tools.modules = ["mytools"]`` would fail only there.
+    """
+    here = str(Path.cwd())
+    if here not in sys.path and "" not in sys.path:
+        sys.path.insert(0, here)
 
 
 def _command(args: argparse.Namespace) -> int:

@@ -88,4 +88,13 @@ def test_an_owner_project_passes_the_readme_examples(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert re.search(r"\b2 passed\b", result.stdout), result.stdout
     assert "warning" not in result.stdout.lower(), result.stdout
+    _check_with_the_console_script(venv, project)
     print(f"fresh venv + pip install toolcord[testing]: {setup_s:.0f} s")
+
+
+def _check_with_the_console_script(venv: Path, project: Path) -> None:
+    """``toolcord check`` (the console script, not python -m) finds dice.py in the project."""
+    check = _run([venv / "bin" / "toolcord", "check"], project, 120)
+    assert check.returncode == 1, check.stdout + check.stderr  # no DISCORD_TOKEN: said, not hidden
+    assert '"roll_dice"' in check.stdout, check.stderr
+    assert check.stderr.startswith("toolcord: DISCORD_TOKEN is not set"), check.stderr
