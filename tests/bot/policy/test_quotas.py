@@ -244,3 +244,16 @@ async def test_the_estimate_follows_the_users_largest_recent_request(store: Stor
     assert policy.estimate(1) == 100
     await policy.after_turn(turn(1), EngineUsage(700, 50, 1), "m")
     assert policy.estimate(1) == 750 and policy.estimate(2) == 100
+
+
+def test_one_image_or_token_is_singular() -> None:
+    lines = [
+        BudgetLine(Subject("global"), "day", "images", 1, 0, PAST),
+        BudgetLine(Subject("global"), "month", "images", 2, 0, PAST),
+        BudgetLine(Subject("global"), "day", "tokens", 1, 0, PAST),
+    ]
+    assert format_report(lines).splitlines()[1:] == [
+        "- 1 image today (no limit)",
+        "- 2 images this month (no limit)",
+        "- 1 token today (no limit)",
+    ]
