@@ -128,11 +128,15 @@ class _CommandCog(commands.Cog):
     async def _invoker(self, interaction: discord.Interaction) -> Invoker:
         return invoker_from(interaction, is_owner=await self.bot.is_owner(interaction.user))
 
+    def _t(self, interaction: discord.Interaction, key: str, **values: Any) -> str:
+        """The bot's message ``key`` in the interaction's language (English when missing)."""
+        return self.bot.catalogue.text(key, locale_of(interaction), **values)
+
     async def cog_app_command_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
         log.exception("/%s failed", getattr(interaction.command, "name", "?"), exc_info=error)
-        text = "⚠️ Something went wrong on the bot's side; the owner can find it in the log."
+        text = self._t(interaction, "error.internal")
         if interaction.response.is_done():
             await _say(interaction, text)
         else:
@@ -186,7 +190,7 @@ class Commands(_CommandCog):
         invoker = await self._invoker(interaction)
         place = place_of(interaction, invoker)
         if new_thread and (private or place.guild_id is None or place.thread_id is not None):
-            await _say(interaction, "A new thread needs a public answer in a server channel.")
+            await _say(interaction, self._t(interaction, "chat.thread_needs_public"))
             return
         effective = await self.guild_settings.effective(
             place.guild_id, place.channel_id, place.parent_id
@@ -395,10 +399,8 @@ class Commands(_CommandCog):
                 return
         key = place.shared_key(invoker.user_id) if shared else place.own_key(invoker.user_id)
         cleared = await self.bot.services.store.clear_conversation(key)
-        which = "The conversation everyone here shares" if shared else "Your conversation here"
-        await _say(
-            interaction, f"{which} was cleared." if cleared else "There was nothing to clear here."
-        )
+        which = "reset.shared_cleared" if shared else "reset.own_cleared"
+        await _say(interaction, self._t(interaction, which if cleared else "reset.nothing"))
 
     @app_commands.command(name="forget-me")
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
@@ -409,7 +411,9 @@ class Commands(_CommandCog):
         """Delete everything the bot stored about you: your messages and your conversations."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         if confirm != FORGET_PHRASE:
-            await _say(interaction, f'Nothing was deleted: confirm with "{FORGET_PHRASE}".')
+            await _say(
+                interaction, self._t(interaction, "forget.not_confirmed", phrase=FORGET_PHRASE)
+            )
             return
         user_id = interaction.user.id
         today = await self.quotas.spent_today(user_id)
@@ -417,9 +421,13 @@ class Commands(_CommandCog):
         await self.quotas.keep_today(user_id, today)
         await _say(
             interaction,
-            f"Done: {report.conversations} conversation(s), {report.exchanges} exchange(s) and "
-            f"{report.turns} message(s) about you were deleted, and the usage records no longer "
-            "name you (only today's totals are kept, so your daily budget still holds).",
+            self._t(
+                interaction,
+                "forget.done",
+                conversations=report.conversations,
+                exchanges=report.exchanges,
+                turns=report.turns,
+            ),
         )
 
     @app_commands.command(name="export")
@@ -435,19 +443,17 @@ class Commands(_CommandCog):
         if document is None:
             document = await store.export_conversation(place.shared_key(invoker.user_id))
         if document is None:
-            await _say(interaction, "There is no conversation with the bot here yet.")
+            await _say(interaction, self._t(interaction, "export.none"))
             return
         data = json.dumps(document, ensure_ascii=False, indent=2, default=str).encode()
         if len(data) > interaction.filesize_limit:
             size_mb = len(data) / 1_048_576
             await _say(
-                interaction,
-                f"Your conversation here is too large to send ({size_mb:.1f} MB); "
-                "use /reset to start a new one.",
+                interaction, self._t(interaction, "export.too_large", size_mb=f"{size_mb:.1f}")
             )
             return
         await interaction.edit_original_response(
-            content="Your conversation:",
+            content=self._t(interaction, "export.caption"),
             attachments=[discord.File(io.BytesIO(data), filename="conversation.json")],
             allowed_mentions=NO_MENTIONS,
         )
@@ -756,6 +762,12 @@ def _id(channel: discord.abc.Snowflake | None) -> int | None:
 
 async def _say(interaction: discord.Interaction, text: str) -> None:
     await interaction.edit_original_response(content=_fit(text), allowed_mentions=NO_MENTIONS)
+
+
+def locale_of(interaction: discord.Interaction) -> str | None:
+    """The user's language (Discord sends it with every interaction), else the server's."""
+    locale = interaction.locale or interaction.guild_locale
+    return locale.value if locale is not None else None
 
 
 def _fit(text: str) -> str:
