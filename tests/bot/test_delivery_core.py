@@ -197,9 +197,7 @@ async def test_a_failure_shows_the_partial_text_and_the_warning() -> None:
     assert channel.shown() == ["So far\n\n⚠️ It took too long."]
 
 
-async def test_text_known_to_be_complete_is_shown_whole_with_its_last_word() -> (
-    None
-):
+async def test_text_known_to_be_complete_is_shown_whole_with_its_last_word() -> None:
     channel = FakeChannel()
     reply = await _reply(channel).start()
     await reply.on_event(TextDelta("Short ok."))
