@@ -206,7 +206,7 @@ class Commands(_CommandCog):
             return await InteractionReply(interaction, private=private, chat=chat_settings).start()
 
         if not await self.bot.conversations.handle(turn, make_sink):
-            await _say(interaction, "This was answered already.")
+            await _say(interaction, self._t(interaction, "chat.answered_already"))
 
     async def _chat_in_thread(
         self,
@@ -218,7 +218,7 @@ class Commands(_CommandCog):
     ) -> None:
         original = await interaction.original_response()
         thread = await original.create_thread(name=_thread_name(prompt))
-        await _say(interaction, f"🧵 Answering in {thread.mention}.")
+        await _say(interaction, self._t(interaction, "chat.answering_in", thread=thread.mention))
         in_thread = Place(
             place.guild_id, thread.id, thread_id=thread.id, parent_id=place.channel_id
         )
@@ -297,7 +297,7 @@ class Commands(_CommandCog):
         inputs = await read_inputs(message, self.bot.settings.discord.cdn_base_url)
         images = [part["image_url"]["url"] for part in inputs.parts if "image_url" in part]
         if not message.content.strip() and not images:
-            await _say(interaction, "There is no text or image in this message to check.")
+            await _say(interaction, self._t(interaction, "check.nothing_to_check"))
             return
         invoker = await self._invoker(interaction)
         place = place_of(interaction, invoker)
@@ -313,7 +313,7 @@ class Commands(_CommandCog):
             )
         except openai.OpenAIError as exc:
             log.warning("the moderation endpoint failed: %s", exc)
-            await _say(interaction, "⚠️ The moderation service did not answer; try again later.")
+            await _say(interaction, self._t(interaction, "check.service_down"))
             return
         over = verdict.over(effective.moderation.thresholds)
         await _say(interaction, _moderation_text(over, verdict.scores))
@@ -345,7 +345,7 @@ class Commands(_CommandCog):
         if self.bot.services.registry.get(IMAGE_TOOL) is None or (
             enabled is not None and IMAGE_TOOL not in enabled
         ):
-            await _say(interaction, "Image generation is not enabled here.")
+            await _say(interaction, self._t(interaction, "imagine.not_enabled"))
             return
         refusal = await self.quotas.charge_images(
             invoker.user_id, place.guild_id, 1, is_owner=invoker.is_owner

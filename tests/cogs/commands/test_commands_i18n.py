@@ -86,7 +86,10 @@ async def test_synced_commands_carry_korean_names_and_descriptions(
     assert commands["Ask about this message"]["name_localizations"] == {
         "ko": "이 메시지에 대해 묻기"
     }
-    assert not commands["imagine"].get("description_localizations")
+    assert commands["imagine"]["description_localizations"] == {
+        "ko": "설명한 대로 이미지를 만듭니다."
+    }
+    assert not commands["persona"].get("description_localizations"), "not translated yet"
 
 
 async def test_the_model_is_told_the_users_language(
