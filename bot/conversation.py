@@ -27,6 +27,7 @@ from bot.engine import (
 )
 from bot.engine import Usage as EngineUsage
 from bot.errors import ReplyUnavailable, StoreError
+from bot.i18n import language_name
 from bot.keyed_locks import KeyedLocks
 from bot.models import tool_config
 from bot.policy import Refusal, TurnPolicy
@@ -35,6 +36,10 @@ from bot.settings import Settings
 from bot.store import NewTurn, Store, TokenCounter, Usage, UserTurn
 from tools import Artifact, Dispatcher, Permissions, ToolContext, ToolRegistry
 
+USER_LOCALE_LINE = (
+    "The user's Discord language is {}. Answer in that language unless they write in another "
+    "one or the persona says otherwise."
+)
 log = logging.getLogger("toolcord.conversation")
 
 MIN_RETRY_BUDGET = 1_000
@@ -296,7 +301,7 @@ class ConversationService:
         settings = self._services.settings
         model = self._model(turn, conversation)
         persona = conversation.overrides.get("persona") or turn.overrides.get("persona")
-        system = _system_messages(settings.chat.system_prompt, persona)
+        system = _system_messages(settings.chat.system_prompt, persona, turn.locale)
         context = self._tool_context(turn, conversation)
         registry = self._services.registry
         enabled = turn.overrides.get("enabled_tools", settings.tools.enabled)
@@ -460,10 +465,15 @@ def _refused(refusal: Refusal, final: Final | None = None) -> Failed:
     )
 
 
-def _system_messages(system_prompt: str, persona: str | None) -> list[dict[str, Any]]:
+def _system_messages(
+    system_prompt: str, persona: str | None, locale: str | None = None
+) -> list[dict[str, Any]]:
     messages = [{"role": "system", "content": system_prompt}]
     if persona:
         messages.append({"role": "system", "content": f"Persona for this conversation: {persona}"})
+    if locale:
+        line = USER_LOCALE_LINE.format(language_name(locale))
+        messages.append({"role": "system", "content": line})
     return messages
 
 

@@ -30,6 +30,7 @@ from bot.engine import (
     Final,
     ReasoningDelta,
     RoundReset,
+    TextComplete,
     TextDelta,
     ToolDone,
     ToolProgress,
@@ -75,13 +76,18 @@ class StreamingReply(abc.ABC, Generic[MessageT]):
         self._messages: list[MessageT] = []
         self._contents: list[str] = []
         self._dirty = asyncio.Event()
-        self._shown = asyncio.Event()  # set once text shows, or streaming stopped
+        self._shown = asyncio.Event()  # set once text shows, or the answer is delivered
         self._write_lock = asyncio.Lock()
-        self._tasks: list[asyncio.Task[None]] = []
+        self._tasks: list[asyncio.Task[None]] = []  # helpers (typing) that end with the answer
+        self._writer_task: asyncio.Task[None] | None = None
+        self._complete = False  # the model's text is whole (TextComplete): no tail held back
+        self._ended = False  # finish() or fail() was called
+        self._pacing = False  # the writer is waiting for a write slot
+        self._slot_held = False  # the writer got its slot after the end: the final write uses it
 
     async def start(self) -> Self:
         """Start the writer that streams the answer as it grows."""
-        self._tasks.append(asyncio.create_task(self._writer(), name=self._writer_name))
+        self._writer_task = asyncio.create_task(self._writer(), name=self._writer_name)
         return self
 
     @property
@@ -93,6 +99,9 @@ class StreamingReply(abc.ABC, Generic[MessageT]):
             self._text += event.text
         elif isinstance(event, RoundReset):
             self._text = event.text
+            self._complete = False
+        elif isinstance(event, TextComplete):
+            self._complete = True
         elif isinstance(event, ToolProgress):
             self._progress[event.call_id] = event.text
         elif isinstance(event, ToolDone):
@@ -104,17 +113,25 @@ class StreamingReply(abc.ABC, Generic[MessageT]):
         self._dirty.set()
 
     async def finish(self, final: Final) -> list[int]:
-        await self._stop_streaming()
-        text = final.text if not final.notice else f"{final.text}\n\n-# {final.notice}"
-        chunks, files = self._final_output(text, final)
-        await self._write_final(*self._deliverable(chunks, files))
+        try:
+            await self._stop_streaming()
+            text = final.text if not final.notice else f"{final.text}\n\n-# {final.notice}"
+            chunks, files = self._final_output(text, final)
+            await self._write_final(*self._deliverable(chunks, files))
+        finally:
+            await self._stop_helpers()
         return self.sent_ids
 
     async def fail(self, failed: Failed) -> list[int]:
-        await self._stop_streaming()
-        partial = failed.partial_text.strip()
-        text = f"{partial}\n\n⚠️ {failed.user_message}" if partial else f"⚠️ {failed.user_message}"
-        await self._write_final(*self._deliverable(self._render(text), list(failed.artifacts)))
+        try:
+            await self._stop_streaming()
+            partial = failed.partial_text.strip()
+            text = (
+                f"{partial}\n\n⚠️ {failed.user_message}" if partial else f"⚠️ {failed.user_message}"
+            )
+            await self._write_final(*self._deliverable(self._render(text), list(failed.artifacts)))
+        finally:
+            await self._stop_helpers()
         return self.sent_ids
 
     def _deliverable(
@@ -163,17 +180,35 @@ class StreamingReply(abc.ABC, Generic[MessageT]):
     async def _writer(self) -> None:
         while True:
             await self._dirty.wait()
-            await self._pace()
             self._dirty.clear()
+            if self._streaming_chunks() in ([], self._contents):
+                continue  # nothing new to show: no write slot is spent on it
+            self._pacing = True
+            try:
+                await self._pace()
+            finally:
+                self._pacing = False
+            if self._ended:
+                self._slot_held = True  # the final write takes this slot, not the next one
+                return
             async with self._write_lock:
                 await self._write_partial()
             await self._rest_after_stream()
 
+    def _streaming_chunks(self) -> list[str]:
+        """What the messages should show now: the text whole once it is complete, else the part
+        of it that more text cannot change, with the running tools' progress lines."""
+        if self._complete:
+            chunks = self._render(self._text)
+        else:
+            limit_hosts = self._chat.link_allow_hosts
+            chunks = render_partial(self._text, allow_hosts=limit_hosts, limit=MAX_LEN)
+        return _with_progress([c for c in chunks if c.strip()], list(self._progress.values()))
+
     async def _write_partial(self) -> None:
         if not self._may_write():
             return
-        chunks = render_partial(self._text, allow_hosts=self._chat.link_allow_hosts, limit=MAX_LEN)
-        chunks = _with_progress([c for c in chunks if c.strip()], list(self._progress.values()))
+        chunks = self._streaming_chunks()
         if not chunks:
             return
         self._shown.set()
@@ -193,12 +228,25 @@ class StreamingReply(abc.ABC, Generic[MessageT]):
         )
 
     async def _stop_streaming(self) -> None:
-        self._shown.set()
+        """End the writer. A writer waiting for its write slot hands that slot to the final write
+        (cancelled, its slot would be lost and the final text would wait for the next one)."""
+        self._ended = True
+        writer, self._writer_task = self._writer_task, None
+        if writer is None:
+            return
         # A streaming write in flight finishes first: cancelled mid-request, its message could
         # reach Discord unknown to this reply, and the final text would then come twice.
         async with self._write_lock:
-            for task in self._tasks:
-                task.cancel()
+            if not self._pacing:
+                writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await writer
+
+    async def _stop_helpers(self) -> None:
+        """The answer is delivered (or given up): end the typing indicator and other helpers."""
+        self._shown.set()
+        for task in self._tasks:
+            task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -207,8 +255,9 @@ class StreamingReply(abc.ABC, Generic[MessageT]):
     async def _write_final(self, chunks: list[str], files: Sequence[Artifact]) -> None:
         async with self._write_lock:
             self._check_final()
+            held, self._slot_held = self._slot_held, False
             try:
-                await self._sync(chunks, files=files, final=True)
+                await self._sync(chunks, files=files, final=True, first_paced=held)
             except (discord.HTTPException, discord.RateLimited) as exc:
                 await self._final_failed(chunks, files, exc)
 

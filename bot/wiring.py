@@ -21,6 +21,7 @@ from bot.policy.moderation import ModerationPolicy, guild_config
 from bot.policy.quotas import QuotaPolicy
 from bot.settings import Settings
 from bot.store import TokenCounter, open_store
+from bot.store.errors import make_data_folder
 from tools import ToolRegistry
 from tools.search.tool import PAGE_TEXT_SLOTS_SERVICE, PAGE_TEXT_WORKERS
 
@@ -39,7 +40,7 @@ def load_tools(settings: Settings) -> ToolRegistry:
 async def build_services(bot: ToolcordBot, http: aiohttp.ClientSession) -> Services:
     """Open the store and build every service the bot runs with."""
     settings = bot.settings
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    make_data_folder(settings.data_dir)
     store = await open_store(settings.store_dsn(), owner=process_name(settings.discord))
     registry = load_tools(settings)
     api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""

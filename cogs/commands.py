@@ -136,11 +136,15 @@ class _CommandCog(commands.Cog):
     async def _invoker(self, interaction: discord.Interaction) -> Invoker:
         return invoker_from(interaction, is_owner=await self.bot.is_owner(interaction.user))
 
+    def _t(self, interaction: discord.Interaction, key: str, **values: Any) -> str:
+        """The bot's message ``key`` in the interaction's language (English when missing)."""
+        return self.bot.catalogue.text(key, locale_of(interaction), **values)
+
     async def cog_app_command_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
         log.exception("/%s failed", getattr(interaction.command, "name", "?"), exc_info=error)
-        text = "⚠️ Something went wrong on the bot's side; the owner can find it in the log."
+        text = self._t(interaction, "error.internal")
         if interaction.response.is_done():
             await _say(interaction, text)
         else:
@@ -194,7 +198,7 @@ class Commands(_CommandCog):
         invoker = await self._invoker(interaction)
         place = place_of(interaction, invoker)
         if new_thread and (private or place.guild_id is None or place.thread_id is not None):
-            await _say(interaction, "A new thread needs a public answer in a server channel.")
+            await _say(interaction, self._t(interaction, "chat.thread_needs_public"))
             return
         effective = await self.guild_settings.effective(
             place.guild_id, place.channel_id, place.parent_id
@@ -210,7 +214,7 @@ class Commands(_CommandCog):
             return await InteractionReply(interaction, private=private, chat=chat_settings).start()
 
         if not await self.bot.conversations.handle(turn, make_sink):
-            await _say(interaction, "This was answered already.")
+            await _say(interaction, self._t(interaction, "chat.answered_already"))
 
     async def _chat_in_thread(
         self,
@@ -222,7 +226,7 @@ class Commands(_CommandCog):
     ) -> None:
         original = await interaction.original_response()
         thread = await original.create_thread(name=_thread_name(prompt))
-        await _say(interaction, f"🧵 Answering in {thread.mention}.")
+        await _say(interaction, self._t(interaction, "chat.answering_in", thread=thread.mention))
         in_thread = Place(
             place.guild_id, thread.id, thread_id=thread.id, parent_id=place.channel_id
         )
@@ -301,7 +305,7 @@ class Commands(_CommandCog):
         inputs = await read_inputs(message, self.bot.settings.discord.cdn_base_url)
         images = [part["image_url"]["url"] for part in inputs.parts if "image_url" in part]
         if not message.content.strip() and not images:
-            await _say(interaction, "There is no text or image in this message to check.")
+            await _say(interaction, self._t(interaction, "check.nothing_to_check"))
             return
         invoker = await self._invoker(interaction)
         place = place_of(interaction, invoker)
@@ -317,7 +321,7 @@ class Commands(_CommandCog):
             )
         except openai.OpenAIError as exc:
             log.warning("the moderation endpoint failed: %s", exc)
-            await _say(interaction, "⚠️ The moderation service did not answer; try again later.")
+            await _say(interaction, self._t(interaction, "check.service_down"))
             return
         over = verdict.over(effective.moderation.thresholds)
         await _say(interaction, _moderation_text(over, verdict.scores))
@@ -349,7 +353,7 @@ class Commands(_CommandCog):
         if self.bot.services.registry.get(IMAGE_TOOL) is None or (
             enabled is not None and IMAGE_TOOL not in enabled
         ):
-            await _say(interaction, "Image generation is not enabled here.")
+            await _say(interaction, self._t(interaction, "imagine.not_enabled"))
             return
         refusal = await self.quotas.charge_images(
             invoker.user_id, place.guild_id, 1, is_owner=invoker.is_owner
@@ -403,10 +407,8 @@ class Commands(_CommandCog):
                 return
         key = place.shared_key(invoker.user_id) if shared else place.own_key(invoker.user_id)
         cleared = await self.bot.services.store.clear_conversation(key)
-        which = "The conversation everyone here shares" if shared else "Your conversation here"
-        await _say(
-            interaction, f"{which} was cleared." if cleared else "There was nothing to clear here."
-        )
+        which = "reset.shared_cleared" if shared else "reset.own_cleared"
+        await _say(interaction, self._t(interaction, which if cleared else "reset.nothing"))
 
     @app_commands.command(name="forget-me")
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
@@ -417,15 +419,20 @@ class Commands(_CommandCog):
         """Delete everything the bot stored about you: your messages and your conversations."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         if confirm != FORGET_PHRASE:
-            await _say(interaction, f'Nothing was deleted: confirm with "{FORGET_PHRASE}".')
+            await _say(
+                interaction, self._t(interaction, "forget.not_confirmed", phrase=FORGET_PHRASE)
+            )
             return
         report = await self.quotas.forget_user(interaction.user.id)
         await _say(
             interaction,
-            f"Done: {report.conversations} conversation(s), {report.exchanges} exchange(s) and "
-            f"{report.turns} message(s) about you were deleted. This month's usage records keep "
-            "only their counts under your id, so your budgets still hold; older ones no longer "
-            "name you.",
+            self._t(
+                interaction,
+                "forget.done",
+                conversations=report.conversations,
+                exchanges=report.exchanges,
+                turns=report.turns,
+            ),
         )
 
     @app_commands.command(name="export")
@@ -441,19 +448,17 @@ class Commands(_CommandCog):
         invoker = await self._invoker(interaction)
         document = await self._exportable(invoker, place_of(interaction, invoker))
         if document is None:
-            await _say(interaction, "There is no conversation with the bot here yet.")
+            await _say(interaction, self._t(interaction, "export.none"))
             return
         data = json.dumps(document, ensure_ascii=False, indent=2, default=str).encode()
         if len(data) > interaction.filesize_limit:
             size_mb = len(data) / 1_048_576
             await _say(
-                interaction,
-                f"Your conversation here is too large to send ({size_mb:.1f} MB); "
-                "use /reset to start a new one.",
+                interaction, self._t(interaction, "export.too_large", size_mb=f"{size_mb:.1f}")
             )
             return
         await interaction.edit_original_response(
-            content="Your conversation:",
+            content=self._t(interaction, "export.caption"),
             attachments=[discord.File(io.BytesIO(data), filename="conversation.json")],
             allowed_mentions=NO_MENTIONS,
         )
@@ -776,6 +781,12 @@ def _id(channel: discord.abc.Snowflake | None) -> int | None:
 
 async def _say(interaction: discord.Interaction, text: str) -> None:
     await interaction.edit_original_response(content=_fit(text), allowed_mentions=NO_MENTIONS)
+
+
+def locale_of(interaction: discord.Interaction) -> str | None:
+    """The user's language (Discord sends it with every interaction), else the server's."""
+    locale = interaction.locale or interaction.guild_locale
+    return locale.value if locale is not None else None
 
 
 def _fit(text: str) -> str:

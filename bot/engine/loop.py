@@ -24,6 +24,7 @@ from bot.engine.events import (
     Final,
     ReasoningDelta,
     RoundReset,
+    TextComplete,
     TextDelta,
     ToolDone,
     ToolProgress,
@@ -36,6 +37,8 @@ from tools import Artifact, Dispatcher, ToolCall, ToolOutcome
 log = logging.getLogger("toolcord.engine")
 
 ROUND_SEPARATOR = "\n\n"
+TEXT_ENDS = frozenset({"stop", "length"})
+"""finish_reasons after which the answer's text is complete (a TextComplete event follows)."""
 # Failures after which the round is asked once more, when ``Failure.retryable`` says it may help.
 RETRIED_KINDS = frozenset({"incomplete", "timeout", "corrupt_stream"})
 
@@ -164,10 +167,14 @@ class _TurnRunner:
             self._client, self._request_kwargs(tools_allowed), self._post
         )
         reader = StreamReader()
+        announced = False
         try:
             async for chunk in stream:
                 for delta in reader.take(chunk):
                     self._show(delta)
+                if not announced and reader.finish_reason in TEXT_ENDS:
+                    announced = True  # the answer's text is complete: say so before usage, close
+                    self._emit(TextComplete())
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise reader.corrupt(f"unparseable chunk ({type(exc).__name__}: {exc})") from exc
         finally:

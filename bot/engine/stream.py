@@ -81,6 +81,11 @@ class StreamReader:
         except (AttributeError, KeyError, TypeError) as exc:
             raise self.corrupt(f"malformed chunk ({type(exc).__name__}: {exc})") from exc
 
+    @property
+    def finish_reason(self) -> str | None:
+        """The finish_reason seen so far (usage may still follow it), or None."""
+        return self._finish
+
     def corrupt(self, detail: str) -> CorruptStream:
         """The error for an unusable chunk, knowing whether anything was delivered before it."""
         return CorruptStream(detail, after_content=self.delivered)

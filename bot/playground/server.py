@@ -65,7 +65,13 @@ from .world import PlaygroundWorld
 Exporter = Callable[[str], Awaitable[JsonDict | None]]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 STATIC_DIR = Path(__file__).parent / "static"
-STATIC_TYPES = MappingProxyType({"playground.css": "text/css", "playground.js": "text/javascript"})
+STATIC_TYPES = MappingProxyType(
+    {
+        "playground.css": "text/css",
+        "playground.js": "text/javascript",
+        "favicon.svg": "image/svg+xml",
+    }
+)
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 KEEPALIVE_S = 15.0
 PAGE_POLICY = (
@@ -137,6 +143,7 @@ class PlaygroundServer:
         app.router.add_post("/channels/{channel}/click", self._click)
         app.router.add_get("/attachments/{message}/{attachment}", self._attachment)
         app.router.add_get("/static/{name}", self._static)
+        app.router.add_get("/favicon.ico", self._favicon)
         app.on_shutdown.append(self._close_streams)
         return app
 
@@ -211,6 +218,10 @@ class PlaygroundServer:
         if channel is None or not self._world.owns(channel):
             raise web.HTTPNotFound(text="No such channel in the playground.")
         return channel
+
+    async def _favicon(self, request: web.Request) -> web.StreamResponse:
+        """Browsers ask for /favicon.ico whatever the page says: the same icon, not a 404."""
+        raise web.HTTPFound("/static/favicon.svg")
 
     async def _static(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]

@@ -17,7 +17,7 @@ from types import TracebackType
 from pydantic import SecretStr
 
 from bot.app import ToolcordBot
-from bot.discord_endpoints import point_discord_at
+from bot.discord_endpoints import point_discord_at, quiet_voice_connection_warnings
 from bot.errors import ConfigError
 from bot.settings import Settings
 from bot.testing.discord import DiscordEmulator
@@ -173,6 +173,7 @@ class Playground:
 
     async def _start_bot(self) -> None:
         point_discord_at(self.settings.discord)
+        quiet_voice_connection_warnings()
         bot = ToolcordBot(self.settings)
         self._bot = bot
         self._runner = asyncio.create_task(bot.start(self.discord.config.token), name="playground")

@@ -21,6 +21,7 @@ from typing import Any
 import aiosqlite
 
 from bot.store import records
+from bot.store.errors import make_data_folder
 from bot.store.images import DEFAULT_MAX_IMAGE_BYTES, resolve_images
 from bot.store.keys import private_user_id
 from bot.store.migrations import Migration, load_migrations
@@ -126,7 +127,7 @@ class SqliteStore:
             migrations: Schema migrations (tests pass their own); default: the shipped ones.
         """
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_data_folder(path.parent)
         steps = list(migrations) if migrations is not None else load_migrations("sqlite")
         writer = await connect(path)
         try:

@@ -278,3 +278,14 @@ async def test_an_image_a_tool_made_is_attached_and_shown(
     assert f'<img src="{image_url}"' in page
     async with http.get(playground.base_url.rstrip("/") + image_url) as response:
         assert response.headers["Content-Type"] == "image/png"
+
+
+async def test_the_page_has_an_icon_and_favicon_ico_is_not_a_404(
+    playground: Playground, http: aiohttp.ClientSession
+) -> None:
+    page = await open_page(http, playground, playground.world.general.id)
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
+    async with http.get(f"{playground.url}favicon.ico") as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"] == "image/svg+xml"
+        assert (await response.text()).startswith("<svg ")

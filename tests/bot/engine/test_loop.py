@@ -374,3 +374,18 @@ async def test_a_stopped_turn_keeps_the_text_it_showed(emu: OpenAIEmulator) -> N
     assert isinstance(final, Final)
     assert (final.text, final.notice) == ("Looking it up.", "(The budget is spent.)")
     assert len(emu.chat.requests) == 1
+
+
+async def test_text_complete_comes_once_after_the_last_text_and_before_the_final(
+    emu: OpenAIEmulator,
+) -> None:
+    emu.chat.reply_tool_calls([ToolCall("weather", {"place": "Oslo"}, id="c1")])
+    emu.chat.reply_text("Sunny in Oslo.", chunk_size=4)
+    events = await _run(emu, Calls())
+    kinds = [type(event).__name__ for event in events]
+    assert kinds.count("TextComplete") == 1
+    complete = kinds.index("TextComplete")
+    assert "ToolDone" in kinds[:complete], "a tool round's end is not the end of the text"
+    assert kinds[complete - 1] == "TextDelta" and kinds[complete + 1 :] == ["Final"]
+    text = "".join(e.text for e in events[:complete] if type(e).__name__ == "TextDelta")
+    assert text == events[-1].text == "Sunny in Oslo."

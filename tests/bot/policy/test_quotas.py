@@ -293,3 +293,16 @@ async def test_each_round_is_admitted_with_what_the_turn_used_so_far(store: Stor
     await spend(store, 1000)
     await policy.after_turn(turn(1), EngineUsage(900, 100, 2), "m")
     assert policy.running == 0
+
+
+def test_one_image_or_token_is_singular() -> None:
+    lines = [
+        BudgetLine(Subject("global"), "day", "images", 1, 0, PAST),
+        BudgetLine(Subject("global"), "month", "images", 2, 0, PAST),
+        BudgetLine(Subject("global"), "day", "tokens", 1, 0, PAST),
+    ]
+    assert format_report(lines).splitlines()[1:] == [
+        "- 1 image today (no limit)",
+        "- 2 images this month (no limit)",
+        "- 1 token today (no limit)",
+    ]
