@@ -213,7 +213,7 @@ async def test_the_view_follows_an_image_that_loads_after_its_message(
     page = await browser.new_page(viewport={"width": 1000, "height": 420})
     failed: list[str] = []
     page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
-    await page.goto(f"{playground.url}channels/{playground.world.general.id}")
+    await page.goto(playground.link(f"channels/{playground.world.general.id}"))
     await expect(page.locator("body[data-live='1']")).to_be_attached(timeout=WAIT_MS)
     # No answer: the image is the last thing shown.
     await page.locator("#composer input[name='mention_bot']").uncheck()

@@ -17,7 +17,7 @@ from .test_playground_server import open_page, post
 
 @pytest.fixture
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
         yield session
 
 
@@ -26,7 +26,7 @@ async def test_a_deleted_message_is_redacted_in_the_export(
 ) -> None:
     random = playground.world.channels[1]
     token = page_token(await open_page(http, playground, random.id))
-    url = f"{playground.url}channels/{random.id}"
+    url = f"{playground.base_url}channels/{random.id}"
     await post(http, f"{url}/messages", token, {"content": "roll 2d6 PIN 4321", "mention_bot": "1"})
     await playground.discord.wait_for_message(
         random, lambda m: "`roll_dice` returned" in m.content, timeout=20

@@ -285,7 +285,7 @@ async def test_the_page_has_an_icon_and_favicon_ico_is_not_a_404(
 ) -> None:
     page = await open_page(http, playground, playground.world.general.id)
     assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
-    async with http.get(f"{playground.url}favicon.ico") as response:
+    async with http.get(f"{playground.base_url}favicon.ico") as response:
         assert response.status == 200
         assert response.headers["Content-Type"] == "image/svg+xml"
         assert (await response.text()).startswith("<svg ")
