@@ -17,11 +17,12 @@ STREAM_CONTENT_TYPE = "text/event-stream; charset=utf-8"
 Pause = Callable[[float], Awaitable[None]]
 
 
-def encode_event(data: Any) -> bytes:
-    """Return one ``data: <json>`` event."""
-    return (
-        b"data: " + json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode() + b"\n\n"
-    )
+def encode_event(data: Any, *, name: str | None = None) -> bytes:
+    """Return one ``data: <json>`` event (``event: <name>`` first when named)."""
+    line = b"data: " + json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    if name is not None:
+        line = b"event: " + name.encode() + b"\n" + line
+    return line + b"\n\n"
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,10 @@ async def write_stream(
     plan: StreamPlan,
     headers: Mapping[str, str],
     pause: Pause,
+    *,
+    done: bytes | None = DONE_EVENT,
 ) -> web.StreamResponse:
-    """Send ``events`` then ``[DONE]`` as an SSE response, applying ``plan``.
+    """Send ``events`` then ``done`` (``[DONE]``; None: nothing) as an SSE response.
 
     A fault scheduled ``after_chunks`` = N acts once N events were sent (never after ``[DONE]``).
     A client that goes away ends the stream quietly.
@@ -49,7 +52,7 @@ async def write_stream(
     )
     await response.prepare(request)
     fault = plan.fault
-    all_events = [*events, DONE_EVENT]
+    all_events = [*events, done] if done is not None else list(events)
     act_at = min(fault.after_chunks, len(all_events) - 1) if fault is not None else -1
     try:
         if fault is not None and fault.kind == "slow_first_token":

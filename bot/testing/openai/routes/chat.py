@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .. import tokens
+from .. import rules, tokens
 from ..chat_render import ChatContext, answer_for, completion_body, stream_chunks
 from ..faults import context_length_error
 from ..ids import new_id
@@ -25,6 +25,7 @@ async def chat_completions(
 ) -> web.StreamResponse:
     """Answer one chat completion request from ``script``."""
     body = await receive_json(state, request, REQUEST_SCHEMA, state.book.chat_request_issues)
+    rules.check_chat_request(body)
     model = str(body.get("model") or "gpt-4o")
     prompt = tokens.prompt_tokens(body)
     max_tokens = _max_tokens(body)
