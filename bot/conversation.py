@@ -329,6 +329,9 @@ class ConversationService:
             ),
             max_output_tokens=settings.openai.max_output_tokens,
             temperature=settings.openai.temperature,
+            dialect=settings.openai.resolved_dialect(),
+            reasoning_effort=settings.openai.reasoning_effort,
+            reasoning_summary=settings.openai.reasoning_summary,
         )
 
     def _tool_context(self, turn: IncomingTurn, conversation: Any) -> ToolContext:

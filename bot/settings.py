@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
@@ -23,6 +24,7 @@ from pydantic_settings import (
 from bot.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = Path("config/bot.toml")
+OPENAI_API_HOST = "api.openai.com"
 SECRET_KEYS = ("discord_token", "openai_api_key")
 DEFAULT_SYSTEM_PROMPT = (
     "You are a helpful assistant in a Discord server. Answer concisely and use Discord markdown. "
@@ -83,6 +85,17 @@ class OpenAISettings(_Section):
     context_tokens: int = Field(32_000, ge=1_000)
     max_output_tokens: int | None = None
     temperature: float | None = None
+    api_dialect: Literal["auto", "responses", "chat"] = "auto"
+    reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh"] | None = None
+    reasoning_summary: bool = False
+
+    def resolved_dialect(self) -> Literal["responses", "chat"]:
+        """The wire dialect: ``auto`` speaks Responses to OpenAI itself, chat to anything else."""
+        if self.api_dialect != "auto":
+            return self.api_dialect
+        if self.base_url is None or urlsplit(self.base_url).hostname == OPENAI_API_HOST:
+            return "responses"
+        return "chat"
 
 
 class ChatSettings(_Section):

@@ -10,6 +10,7 @@ from bot.settings import OpenAISettings
 
 NO_RETRY_CODES = (b"insufficient_quota", b"billing_hard_limit_reached")
 CHAT_COMPLETIONS_PATH = "/chat/completions"
+RESPONSES_PATH = "/responses"
 # The SDK's telemetry headers: the API needs none of them. Chat requests leave them out, so the SDK,
 # httpx2 and aiohttp merge, copy and convert 7 fewer of the 16 headers on every model round.
 # ``x-stainless-retry-count`` and ``x-stainless-read-timeout`` are still sent.
@@ -92,7 +93,17 @@ def make_openai_client(
 
 
 def chat_completions_url(client: openai.AsyncOpenAI) -> str:
-    """Where ``client`` posts chat completions: an absolute URL where the SDK's join is plain.
+    """Where ``client`` posts chat completions (see :func:`endpoint_url`)."""
+    return endpoint_url(client, CHAT_COMPLETIONS_PATH)
+
+
+def responses_url(client: openai.AsyncOpenAI) -> str:
+    """Where ``client`` posts Responses API requests (see :func:`endpoint_url`)."""
+    return endpoint_url(client, RESPONSES_PATH)
+
+
+def endpoint_url(client: openai.AsyncOpenAI, path: str) -> str:
+    """Where ``client`` posts to ``path``: an absolute URL where the SDK's join is plain.
 
     Given the relative path, the SDK parses it, joins it to the base URL and parses the join on
     every request (then httpx2 parses the URL a third time); an absolute URL it parses once. An
@@ -101,14 +112,14 @@ def chat_completions_url(client: openai.AsyncOpenAI) -> str:
     """
     base = client.base_url
     if type(client) is not openai.AsyncOpenAI or base.query or base.fragment:
-        return CHAT_COMPLETIONS_PATH
+        return path
     # The SDK keeps the base path ending in "/" and joins ``raw_path + path.lstrip("/")``; the
     # text of a URL whose path is just "/" has no slash at all, hence removesuffix, not "+".
-    return str(base).removesuffix("/") + CHAT_COMPLETIONS_PATH
+    return str(base).removesuffix("/") + path
 
 
 def chat_request_options() -> openai.RequestOptions:
-    """The SDK options of a chat completion request: bearer auth, no SDK telemetry headers."""
+    """The SDK options of a model request (either dialect): bearer auth, no telemetry headers."""
     return {
         "security": {"bearer_auth": True},
         "headers": dict.fromkeys(SDK_TELEMETRY_HEADERS, openai.omit),

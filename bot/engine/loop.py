@@ -16,7 +16,8 @@ from typing import Any
 
 import openai
 
-from bot.engine.client import chat_completions_url, chat_request_options
+from bot.engine.client import chat_request_options
+from bot.engine.dialects import DialectName, attach_reasoning, dialect_for
 from bot.engine.events import (
     EngineEvent,
     Failed,
@@ -29,7 +30,7 @@ from bot.engine.events import (
     Usage,
 )
 from bot.engine.failures import Failure, classify
-from bot.engine.stream import RoundResult, StreamReader
+from bot.engine.stream import RoundResult
 from tools import Artifact, Dispatcher, ToolCall, ToolOutcome
 
 log = logging.getLogger("toolcord.engine")
@@ -59,6 +60,9 @@ class TurnRequest:
     limits: LoopLimits = field(default_factory=LoopLimits)
     max_output_tokens: int | None = None
     temperature: float | None = None
+    dialect: DialectName = "chat"
+    reasoning_effort: str | None = None
+    reasoning_summary: bool = False
 
 
 class _RoundFailed(Exception):
@@ -88,7 +92,7 @@ async def run_turn(client: openai.AsyncOpenAI, request: TurnRequest) -> AsyncIte
 class _TurnRunner:
     def __init__(self, client: openai.AsyncOpenAI, request: TurnRequest, emit: Any) -> None:
         self._client = client
-        self._chat_url = chat_completions_url(client)
+        self._dialect = dialect_for(client, request)
         self._post_options = chat_request_options()
         self._request = request
         self._emit = emit
@@ -138,7 +142,7 @@ class _TurnRunner:
                     self._reset_to(mark)
                     continue
                 raise _RoundFailed(failure) from exc
-            self._usage.add(result.prompt_tokens, result.completion_tokens)
+            self._usage.add(result.prompt_tokens, result.completion_tokens, result.reasoning_tokens)
             return result
         raise AssertionError("unreachable")
 
@@ -148,15 +152,16 @@ class _TurnRunner:
         # per-request walk of every message against its TypedDicts (a third of a turn's CPU).
         # ``object`` chunks are the decoded JSON dicts: no pydantic model is built per chunk. The
         # URL is absolute and the SDK's telemetry headers are left out (see engine/client.py).
+        dialect = self._dialect
         stream = await self._client.post(
-            self._chat_url,
-            body=self._request_kwargs(tools_allowed),
+            dialect.url,
+            body=dialect.body(self._messages, tools_allowed),
             cast_to=object,
             options=self._post_options,
             stream=True,
             stream_cls=openai.AsyncStream[object],
         )
-        reader = StreamReader()
+        reader = dialect.reader()
         try:
             async for chunk in stream:
                 for delta in reader.take(chunk):
@@ -166,23 +171,6 @@ class _TurnRunner:
         finally:
             await stream.close()
         return reader.finish()
-
-    def _request_kwargs(self, tools_allowed: bool) -> dict[str, Any]:
-        request = self._request
-        kwargs: dict[str, Any] = {
-            "model": request.model,
-            "messages": self._messages,
-            "stream": True,
-            "stream_options": {"include_usage": True},
-        }
-        if request.tools:
-            kwargs["tools"] = request.tools
-            kwargs["tool_choice"] = "auto" if tools_allowed else "none"
-        if request.max_output_tokens:
-            kwargs["max_completion_tokens"] = request.max_output_tokens
-        if request.temperature is not None:
-            kwargs["temperature"] = request.temperature
-        return kwargs
 
     def _show(self, delta: TextDelta | ReasoningDelta) -> None:
         if isinstance(delta, ReasoningDelta):
@@ -205,6 +193,7 @@ class _TurnRunner:
     async def _run_tools(self, result: RoundResult) -> None:
         assistant: dict[str, Any] = {"role": "assistant", "content": result.text or None}
         assistant["tool_calls"] = result.tool_calls
+        attach_reasoning(assistant, result, self._dialect.family)
         self._append(assistant)
         budget = max(0, self._request.limits.max_tool_calls - self._tool_calls_used)
         runnable, refused = result.tool_calls[:budget], result.tool_calls[budget:]
@@ -248,7 +237,9 @@ class _TurnRunner:
             notice = "(The answer was cut short: it reached the length limit.)"
         elif result.finish_reason == "tool_calls":
             notice = f"(I stopped after {rounds} steps; ask again to continue.)"
-        self._append({"role": "assistant", "content": result.text})
+        answer: dict[str, Any] = {"role": "assistant", "content": result.text}
+        attach_reasoning(answer, result, self._dialect.family)
+        self._append(answer)
         self._emit(self._final(notice))
 
     def _final(self, notice: str) -> Final:

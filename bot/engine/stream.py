@@ -32,6 +32,8 @@ class RoundResult:
     finish_reason: str
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    reasoning_tokens: int = 0
+    reasoning_items: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
