@@ -460,4 +460,5 @@ def _new_turn(message: dict[str, Any]) -> NewTurn:
         content=message.get("content"),
         tool_calls=message.get("tool_calls") or [],
         tool_call_id=message.get("tool_call_id"),
+        reasoning=message.get("_reasoning"),
     )
