@@ -1,7 +1,8 @@
 """``POST /v1/responses``: the Responses API, streamed (named SSE events) and not.
 
 Besides the schema, the route refuses what OpenAI refuses about ``input`` items: a
-``function_call_output`` whose ``call_id`` no earlier ``function_call`` has, a reasoning item
+``function_call_output`` whose ``call_id`` no earlier ``function_call`` has, a ``function_call``
+without its output, a reasoning item
 sent back without its ``encrypted_content`` while ``store`` is false (OpenAI kept nothing), and
 ``encrypted_content`` that OpenAI did not issue. ``reasoning`` on a model that cannot reason is
 an unsupported parameter.
@@ -122,18 +123,25 @@ def _check_input(state: EmulatorState, request: web.Request, body: Mapping[str, 
     items = body.get("input")
     if not isinstance(items, list):
         return
-    calls: set[str] = set()
+    calls: dict[str, int] = {}
+    answered: set[str] = set()
     stateless = body.get("store") is False
     for index, item in enumerate(items):
         kind = item.get("type") if isinstance(item, dict) else None
         if kind == "function_call":
-            calls.add(str(item.get("call_id")))
-        elif kind == "function_call_output" and item.get("call_id") not in calls:
+            calls[str(item.get("call_id"))] = index
+        elif kind == "function_call_output" and item.get("call_id") in calls:
+            answered.add(str(item.get("call_id")))
+        elif kind == "function_call_output":
             call_id = item.get("call_id")
             message = f"No tool call found for function call output with call_id {call_id}."
             _refuse(state, request, index, message, ApiError(400, message, param="input"))
         elif kind == "reasoning":
             _check_reasoning(state, request, index, item, stateless=stateless)
+    for call_id, index in calls.items():
+        if call_id not in answered:
+            message = f"No tool output found for function call {call_id}."
+            _refuse(state, request, index, message, ApiError(400, message, param="input"))
 
 
 def _check_reasoning(

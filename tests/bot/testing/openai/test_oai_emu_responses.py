@@ -187,6 +187,17 @@ async def test_refusals_of_bad_input_items(emu: OpenAIEmulator, client: openai.A
     assert orphan.value.body["message"] == (  # type: ignore[index]
         "No tool call found for function call output with call_id call_x."
     )
+    with pytest.raises(openai.BadRequestError) as unanswered:
+        await client.responses.create(
+            model="gpt-4.1",
+            input=[
+                {"role": "user", "content": "Hi"},
+                {"type": "function_call", "call_id": "call_y", "name": "f", "arguments": "{}"},
+            ],
+        )
+    assert unanswered.value.body["message"] == (  # type: ignore[index]
+        "No tool output found for function call call_y."
+    )
     with pytest.raises(openai.NotFoundError) as forgotten:
         await client.responses.create(
             model="gpt-5.6-terra",
@@ -217,7 +228,7 @@ async def test_refusals_of_bad_input_items(emu: OpenAIEmulator, client: openai.A
         )
     assert unknown.value.body["param"] == "messages"  # type: ignore[index]
     assert unknown.value.body["code"] == "unknown_parameter"  # type: ignore[index]
-    assert len(emu.take_violations()) == 4
+    assert len(emu.take_violations()) == 5
 
 
 @pytest.mark.parametrize(
