@@ -16,7 +16,7 @@ import openai
 from bot.engine.client import chat_completions_url, responses_url
 from bot.engine.events import ReasoningDelta, TextDelta
 from bot.engine.failures import CorruptStream
-from bot.engine.model_rules import chat_effort, model_family
+from bot.engine.model_rules import can_reason, chat_effort, model_family
 from bot.engine.responses import (
     ENCRYPTED_REASONING,
     REASONING_KEY,
@@ -123,6 +123,7 @@ class ResponsesDialect:
         if request.reasoning_summary:
             reasoning["summary"] = "auto"
         self._reasoning = reasoning
+        self._encrypted = can_reason(request.model)
 
     def body(self, messages: list[dict[str, Any]], tools_allowed: bool) -> dict[str, Any]:
         self._convert(messages)
@@ -132,8 +133,9 @@ class ResponsesDialect:
             "input": self._input,
             "stream": True,
             "store": False,
-            "include": [ENCRYPTED_REASONING],
         }
+        if self._encrypted:
+            body["include"] = [ENCRYPTED_REASONING]
         if self._instructions:
             body["instructions"] = "\n\n".join(self._instructions)
         if self._tools:

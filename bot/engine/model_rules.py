@@ -16,12 +16,23 @@ _TOOLS_NEED_EFFORT_NONE = re.compile(r"^gpt-5\.[45](?:-|$)")
 _REASONS_BY_DEFAULT = re.compile(
     r"^(?:gpt-5\.(?:[6-9]|\d{2,})|gpt-(?:[6-9]|\d{2,})(?:\.\d+)?)(?:-|$)"
 )
+_CAN_REASON = re.compile(r"^(?:gpt-5|gpt-(?:[6-9]|\d{2,})|o\d)(?:[.-]|$)")
 _FAMILY = re.compile(r"^(gpt-\d+(?:\.\d+)?|o\d+)")
 
 
 def reasons_by_default(model: str) -> bool:
     """Whether ``model`` reasons when the request names no effort (gpt-5.6 and later)."""
     return bool(_REASONS_BY_DEFAULT.match(model))
+
+
+def can_reason(model: str) -> bool:
+    """Whether ``model`` is a reasoning model (gpt-5 and later, the o-series).
+
+    Only these return encrypted reasoning: OpenAI refuses ``include:
+    ["reasoning.encrypted_content"]`` for others ("Encrypted content is not supported with this
+    model.", pydantic/pydantic-ai#2865).
+    """
+    return bool(_CAN_REASON.match(model))
 
 
 def refuses_tools_with_reasoning_on_chat(model: str) -> bool:

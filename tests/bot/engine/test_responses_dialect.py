@@ -11,7 +11,7 @@ import pytest
 from bot.engine import Failed, Final, ReasoningDelta, TextDelta, TurnRequest, run_turn
 from bot.engine.client import make_openai_client, responses_url
 from bot.engine.failures import IncompleteStream, ResponseFailed, classify
-from bot.engine.model_rules import chat_effort, model_family
+from bot.engine.model_rules import can_reason, chat_effort, model_family
 from bot.engine.responses import (
     REASONING_KEY,
     function_tools,
@@ -386,3 +386,21 @@ async def test_an_invalid_request_reaches_the_owner_log_verbatim(
     assert "owner action needed" in logged
     assert "Unsupported parameter: 'reasoning.effort' is not supported with this model." in logged
     assert "param=reasoning.effort" in logged
+
+
+async def test_a_model_that_cannot_reason_is_not_asked_for_encrypted_reasoning(
+    emu: OpenAIEmulator,
+) -> None:
+    emu.responses.reply_text("Hi.")
+    final = (await _run(emu, model="gpt-4.1"))[-1]
+    assert isinstance(final, Final) and final.text == "Hi."
+    (request,) = emu.responses.requests
+    assert "include" not in request and request["store"] is False
+
+
+@pytest.mark.parametrize(
+    ("model", "reasons"),
+    [("gpt-5.4-mini", True), ("gpt-5", True), ("gpt-6", True), ("o3", True), ("gpt-4.1", False)],
+)
+def test_can_reason(model: str, reasons: bool) -> None:
+    assert can_reason(model) is reasons

@@ -5,7 +5,7 @@ Besides the schema, the route refuses what OpenAI refuses about ``input`` items:
 without its output, a reasoning item
 sent back without its ``encrypted_content`` while ``store`` is false (OpenAI kept nothing), and
 ``encrypted_content`` that OpenAI did not issue. ``reasoning`` on a model that cannot reason is
-an unsupported parameter.
+an unsupported parameter, and so is ``include: ["reasoning.encrypted_content"]``.
 """
 
 from __future__ import annotations
@@ -49,6 +49,11 @@ async def responses(
     if state.options.validate_requests:
         _check_input(state, request, body)
     effort = _effort(model, body)
+    encrypted = ENCRYPTED_INCLUDE in (body.get("include") or ())
+    if encrypted and not rules.is_reasoning_model(model):
+        # pydantic/pydantic-ai#2865, ShishirPatil/gorilla#1148: gpt-4o and other non-reasoning
+        # models refuse it.
+        raise ApiError(400, "Encrypted content is not supported with this model.", param="include")
     prompt = input_tokens(body)
     max_tokens = body.get("max_output_tokens")
     max_tokens = max_tokens if isinstance(max_tokens, int) else None
@@ -73,7 +78,7 @@ async def responses(
         max_output_tokens=max_tokens,
         effort=effort,
         summary=_summary_wanted(body),
-        encrypted=ENCRYPTED_INCLUDE in (body.get("include") or ()),
+        encrypted=encrypted,
     )
     rendered = render(reply, context)
     if not stream:
@@ -165,7 +170,10 @@ def _check_reasoning(
         return
     payload = read_reasoning_token(str(encrypted))
     if payload is None or payload.get("id") != item_id:
-        message = f"The encrypted content for item {item_id} could not be verified."
+        message = (  # Wei-Shaw/sub2api#3138
+            f"The encrypted content for item {item_id} could not be verified. Reason: "
+            "Encrypted content could not be decrypted or parsed."
+        )
         error = ApiError(400, message, param="input", code="invalid_encrypted_content")
         _refuse(state, request, index, message, error)
 

@@ -144,6 +144,16 @@ async def test_no_reasoning_item_at_effort_none_or_on_a_non_reasoning_model(
     assert caught.value.body["message"] == (  # type: ignore[index]
         "Unsupported parameter: 'reasoning.effort' is not supported with this model."
     )
+    with pytest.raises(openai.BadRequestError) as encrypted:
+        await client.responses.create(
+            model="gpt-4.1", input="Hi", include=["reasoning.encrypted_content"]
+        )
+    assert encrypted.value.body == {  # type: ignore[comparison-overlap]
+        "message": "Encrypted content is not supported with this model.",
+        "type": "invalid_request_error",
+        "param": "include",
+        "code": None,
+    }
 
 
 async def test_max_output_tokens_ends_incomplete(
@@ -218,7 +228,8 @@ async def test_refusals_of_bad_input_items(emu: OpenAIEmulator, client: openai.A
             store=False,
         )
     assert forged.value.body["message"] == (  # type: ignore[index]
-        "The encrypted content for item rs_1 could not be verified."
+        "The encrypted content for item rs_1 could not be verified. Reason: Encrypted content "
+        "could not be decrypted or parsed."
     )
     with pytest.raises(openai.BadRequestError) as unknown:
         await client.post(
