@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterator, Collection
+from typing import Any, ClassVar
+
 import httpx2
 import openai
 
@@ -124,3 +128,25 @@ def chat_request_options() -> openai.RequestOptions:
         "security": {"bearer_auth": True},
         "headers": dict.fromkeys(SDK_TELEMETRY_HEADERS, openai.omit),
     }
+
+
+class NamedEventStream(openai.AsyncStream[object]):
+    """An SSE stream of named events that decodes only the events in ``wanted``.
+
+    The Responses API names each event (``event: response.output_text.delta``) and repeats the
+    whole response object (instructions and tools included) in ``response.created`` and
+    ``response.in_progress``; a reader that ignores those need not parse them. Subclasses set
+    ``wanted``. This reaches into the SDK's stream (``_iter_events``); it lives here, the openai
+    shim, with the other SDK internals.
+    """
+
+    wanted: ClassVar[Collection[str]] = ()
+
+    async def __stream__(self) -> AsyncIterator[Any]:
+        wanted = self.wanted
+        try:
+            async for sse in self._iter_events():
+                if sse.event in wanted:
+                    yield json.loads(sse.data)
+        finally:
+            await self.response.aclose()

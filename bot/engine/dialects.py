@@ -24,7 +24,7 @@ from bot.engine.responses import (
     instructions_and_input,
     without_reasoning,
 )
-from bot.engine.responses_stream import ResponsesReader
+from bot.engine.responses_stream import ResponsesEventStream, ResponsesReader
 from bot.engine.stream import RoundResult, StreamReader
 
 if TYPE_CHECKING:
@@ -49,6 +49,7 @@ class Dialect(Protocol):
 
     url: str
     family: str
+    stream_cls: type[openai.AsyncStream[object]]
 
     def body(self, messages: list[dict[str, Any]], tools_allowed: bool) -> dict[str, Any]: ...
 
@@ -72,6 +73,7 @@ class ChatDialect:
 
     def __init__(self, client: openai.AsyncOpenAI, request: TurnRequest) -> None:
         self.url = chat_completions_url(client)
+        self.stream_cls: type[openai.AsyncStream[object]] = openai.AsyncStream[object]
         self.family = model_family(request.model)
         self._request = request
         effort = chat_effort(request.model, request.reasoning_effort, has_tools=bool(request.tools))
@@ -111,6 +113,7 @@ class ResponsesDialect:
 
     def __init__(self, client: openai.AsyncOpenAI, request: TurnRequest) -> None:
         self.url = responses_url(client)
+        self.stream_cls: type[openai.AsyncStream[object]] = ResponsesEventStream
         self.family = model_family(request.model)
         self._request = request
         self._tools = function_tools(request.tools)

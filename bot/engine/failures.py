@@ -95,8 +95,11 @@ class ResponseFailed(Exception):
 def classify(exc: BaseException) -> Failure:
     """Map an exception from the openai client (or the stream) to a Failure."""
     if isinstance(exc, ResponseFailed):
+        # A server error before any output is the streamed twin of an HTTP 500 (which the SDK
+        # retries): one more attempt may help.
         kind = STREAM_FAILURE_KINDS.get(exc.code, "unavailable")
-        return Failure(kind, f"response failed: {exc}")
+        retryable = exc.code == "server_error" and not exc.after_content
+        return Failure(kind, f"response failed: {exc}", retryable=retryable)
     if isinstance(exc, IncompleteStream):
         return Failure("incomplete", str(exc), retryable=True)
     if isinstance(exc, CorruptStream):

@@ -37,7 +37,7 @@ log = logging.getLogger("toolcord.engine")
 
 ROUND_SEPARATOR = "\n\n"
 # Failures after which the round is asked once more, when ``Failure.retryable`` says it may help.
-RETRIED_KINDS = frozenset({"incomplete", "timeout", "corrupt_stream"})
+RETRIED_KINDS = frozenset({"incomplete", "timeout", "corrupt_stream", "unavailable"})
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ class _TurnRunner:
             cast_to=object,
             options=self._post_options,
             stream=True,
-            stream_cls=openai.AsyncStream[object],
+            stream_cls=dialect.stream_cls,
         )
         reader = dialect.reader()
         try:

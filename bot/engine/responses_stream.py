@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from bot.engine.client import NamedEventStream
 from bot.engine.events import ReasoningDelta, TextDelta
 from bot.engine.failures import CorruptStream, IncompleteStream, ResponseFailed
 from bot.engine.stream import RoundResult
@@ -176,3 +177,9 @@ _HANDLERS: dict[str, Callable[[ResponsesReader, dict[str, Any]], list[Delta]]] =
 
 def _count(value: Any) -> int:
     return value if isinstance(value, int) else 0
+
+
+class ResponsesEventStream(NamedEventStream):
+    """The Responses stream, decoding only the events :class:`ResponsesReader` reads."""
+
+    wanted = frozenset(_HANDLERS)

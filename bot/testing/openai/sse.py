@@ -41,6 +41,7 @@ async def write_stream(
     pause: Pause,
     *,
     done: bytes | None = DONE_EVENT,
+    corrupt: bytes = CORRUPT_EVENT,
 ) -> web.StreamResponse:
     """Send ``events`` then ``done`` (``[DONE]``; None: nothing) as an SSE response.
 
@@ -59,7 +60,7 @@ async def write_stream(
             await pause(fault.seconds)
         for index, event in enumerate(all_events):
             if index == act_at and fault is not None:
-                if await _act(fault, request, response, pause):
+                if await _act(fault, request, response, pause, corrupt):
                     return response
             elif index and plan.chunk_delay:
                 await pause(plan.chunk_delay)
@@ -71,7 +72,7 @@ async def write_stream(
 
 
 async def _act(
-    fault: Fault, request: web.Request, response: web.StreamResponse, pause: Pause
+    fault: Fault, request: web.Request, response: web.StreamResponse, pause: Pause, corrupt: bytes
 ) -> bool:
     """Apply ``fault``; return True when the stream is over."""
     if fault.kind == "cut_stream":
@@ -84,5 +85,5 @@ async def _act(
     if fault.kind == "stall_mid_stream":
         await pause(fault.seconds)
     elif fault.kind == "corrupt_chunk":
-        await response.write(CORRUPT_EVENT)
+        await response.write(corrupt)
     return False

@@ -330,7 +330,7 @@ async def test_output_cap_gives_the_cut_short_notice(emu: OpenAIEmulator) -> Non
 @pytest.mark.parametrize(
     ("reply", "kind", "message"),
     [
-        (FailedReply(), "unavailable", "The AI service is not responding right now."),
+        (FailedReply(partial_text="Half"), "unavailable", "The AI service is not responding"),
         (StreamErrorReply(code="rate_limit_exceeded"), "rate_limited", "The AI service is busy"),
         (Fault.outage(500), "unavailable", "The AI service is not responding right now."),
         (Fault.rate_limit(), "rate_limited", "The AI service is busy"),
@@ -344,6 +344,35 @@ async def test_failures_end_in_the_same_user_messages(
     assert isinstance(failed, Failed)
     assert failed.kind == kind
     assert failed.user_message.startswith(message)
+
+
+async def test_a_failed_response_before_any_output_is_retried_once(emu: OpenAIEmulator) -> None:
+    emu.responses.reply(FailedReply())
+    emu.responses.reply_text("Second try.")
+    final = (await _run(emu))[-1]
+    assert isinstance(final, Final) and final.text == "Second try."
+    assert emu.attempts(RESPONSES) == 2
+    emu.responses.reply(FailedReply())
+    emu.responses.reply(FailedReply())
+    failed = (await _run(emu))[-1]
+    assert isinstance(failed, Failed) and failed.kind == "unavailable"
+    assert emu.attempts(RESPONSES) == 4
+
+
+async def test_a_corrupt_event_is_retried_before_output_and_fails_after(
+    emu: OpenAIEmulator,
+) -> None:
+    emu.responses.reply_text("Whole answer.", fault=Fault.corrupt_chunk(after_chunks=2))
+    emu.responses.reply_text("Whole answer.")
+    final = (await _run(emu))[-1]
+    assert isinstance(final, Final) and final.text == "Whole answer."
+    emu.responses.reply_text(
+        "Whole answer.", chunk_size=2, fault=Fault.corrupt_chunk(after_chunks=8)
+    )
+    failed = (await _run(emu))[-1]
+    assert isinstance(failed, Failed) and failed.kind == "corrupt_stream"
+    assert failed.partial_text == "Whol"
+    assert emu.attempts(RESPONSES) == 3
 
 
 async def test_a_cut_stream_is_retried_once(emu: OpenAIEmulator) -> None:

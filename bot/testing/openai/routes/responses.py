@@ -38,6 +38,10 @@ from .common import base_headers, before_response, receive_json, reject, respond
 
 REQUEST_SCHEMA = "CreateResponse"
 ENCRYPTED_INCLUDE = "reasoning.encrypted_content"
+CORRUPT_EVENT = (
+    b"event: response.output_text.delta\n"
+    b'data: {"type": "response.output_text.delta", "delta": "\n\n'
+)
 
 
 async def responses(
@@ -89,7 +93,10 @@ async def responses(
         state.check_response(request, "ResponseStreamEvent", event, by_shape=True)
     encoded = [encode_event(event, name=event["type"]) for event in events]
     plan = StreamPlan(chunk_delay=reply.chunk_delay, fault=step.fault)
-    return await write_stream(request, encoded, plan, base_headers(request), state.pause, done=None)
+    headers = base_headers(request)
+    return await write_stream(
+        request, encoded, plan, headers, state.pause, done=None, corrupt=CORRUPT_EVENT
+    )
 
 
 def _as_reply(reply: object) -> ResponsesReply:
