@@ -13,6 +13,7 @@ from typing import Any
 import openai
 import pytest
 
+from bot.render import render_reply
 from bot.testing.discord import DiscordEmulator, StoredMessage
 from bot.testing.fakes import FakeOpenMeteo
 from bot.testing.harness import BotHarness
@@ -348,3 +349,56 @@ async def test_a_conversation_continues_on_the_other_dialect(
         assert "reasoning" not in str(request["messages"])
     else:  # no reasoning was made on chat, so none can be replayed
         assert all(i.get("type") != "reasoning" for i in request["input"])
+
+
+async def test_a_long_streamed_answer_with_code_on_the_responses_dialect(
+    discord_emulator: DiscordEmulator, openai_emulator: OpenAIEmulator, bot_harness: BotHarness
+) -> None:
+    prose = " ".join(f"Sentence number {n} explains one more detail." for n in range(60))
+    code = "\n".join(f"    total += compute_step({n})  # step {n}" for n in range(90))
+    text = (
+        f"{prose}\n\n```python\ndef run():\n    total = 0\n{code}\n    return total\n```\n\n{prose}"
+    )
+    assert len(text) > 9000
+    openai_emulator.responses.reply_text(text, chunk_size=150, chunk_delay=0.01)
+    general = discord_emulator.channel("general")
+    bot_id = discord_emulator.bot_user.id
+
+    def shown() -> list[str]:
+        return [
+            m.content
+            for m in discord_emulator.messages(general)
+            if m.author.id == bot_id and m.deleted_at is None
+        ]
+
+    async with bot_harness.run(openai={"api_dialect": "responses"}):
+        await ask(discord_emulator, "write me a long plan with code")
+        expected = render_reply(text, allow_hosts=[])
+        await discord_emulator.wait_until(lambda: shown() == expected or None, timeout=60)
+    assert len(shown()) >= 5
+    assert all(0 < len(content) <= 2000 for content in shown())
+    assert openai_emulator.chat.attempts == 0
+
+
+async def test_a_reasoning_summary_is_attached_only_when_the_owner_asks(
+    discord_emulator: DiscordEmulator, openai_emulator: OpenAIEmulator, bot_harness: BotHarness
+) -> None:
+    general = discord_emulator.channel("general")
+    script = openai_emulator.responses
+    script.reply_text("The answer is 42.", reasoning_content="Six times seven.")
+    openai = {"api_dialect": "responses", "chat_model": TERRA}
+    async with bot_harness.run(openai=openai):
+        await ask(discord_emulator, "what is the answer?")
+        hidden = await _answer(discord_emulator, "The answer is 42.")
+    assert not hidden.attachments
+    assert "reasoning" not in script.requests[0]  # no summary asked, effort left to the model
+    script.reply_text("Still 42.", reasoning_content="Six times seven.")
+    openai = {**openai, "reasoning_effort": "high", "reasoning_summary": True}
+    async with bot_harness.run(openai=openai, chat={"attach_reasoning": True}):
+        await ask(discord_emulator, "sure?")
+        shown = await discord_emulator.wait_for_message(
+            general, lambda m: m.content == "Still 42." and bool(m.attachments), timeout=20
+        )
+    assert script.requests[1]["reasoning"] == {"effort": "high", "summary": "auto"}
+    assert [a.filename for a in shown.attachments] == ["reasoning.txt"]
+    assert shown.attachments[0].data == b"Six times seven."
