@@ -330,7 +330,8 @@ class ConversationService:
             max_output_tokens=settings.openai.max_output_tokens,
             temperature=settings.openai.temperature,
             dialect=settings.openai.resolved_dialect(),
-            reasoning_effort=settings.openai.reasoning_effort,
+            reasoning_effort=turn.overrides.get("reasoning_effort")
+            or settings.openai.reasoning_effort,
             reasoning_summary=settings.openai.reasoning_summary,
         )
 
