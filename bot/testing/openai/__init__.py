@@ -45,7 +45,7 @@ from .replies import (
     ToolCallsReply,
     TranscriptionReply,
 )
-from .responses_replies import FailedReply, StreamErrorReply
+from .responses_replies import Citation, FailedReply, StreamErrorReply, WebSearchReply
 from .responses_script import ResponsesScript
 from .script import RouteScript
 from .server import OpenAIEmulator
@@ -54,6 +54,7 @@ from .validation import SchemaIssue, Violation
 __all__ = [
     "MODERATION_CATEGORIES",
     "ApiError",
+    "Citation",
     "EmbeddingReply",
     "FailedReply",
     "Fault",
@@ -73,4 +74,5 @@ __all__ = [
     "TranscriptionReply",
     "UploadedFile",
     "Violation",
+    "WebSearchReply",
 ]

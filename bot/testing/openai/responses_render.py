@@ -18,7 +18,7 @@ from typing import Any
 from . import tokens
 from .ids import new_id
 from .replies import ChatReply, RefusalReply, TextReply, ToolCallsReply
-from .responses_replies import FailedReply, ResponsesReply, StreamErrorReply
+from .responses_replies import FailedReply, ResponsesReply, StreamErrorReply, WebSearchReply
 
 DEFAULT_REASONING_TOKENS = 12
 ENCRYPTED_PREFIX = "gAAAAA-toolcord-emu:"
@@ -85,6 +85,8 @@ def render(reply: ResponsesReply, ctx: ResponsesContext) -> Rendered:
         status, error = "failed", {"code": reply.code, "message": reply.message}
     elif isinstance(reply, StreamErrorReply):
         stream_error = reply
+    elif isinstance(reply, WebSearchReply):
+        items.extend(_web_search_items(reply))
     else:
         incomplete = _answer_items(reply, ctx, items)
         if incomplete is not None:
@@ -112,6 +114,34 @@ def _reasoning_item(ctx: ResponsesContext, summary: str) -> dict[str, Any]:
     if ctx.encrypted:
         item["encrypted_content"] = reasoning_token(item_id, ctx.model)
     return item
+
+
+def _web_search_items(reply: WebSearchReply) -> list[dict[str, Any]]:
+    sources = [{"type": "url", "url": citation.url} for citation in reply.citations]
+    call = {
+        "type": "web_search_call",
+        "id": new_id("ws_", 40),
+        "status": "completed",
+        "action": {"type": "search", "queries": [reply.query], "sources": sources},
+    }
+    message = _message(reply.text, "completed")
+    message["content"][0]["annotations"] = [
+        _citation(reply.text, citation) for citation in reply.citations
+    ]
+    return [call, message]
+
+
+def _citation(text: str, citation: Any) -> dict[str, Any]:
+    start = text.find(citation.quote) if citation.quote else 0
+    start = max(start, 0)
+    end = start + len(citation.quote) if citation.quote else len(text)
+    return {
+        "type": "url_citation",
+        "url": citation.url,
+        "title": citation.title,
+        "start_index": start,
+        "end_index": end,
+    }
 
 
 def _message(text: str, status: str, *, refusal: bool = False) -> dict[str, Any]:
@@ -173,6 +203,8 @@ def _usage(
             output += tokens.text_tokens(part.get("text") or part.get("refusal") or "")
         elif item["type"] == "function_call":
             output += tokens.text_tokens(item["name"]) + tokens.text_tokens(item["arguments"])
+        elif item["type"] == "web_search_call":
+            output += tokens.text_tokens(" ".join(item["action"].get("queries") or ()))
     usage: dict[str, Any] = {"input_tokens": ctx.input_tokens, "output_tokens": output}
     override = getattr(reply, "usage", None)
     usage.update(override or {})
@@ -262,6 +294,10 @@ def _item_events(index: int, item: dict[str, Any], size: int) -> Iterator[dict[s
         yield from _summary_events(index, item, size)
     elif kind == "message":
         yield from _content_events(index, item, size)
+    elif kind == "web_search_call":
+        at = {"item_id": item["id"], "output_index": index}
+        for step in ("in_progress", "searching", "completed"):
+            yield {"type": f"response.web_search_call.{step}", **at}
     elif kind == "function_call":
         at = {"item_id": item["id"], "output_index": index}
         for piece in _pieces(item["arguments"], size):
@@ -282,6 +318,8 @@ def _opened(item: dict[str, Any]) -> dict[str, Any]:
         return {**item, "status": "in_progress", "content": []}
     if kind == "function_call":
         return {**item, "status": "in_progress", "arguments": ""}
+    if kind == "web_search_call":
+        return {**item, "status": "in_progress", "action": {"type": "search"}}
     return {**item, "summary": []}
 
 
@@ -306,9 +344,17 @@ def _content_events(index: int, item: dict[str, Any], size: int) -> Iterator[dic
             yield {"type": "response.refusal.delta", **at, "delta": piece}
         yield {"type": "response.refusal.done", **at, "refusal": part["refusal"]}
     else:
-        yield {"type": "response.content_part.added", **at, "part": {**part, "text": ""}}
+        opened = {**part, "text": "", "annotations": []}
+        yield {"type": "response.content_part.added", **at, "part": opened}
         for piece in _pieces(part["text"], size):
             yield {"type": "response.output_text.delta", **at, "delta": piece, "logprobs": []}
+        for number, annotation in enumerate(part["annotations"]):
+            yield {
+                "type": "response.output_text.annotation.added",
+                **at,
+                "annotation_index": number,
+                "annotation": annotation,
+            }
         yield {"type": "response.output_text.done", **at, "text": part["text"], "logprobs": []}
     yield {"type": "response.content_part.done", **at, "part": part}
 

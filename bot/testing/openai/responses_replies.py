@@ -7,7 +7,8 @@ rendered as Responses output items.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 from .replies import ChatReply, ChatReplyOptions
 
@@ -34,4 +35,27 @@ class StreamErrorReply(ChatReplyOptions):
     param: str | None = None
 
 
-ResponsesReply = ChatReply | FailedReply | StreamErrorReply
+@dataclass(frozen=True)
+class Citation:
+    """A ``url_citation`` annotation: ``quote`` is the cited part of the answer (whole if "")."""
+
+    url: str
+    title: str
+    quote: str = ""
+
+
+@dataclass(frozen=True)
+class WebSearchReply(ChatReplyOptions):
+    """The model runs OpenAI's hosted ``web_search`` tool, then answers citing ``citations``.
+
+    The request must offer ``{"type": "web_search"}`` (OpenAI runs the search; the client runs
+    nothing). The stream carries a ``web_search_call`` item and the answer's ``url_citation``
+    annotations (``response.output_text.annotation.added``).
+    """
+
+    text: str = ""
+    query: str = ""
+    citations: Sequence[Citation] = field(default_factory=tuple)
+
+
+ResponsesReply = ChatReply | FailedReply | StreamErrorReply | WebSearchReply

@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from .replies import RefusalReply, TextReply, ToolCall, ToolCallsReply
-from .responses_replies import FailedReply, ResponsesReply, StreamErrorReply
+from .responses_replies import (
+    Citation,
+    FailedReply,
+    ResponsesReply,
+    StreamErrorReply,
+    WebSearchReply,
+)
 from .script import Request, RouteScript
 
 
@@ -72,3 +78,9 @@ class ResponsesScript(RouteScript[ResponsesReply]):
     def reply_stream_error(self, **options: Any) -> None:
         """Queue a stream that carries an ``error`` event."""
         self.reply(StreamErrorReply(**options))
+
+    def reply_web_search(
+        self, text: str, *, query: str, citations: list[Citation], **options: Any
+    ) -> None:
+        """Queue a hosted ``web_search`` call and an answer citing ``citations``."""
+        self.reply(WebSearchReply(text=text, query=query, citations=citations, **options))

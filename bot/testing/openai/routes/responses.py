@@ -29,7 +29,7 @@ from ..responses_render import (
     render,
     stream_events,
 )
-from ..responses_replies import FailedReply, ResponsesReply, StreamErrorReply
+from ..responses_replies import FailedReply, ResponsesReply, StreamErrorReply, WebSearchReply
 from ..responses_script import ResponsesScript, input_text
 from ..sse import StreamPlan, encode_event, write_stream
 from ..state import EmulatorState
@@ -71,6 +71,11 @@ async def responses(
     stream = body.get("stream") is True
     await before_response(state, request, step.fault, model, stream=stream)
     reply = _as_reply(step.reply)
+    if isinstance(reply, WebSearchReply) and not _offers_web_search(body):
+        raise TypeError(
+            "a WebSearchReply answers only a request that offers the hosted web_search tool "
+            "(tools: [{'type': 'web_search'}]): fix the test or the code under test"
+        )
     await state.pause(reply.latency if reply.latency is not None else script.latency)
     context = ResponsesContext(
         response_id=new_id("resp_", 48),
@@ -102,11 +107,20 @@ async def responses(
 def _as_reply(reply: object) -> ResponsesReply:
     if isinstance(reply, str):
         return TextReply(reply)
-    if isinstance(reply, (TextReply, ToolCallsReply, RefusalReply, FailedReply, StreamErrorReply)):
+    known = (TextReply, ToolCallsReply, RefusalReply, FailedReply, StreamErrorReply, WebSearchReply)
+    if isinstance(reply, known):
         return reply
     raise TypeError(
         f"a responses reply must be a TextReply, ToolCallsReply, RefusalReply, FailedReply, "
-        f"StreamErrorReply, str or Fault, not {reply!r}: fix the test's emu.responses.reply()"
+        f"StreamErrorReply, WebSearchReply, str or Fault, not {reply!r}: fix the test's "
+        "emu.responses.reply()"
+    )
+
+
+def _offers_web_search(body: Mapping[str, Any]) -> bool:
+    return any(
+        isinstance(tool, dict) and str(tool.get("type", "")).startswith("web_search")
+        for tool in body.get("tools") or ()
     )
 
 

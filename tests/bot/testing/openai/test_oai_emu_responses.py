@@ -8,6 +8,7 @@ import openai
 import pytest
 
 from bot.testing.openai import (
+    Citation,
     FailedReply,
     Fault,
     OpenAIEmulator,
@@ -292,3 +293,44 @@ async def test_chat_completions_accepts_what_openai_accepts(
         **extra,  # type: ignore[arg-type]
     )
     assert completion.choices[0].message.content == "ok"
+
+
+async def test_hosted_web_search_streams_its_call_and_url_citations(
+    emu: OpenAIEmulator, client: openai.AsyncOpenAI
+) -> None:
+    emu.responses.reply_web_search(
+        "Paris hosts the 2024 Olympics.",
+        query="paris olympics",
+        citations=[Citation("https://example.org/olympics", "Olympics", quote="2024 Olympics")],
+    )
+    stream = await client.responses.create(
+        model="gpt-5.4-mini", input="Olympics?", tools=[{"type": "web_search"}], stream=True
+    )
+    events = await _events(stream)
+    kinds = [event.type for event in events]
+    assert [k for k in kinds if k.startswith("response.web_search_call.")] == [
+        "response.web_search_call.in_progress",
+        "response.web_search_call.searching",
+        "response.web_search_call.completed",
+    ]
+    (added,) = [e for e in events if e.type == "response.output_text.annotation.added"]
+    assert added.annotation.model_dump() == {
+        "type": "url_citation",
+        "url": "https://example.org/olympics",
+        "title": "Olympics",
+        "start_index": 16,
+        "end_index": 29,
+    }
+    final = events[-1].response
+    assert [item.type for item in final.output] == ["web_search_call", "message"]
+    assert final.output[0].action.queries == ["paris olympics"]
+
+
+async def test_a_web_search_reply_needs_the_hosted_tool_offered(
+    emu: OpenAIEmulator, client: openai.AsyncOpenAI
+) -> None:
+    emu.responses.reply_web_search("x", query="q", citations=[])
+    with pytest.raises(openai.InternalServerError):
+        await client.with_options(max_retries=0).responses.create(model="gpt-4.1", input="Hi")
+    (violation,) = emu.take_violations()
+    assert "offers the hosted web_search tool" in str(violation)
