@@ -333,6 +333,7 @@ class ConversationService:
             reasoning_effort=turn.overrides.get("reasoning_effort")
             or settings.openai.reasoning_effort,
             reasoning_summary=settings.openai.reasoning_summary,
+            hosted_web_search=settings.openai.hosted_web_search,
         )
 
     def _tool_context(self, turn: IncomingTurn, conversation: Any) -> ToolContext:

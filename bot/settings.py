@@ -88,6 +88,7 @@ class OpenAISettings(_Section):
     api_dialect: Literal["auto", "responses", "chat"] = "auto"
     reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh"] | None = None
     reasoning_summary: bool = False
+    hosted_web_search: bool = False
 
     def resolved_dialect(self) -> Literal["responses", "chat"]:
         """The wire dialect: ``auto`` speaks Responses to OpenAI itself, chat to anything else."""

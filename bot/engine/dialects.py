@@ -116,7 +116,8 @@ class ResponsesDialect:
         self.stream_cls: type[openai.AsyncStream[object]] = ResponsesEventStream
         self.family = model_family(request.model)
         self._request = request
-        self._tools = function_tools(request.tools)
+        hosted = ("web_search",) if request.hosted_web_search else ()
+        self._tools = function_tools(request.tools, hosted=hosted)
         self._converted = 0
         self._instructions: list[str] = []
         self._input: list[dict[str, Any]] = []

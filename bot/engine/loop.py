@@ -63,6 +63,7 @@ class TurnRequest:
     dialect: DialectName = "chat"
     reasoning_effort: str | None = None
     reasoning_summary: bool = False
+    hosted_web_search: bool = False
 
 
 class _RoundFailed(Exception):

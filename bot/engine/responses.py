@@ -10,12 +10,14 @@ back, before that message's output, only to the model family that made them.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import Any
 
 REASONING_KEY = "_reasoning"
 RESPONSES_PATH = "/responses"
 ENCRYPTED_REASONING = "reasoning.encrypted_content"
+# toolcord tools that an OpenAI-hosted tool can stand in for on the Responses API.
+HOSTED_TOOLS: Mapping[str, Mapping[str, Any]] = {"web_search": {"type": "web_search"}}
 Message = Mapping[str, Any]
 
 
@@ -38,15 +40,24 @@ def without_reasoning(messages: Sequence[dict[str, Any]]) -> list[dict[str, Any]
     ]
 
 
-def function_tools(chat_tools: Iterable[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Chat ``tools`` entries as the Responses API's flat function tools."""
-    flat = []
+def function_tools(
+    chat_tools: Iterable[Mapping[str, Any]], *, hosted: Collection[str] = ()
+) -> list[dict[str, Any]]:
+    """Chat ``tools`` entries as the Responses API's flat function tools.
+
+    A tool named in ``hosted`` (and in :data:`HOSTED_TOOLS`) becomes OpenAI's hosted tool.
+    """
+    flat: list[dict[str, Any]] = []
     for tool in chat_tools:
         function = tool.get("function") or {}
+        name = function.get("name", "")
+        if name in hosted and name in HOSTED_TOOLS:
+            flat.append(dict(HOSTED_TOOLS[name]))
+            continue
         flat.append(
             {
                 "type": "function",
-                "name": function.get("name", ""),
+                "name": name,
                 "description": function.get("description"),
                 "parameters": function.get("parameters") or {"type": "object", "properties": {}},
                 "strict": bool(function.get("strict", False)),

@@ -22,6 +22,7 @@ from bot.engine.stream import RoundResult
 Delta = TextDelta | ReasoningDelta
 INCOMPLETE_FINISH = {"max_output_tokens": "length", "content_filter": "content_filter"}
 KEPT_REASONING_KEYS = ("type", "id", "summary", "encrypted_content")
+MAX_SOURCE_TITLE = 120
 
 
 @dataclass
@@ -43,6 +44,7 @@ class ResponsesReader:
     _reasoning: list[str] = field(default_factory=list)
     _calls: dict[int, _Call] = field(default_factory=dict)
     _reasoning_items: list[dict[str, Any]] = field(default_factory=list)
+    _sources: dict[str, str] = field(default_factory=dict)
     _finish: str | None = None
     _usage: tuple[int, int, int] = (0, 0, 0)
 
@@ -131,6 +133,23 @@ class ResponsesReader:
             self._reasoning_items.append(kept)
         return []
 
+    def _annotation(self, event: dict[str, Any]) -> list[Delta]:
+        annotation = event.get("annotation") or {}
+        url = annotation.get("url")
+        if annotation.get("type") == "url_citation" and isinstance(url, str) and url:
+            title = " ".join(str(annotation.get("title") or url).split())[:MAX_SOURCE_TITLE]
+            self._sources.setdefault(url, title)
+        return []
+
+    def _sources_footer(self) -> list[Delta]:
+        """The cited web pages as a list under the answer (the renderer guards the links)."""
+        if not self._sources:
+            return []
+        lines = "\n".join(f"- {title}: {url}" for url, title in self._sources.items())
+        footer = f"\n\nSources:\n{lines}"
+        self._text.append(footer)
+        return [TextDelta(footer)]
+
     def _terminal(self, event: dict[str, Any]) -> list[Delta]:
         response = event["response"]
         details = response.get("incomplete_details") or {}
@@ -143,7 +162,7 @@ class ResponsesReader:
             _count(usage.get("output_tokens")),
             _count(output_details.get("reasoning_tokens")),
         )
-        return []
+        return self._sources_footer()
 
     def _failed(self, event: dict[str, Any]) -> list[Delta]:
         error = event["response"].get("error") or {}
@@ -168,6 +187,7 @@ _HANDLERS: dict[str, Callable[[ResponsesReader, dict[str, Any]], list[Delta]]] =
     "response.output_item.added": ResponsesReader._item_added,
     "response.function_call_arguments.delta": ResponsesReader._arguments_delta,
     "response.output_item.done": ResponsesReader._item_done,
+    "response.output_text.annotation.added": ResponsesReader._annotation,
     "response.completed": ResponsesReader._terminal,
     "response.incomplete": ResponsesReader._terminal,
     "response.failed": ResponsesReader._failed,

@@ -17,7 +17,14 @@ from bot.render import render_reply
 from bot.testing.discord import DiscordEmulator, StoredMessage
 from bot.testing.fakes import FakeOpenMeteo
 from bot.testing.harness import BotHarness
-from bot.testing.openai import FailedReply, Fault, OpenAIEmulator, RouteScript, ToolCall
+from bot.testing.openai import (
+    Citation,
+    FailedReply,
+    Fault,
+    OpenAIEmulator,
+    RouteScript,
+    ToolCall,
+)
 
 from .conftest import ask
 
@@ -402,3 +409,26 @@ async def test_a_reasoning_summary_is_attached_only_when_the_owner_asks(
     assert script.requests[1]["reasoning"] == {"effort": "high", "summary": "auto"}
     assert [a.filename for a in shown.attachments] == ["reasoning.txt"]
     assert shown.attachments[0].data == b"Six times seven."
+
+
+async def test_openais_hosted_web_search_stands_in_for_the_search_tool(
+    discord_emulator: DiscordEmulator, openai_emulator: OpenAIEmulator, bot_harness: BotHarness
+) -> None:
+    answer = "The 2024 Olympics were held in Paris."
+    openai_emulator.responses.reply_web_search(
+        answer,
+        query="2024 olympics host city",
+        citations=[Citation("https://olympics.example/paris-2024", "Paris 2024", quote="Paris")],
+    )
+    settings = {"api_dialect": "responses", "hosted_web_search": True}
+    async with bot_harness.run(openai=settings, tools={"modules": ["tools.search"]}):
+        await ask(discord_emulator, "where were the 2024 olympics?")
+        text = f"{answer}\n\nSources:\n- Paris 2024: https://olympics.example/paris-2024"
+        (expected,) = render_reply(text, allow_hosts=[])
+        shown = await _answer(discord_emulator, expected)
+    assert "https://olympics.example" not in shown.content  # shown, not clickable
+    (request,) = openai_emulator.responses.requests
+    kinds = [(tool["type"], tool.get("name")) for tool in request["tools"]]
+    assert ("web_search", None) in kinds
+    assert ("function", "web_search") not in kinds
+    assert ("function", "fetch_page") in kinds

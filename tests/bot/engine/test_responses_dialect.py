@@ -433,3 +433,32 @@ async def test_a_model_that_cannot_reason_is_not_asked_for_encrypted_reasoning(
 )
 def test_can_reason(model: str, reasons: bool) -> None:
     assert can_reason(model) is reasons
+
+
+def test_the_hosted_web_search_stands_in_for_the_web_search_tool() -> None:
+    search = {"type": "function", "function": {"name": "web_search", "parameters": {}}}
+    flat = function_tools([search, CHAT_TOOL], hosted=("web_search",))
+    assert flat[0] == {"type": "web_search"}
+    assert flat[1]["name"] == "weather"
+    assert function_tools([search])[0]["type"] == "function"  # only when asked
+
+
+def test_url_citations_become_a_sources_list_under_the_answer() -> None:
+    reader = ResponsesReader()
+    citation = {
+        "type": "url_citation",
+        "url": "https://example.org/a",
+        "title": "An\n  example ",
+        "start_index": 0,
+        "end_index": 4,
+    }
+    events: list[dict[str, Any]] = [
+        {"type": "response.output_text.delta", "delta": "Answer."},
+        {"type": "response.output_text.annotation.added", "annotation": citation},
+        {"type": "response.output_text.annotation.added", "annotation": citation},
+        _terminal("response.completed"),
+    ]
+    deltas = [delta for event in events for delta in reader.take(event)]
+    footer = "\n\nSources:\n- An example: https://example.org/a"
+    assert deltas == [TextDelta("Answer."), TextDelta(footer)]
+    assert reader.finish().text == "Answer." + footer
