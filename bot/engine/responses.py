@@ -2,8 +2,9 @@
 
 The store and the loop keep messages in the Chat Completions shape (dialect-neutral): this module
 converts them on the way out. ``system`` messages become ``instructions``; user content parts
-become ``input_text``/``input_image``; an assistant's ``tool_calls`` become ``function_call``
-items and ``tool`` messages ``function_call_output`` items, paired by ``call_id``. Reasoning items
+become ``input_text``/``input_image`` (the speaker's ``name`` goes first, as text); an
+assistant's ``tool_calls`` become ``function_call`` items and ``tool`` messages
+``function_call_output`` items, paired by ``call_id``. Reasoning items
 ride on assistant messages under :data:`REASONING_KEY` (``{"family", "items"}``) and are sent
 back, before that message's output, only to the model family that made them.
 """
@@ -77,7 +78,8 @@ def instructions_and_input(
         if role in ("system", "developer"):
             system.append(_text(message.get("content")))
         elif role == "user":
-            items.append({"role": "user", "content": _user_content(message.get("content"))})
+            content = _user_content(message.get("content"))
+            items.append({"role": "user", "content": _named(content, message.get("name"))})
         elif role == "assistant":
             items.extend(_assistant_items(message, family))
         elif role == "tool":
@@ -107,6 +109,16 @@ def _assistant_items(message: Message, family: str) -> list[dict[str, Any]]:
             }
         )
     return items
+
+
+def _named(content: str | list[dict[str, Any]], name: Any) -> str | list[dict[str, Any]]:
+    """``content`` with its speaker's name first: Responses messages have no ``name`` field, and
+    in a shared channel the model must still tell the speakers apart."""
+    if not name:
+        return content
+    if isinstance(content, str):
+        return f"{name}: {content}"
+    return [{"type": "input_text", "text": f"{name}:"}, *content]
 
 
 def _user_content(content: Any) -> str | list[dict[str, Any]]:

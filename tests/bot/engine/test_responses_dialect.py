@@ -69,6 +69,7 @@ def test_stored_messages_become_instructions_and_input_items() -> None:
         {
             "role": "user",
             "content": [
+                {"type": "input_text", "text": "alice:"},
                 {"type": "input_text", "text": "What is this?"},
                 {"type": "input_image", "image_url": "https://cdn.example/a.png", "detail": "auto"},
             ],
@@ -77,6 +78,13 @@ def test_stored_messages_become_instructions_and_input_items() -> None:
         {"type": "function_call", "call_id": "call_1", "name": "weather", "arguments": "{}"},
         {"type": "function_call_output", "call_id": "call_1", "output": "sunny"},
         {"role": "assistant", "content": "It is sunny."},
+    ]
+
+
+def test_a_named_plain_text_message_keeps_its_speaker() -> None:
+    message = {"role": "user", "content": "hi", "name": "bob"}
+    assert instructions_and_input([message], "gpt-5.6")[1] == [
+        {"role": "user", "content": "bob: hi"}
     ]
 
 
