@@ -134,19 +134,65 @@ class NamedEventStream(openai.AsyncStream[object]):
     """An SSE stream of named events that decodes only the events in ``wanted``.
 
     The Responses API names each event (``event: response.output_text.delta``) and repeats the
-    whole response object (instructions and tools included) in ``response.created`` and
-    ``response.in_progress``; a reader that ignores those need not parse them. Subclasses set
-    ``wanted``. This reaches into the SDK's stream (``_iter_events``); it lives here, the openai
-    shim, with the other SDK internals.
+    whole response object (instructions and tools included) in ``response.created``,
+    ``response.in_progress`` and ``response.completed``. This stream splits the body into events
+    itself and decodes (UTF-8 and JSON) only the wanted ones, instead of the SDK's line-by-line
+    decoder that decodes every line of every event. Network errors become the SDK's
+    ``APITimeoutError``/``APIConnectionError`` as in the SDK's own stream. This reaches into the
+    SDK's stream class; it lives here, the openai shim, with the other SDK internals.
     """
 
     wanted: ClassVar[Collection[str]] = ()
 
     async def __stream__(self) -> AsyncIterator[Any]:
-        wanted = self.wanted
+        wanted = frozenset(name.encode() for name in self.wanted)
+        pending = b""
         try:
-            async for sse in self._iter_events():
-                if sse.event in wanted:
-                    yield json.loads(sse.data)
+            async for chunk in self._chunks():
+                pending += chunk
+                if b"\r" in pending:  # CRLF line ends (a CR may wait for its LF)
+                    pending = pending.replace(b"\r\n", b"\n")
+                *blocks, pending = pending.split(b"\n\n")
+                for block in blocks:
+                    data = _wanted_data(block, wanted)
+                    if data is not None:
+                        yield json.loads(data)
+            data = _wanted_data(pending, wanted) if pending.strip() else None
+            if data is not None:
+                yield json.loads(data)
         finally:
             await self.response.aclose()
+
+    async def _chunks(self) -> AsyncIterator[bytes]:
+        request = self.response.request
+        timeouts, failures = _network_errors()
+        try:
+            async for chunk in self.response.aiter_bytes():
+                yield chunk
+        except timeouts as error:
+            raise openai.APITimeoutError(request=request) from error
+        except failures as error:
+            raise openai.APIConnectionError(request=request) from error
+
+
+def _wanted_data(block: bytes, wanted: frozenset[bytes]) -> bytes | None:
+    """The ``data`` of one SSE event block when its ``event`` name is wanted, else None."""
+    name, data = b"", []
+    for line in block.split(b"\n"):
+        if line.startswith(b"event:"):
+            name = line[6:].strip()
+        elif line.startswith(b"data:"):
+            value = line[5:]
+            data.append(value[1:] if value.startswith(b" ") else value)
+    if name not in wanted or not data:
+        return None
+    return b"\n".join(data)
+
+
+def _network_errors() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
+    """The exceptions the SDK's own stream maps to timeouts and to connection errors."""
+    try:
+        from openai._httpx2 import request_exceptions, timeout_exceptions
+    except ImportError:  # an SDK without the helpers
+        return (httpx2.TimeoutException,), (httpx2.RequestError,)
+    return timeout_exceptions(), request_exceptions()
