@@ -432,3 +432,39 @@ async def test_openais_hosted_web_search_stands_in_for_the_search_tool(
     assert ("web_search", None) in kinds
     assert ("function", "web_search") not in kinds
     assert ("function", "fetch_page") in kinds
+
+
+async def test_reasoning_is_replayed_only_to_the_model_family_that_made_it(
+    discord_emulator: DiscordEmulator,
+    openai_emulator: OpenAIEmulator,
+    bot_harness: BotHarness,
+    open_meteo: FakeOpenMeteo,
+) -> None:
+    script = openai_emulator.responses
+    script.reply_tool_calls([ToolCall("weather", {"place": "Paris"}, id="call_w")])
+    script.reply_text("Paris is sunny today.")
+    tools = _weather(open_meteo)
+    first = None
+    for model, answer in (
+        (TERRA, "Paris is sunny today."),
+        (TERRA, "Same family."),
+        ("gpt-5.5", "Other family."),
+    ):
+        if first is not None:
+            script.reply_text(answer)
+        settings = {"chat_model": model, "api_dialect": "responses"}
+        async with bot_harness.run(openai=settings, tools=tools):
+            await ask(discord_emulator, f"question for {model}?")
+            first = await _answer(discord_emulator, answer, after=first)
+    same, other = script.requests[2], script.requests[3]
+    assert [i.get("type", i.get("role")) for i in same["input"]] == [
+        "user",
+        "reasoning",  # kept with its tool round
+        "function_call",
+        "function_call_output",
+        "reasoning",  # kept with the final answer
+        "assistant",
+        "user",
+    ]
+    assert all(i.get("type") != "reasoning" for i in other["input"])
+    assert _calls(other) == ["call_w"] and list(_outputs(other)) == ["call_w"]
