@@ -1,5 +1,8 @@
 """The tool-call loop: stream a completion, run the tools it asks for, repeat within bounds.
 
+The wire format is the request's dialect (``dialects.py``: Responses API or Chat Completions);
+rounds, tools, retries and the deadline are the same for both.
+
 The loop runs in its own task and hands events to the caller through a queue, so the caller's work
 (editing Discord messages) never runs under the loop's deadline and the loop never waits on it.
 """
