@@ -20,7 +20,14 @@ from bot.engine.responses import (
 )
 from bot.engine.responses_stream import ResponsesReader
 from bot.settings import OpenAISettings
-from bot.testing.openai import FailedReply, Fault, OpenAIEmulator, StreamErrorReply, ToolCall
+from bot.testing.openai import (
+    FailedReply,
+    Fault,
+    OpenAIEmulator,
+    StreamErrorReply,
+    TextReply,
+    ToolCall,
+)
 from tools import Dispatcher, ToolContext, ToolRegistry, tool
 
 RESPONSES = "/v1/responses"
@@ -342,6 +349,9 @@ async def test_output_cap_gives_the_cut_short_notice(emu: OpenAIEmulator) -> Non
         (StreamErrorReply(code="rate_limit_exceeded"), "rate_limited", "The AI service is busy"),
         (Fault.outage(500), "unavailable", "The AI service is not responding right now."),
         (Fault.rate_limit(), "rate_limited", "The AI service is busy"),
+        (Fault.insufficient_quota(), "out_of_credit", "The AI service is unavailable: the bot's"),
+        (Fault.context_length_exceeded(), "context_too_long", "This conversation has grown"),
+        (TextReply("Some", finish_reason="content_filter"), "content_filtered", "I can't help"),
     ],
 )
 async def test_failures_end_in_the_same_user_messages(
