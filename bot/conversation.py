@@ -27,12 +27,19 @@ from bot.engine import (
 )
 from bot.engine import Usage as EngineUsage
 from bot.errors import ReplyUnavailable, StoreError
+from bot.i18n import language_name
 from bot.keyed_locks import KeyedLocks
+from bot.models import tool_config
 from bot.policy import Refusal, TurnPolicy
+from bot.policy.gate import RoundPolicy
 from bot.settings import Settings
 from bot.store import NewTurn, Store, TokenCounter, Usage, UserTurn
 from tools import Artifact, Dispatcher, Permissions, ToolContext, ToolRegistry
 
+USER_LOCALE_LINE = (
+    "The user's Discord language is {}. Answer in that language unless they write in another "
+    "one or the persona says otherwise."
+)
 log = logging.getLogger("toolcord.conversation")
 
 MIN_RETRY_BUDGET = 1_000
@@ -276,6 +283,12 @@ class ConversationService:
             if isinstance(event, Final | Failed):
                 if event.usage.requests == 1 and event.usage.prompt_tokens:
                     counter.observe(raw, event.usage.prompt_tokens, model)
+                if isinstance(event, Final) and not event.usage.prompt_tokens:
+                    # The server sent no usage (LM Studio, or one that refused stream_options):
+                    # the ledger and quotas get an estimate, never 0.
+                    event.usage.prompt_tokens, event.usage.completion_tokens = (
+                        counter.estimate_answer(raw, event.new_messages, event.reasoning, model)
+                    )
                 return event, counter.scale(raw, model)
             for observer in self._services.observers:
                 observer.on_event(event)
@@ -288,7 +301,7 @@ class ConversationService:
         settings = self._services.settings
         model = self._model(turn, conversation)
         persona = conversation.overrides.get("persona") or turn.overrides.get("persona")
-        system = _system_messages(settings.chat.system_prompt, persona)
+        system = _system_messages(settings.chat.system_prompt, persona, turn.locale)
         context = self._tool_context(turn, conversation)
         registry = self._services.registry
         enabled = turn.overrides.get("enabled_tools", settings.tools.enabled)
@@ -303,6 +316,7 @@ class ConversationService:
             system_messages=system,
             current_exchange_id=exchange_id,
             model=model,
+            max_image_bytes=settings.chat.max_image_bytes_per_request,
         )
         allowed = [tool.name for tool in available]
 
@@ -315,6 +329,7 @@ class ConversationService:
                 retry_budget=settings.chat.tool_retry_budget,
                 ledger=self._services.store,
                 on_event=on_event,
+                max_files=settings.chat.max_files_per_answer,
             )
 
         return TurnRequest(
@@ -334,7 +349,23 @@ class ConversationService:
             or settings.openai.reasoning_effort,
             reasoning_summary=settings.openai.reasoning_summary,
             hosted_web_search=settings.openai.hosted_web_search,
+            round_gate=self._round_gate(turn),
         )
+
+    def _round_gate(self, turn: IncomingTurn) -> Callable[[int], Awaitable[str | None]] | None:
+        """What the loop asks before each round after the first: the policies that gate rounds."""
+        gates = [p for p in self._services.policies if isinstance(p, RoundPolicy)]
+        if not gates:
+            return None
+
+        async def gate(used: int) -> str | None:
+            for policy in gates:
+                refusal = await policy.before_round(turn, used)
+                if refusal is not None:
+                    return refusal.message
+            return None
+
+        return gate
 
     def _tool_context(self, turn: IncomingTurn, conversation: Any) -> ToolContext:
         settings = self._services.settings
@@ -351,7 +382,7 @@ class ConversationService:
             member_top_role=turn.member_top_role,
             locale=turn.locale,
             http=self._services.http,
-            tool_settings=settings.tools.config,
+            tool_settings=tool_config(settings),
             services={**self._services.tool_services, "input_files": list(turn.files)},
             conversation_id=str(conversation.id),
             turn_id=str(turn.source_message_id),
@@ -439,10 +470,15 @@ def _refused(refusal: Refusal, final: Final | None = None) -> Failed:
     )
 
 
-def _system_messages(system_prompt: str, persona: str | None) -> list[dict[str, Any]]:
+def _system_messages(
+    system_prompt: str, persona: str | None, locale: str | None = None
+) -> list[dict[str, Any]]:
     messages = [{"role": "system", "content": system_prompt}]
     if persona:
         messages.append({"role": "system", "content": f"Persona for this conversation: {persona}"})
+    if locale:
+        line = USER_LOCALE_LINE.format(language_name(locale))
+        messages.append({"role": "system", "content": line})
     return messages
 
 

@@ -2,19 +2,23 @@
 
 Images and text files are read only from the CDN the message came from (the configured Discord CDN
 or Discord's own media hosts), within type and size limits; anything else becomes a one-line note.
-Voice messages are left to the voice cog.
+Images are checked by their magic bytes and re-encoded at the size the model uses (``bot.images``)
+before they become parts; tools still get the original bytes. Voice messages are left to the voice
+cog.
 """
 
 from __future__ import annotations
 
-import base64
+import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
 import discord
 
+from bot.images import ImageRejected, data_url, prepare
 from tools import Artifact
 
 log = logging.getLogger("toolcord.inputs")
@@ -70,32 +74,43 @@ async def read_inputs(message: discord.Message, cdn_base_url: str) -> MessageInp
     """Read the message's attachments into parts, inlined text and files for tools."""
     inputs = MessageInputs()
     notes: list[str] = []
-    for attachment in message.attachments:
-        kind = _kind(attachment)
-        if kind == "voice":
-            continue
-        if kind == "other" or not _allowed_host(attachment.url, cdn_base_url):
-            size = attachment.size
-            notes.append(f"[attached file {attachment.filename} ({size} bytes): not read]")
-            continue
-        note = await _read_one(attachment, kind, inputs)
-        if note:
-            notes.append(note)
+    # Decoding an image takes up to seconds of CPU: on a thread of its own, never on the default
+    # executor that DNS lookups (getaddrinfo) wait for.
+    images = ThreadPoolExecutor(max_workers=1, thread_name_prefix="toolcord-image")
+    try:
+        for attachment in message.attachments:
+            kind = _kind(attachment)
+            if kind == "voice":
+                continue
+            if kind == "other" or not _allowed_host(attachment.url, cdn_base_url):
+                size = attachment.size
+                notes.append(f"[attached file {attachment.filename} ({size} bytes): not read]")
+                continue
+            note = await _read_one(attachment, kind, inputs, images)
+            if note:
+                notes.append(note)
+    finally:
+        images.shutdown(wait=False, cancel_futures=True)
     inputs.text = "\n".join(notes)
     return inputs
 
 
-async def _read_one(attachment: discord.Attachment, kind: str, inputs: MessageInputs) -> str:
+async def _read_one(
+    attachment: discord.Attachment, kind: str, inputs: MessageInputs, images: ThreadPoolExecutor
+) -> str:
     if kind == "image":
         if attachment.size > MAX_IMAGE_BYTES or len(inputs.files) >= MAX_IMAGES:
             return f"[image {attachment.filename}: too large or too many images, not read]"
         data = await _download(attachment)
         if data is None:
             return f"[image {attachment.filename}: could not be downloaded]"
-        content_type = (attachment.content_type or "image/png").split(";")[0]
-        encoded = base64.b64encode(data).decode()
-        url = f"data:{content_type};base64,{encoded}"
+        try:
+            prepared = await asyncio.get_running_loop().run_in_executor(images, prepare, data)
+        except ImageRejected as exc:
+            return f"[image {attachment.filename}: {exc}; not read]"
+        url = data_url(prepared.mime, prepared.data)
         inputs.parts.append({"type": "image_url", "image_url": {"url": url}})
+        content_type = (attachment.content_type or "image/png").split(";")[0]
         inputs.files.append(Artifact(attachment.filename, data, content_type))
         return ""
     if attachment.size > MAX_TEXT_BYTES:

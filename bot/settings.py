@@ -3,7 +3,8 @@
 Sources, highest priority first: the environment (prefix ``TOOLCORD_``, ``__`` for nesting,
 plus the well-known ``DISCORD_TOKEN``, ``OPENAI_API_KEY`` and ``OPENAI_BASE_URL``), the ``.env``
 file, the TOML file (``config/bot.toml`` by default), then the defaults written here. Secrets are
-read only from the environment and ``.env``: a TOML file that holds one is refused.
+read only from the environment and ``.env``: a TOML file that holds one (a secret-shaped key at
+any depth, or a URL/DSN with a password; see :mod:`bot.config_secrets`) is refused.
 """
 
 from __future__ import annotations
@@ -13,7 +14,15 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -21,7 +30,9 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from bot.config_secrets import secret_problems
 from bot.errors import ConfigError
+from bot.model_lifecycle import SPEECH_API_ONLY_VOICES, uses_speech_api
 
 DEFAULT_CONFIG_PATH = Path("config/bot.toml")
 OPENAI_API_HOST = "api.openai.com"
@@ -105,6 +116,7 @@ class ChatSettings(_Section):
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
     max_rounds: int = Field(6, ge=1, le=20)
     max_tool_calls: int = Field(12, ge=1, le=100)
+    max_files_per_answer: int = Field(10, ge=1, le=50)
     turn_deadline_s: float = Field(120.0, gt=0)
     tool_concurrency: int = Field(4, ge=1, le=32)
     tool_retry_budget: int = Field(2, ge=0, le=10)
@@ -115,6 +127,8 @@ class ChatSettings(_Section):
     auto_thread: bool = False
     attach_reasoning: bool = False
     max_input_chars: int = Field(8_000, ge=100)
+    # OpenAI refuses requests with more than 50 MB of images.
+    max_image_bytes_per_request: int = Field(8_000_000, ge=0, le=50_000_000)
     shutdown_grace_s: float = Field(10.0, ge=0.0)
 
 
@@ -134,6 +148,18 @@ class ToolsSettings(_Section):
     enabled: list[str] | None = None
     config: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
+    @field_validator("config")
+    @classmethod
+    def _models_live_in_openai(cls, value: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        for family, setting in (("images", "image_model"), ("moderation", "moderation_model")):
+            if "model" in value.get(family, {}):
+                raise ValueError(
+                    f"tools.config.{family}.model is no longer read: move the model to "
+                    f"openai.{setting} (one setting decides it) and delete "
+                    f"tools.config.{family}.model"
+                )
+        return value
+
 
 class VoiceSettings(_Section):
     """Voice messages: transcription limits and spoken replies."""
@@ -143,9 +169,21 @@ class VoiceSettings(_Section):
     max_duration_s: float = Field(600.0, gt=0)
     language: str | None = None
     replies_default: bool = False
-    speech_model: str = "gpt-4o-mini-tts"
-    speech_voice: str = "alloy"
+    speech_model: str = "gpt-realtime-2.1-mini"
+    speech_voice: str = "marin"
+    speech_fallback_model: str = "gpt-4o-mini-tts"
+    speech_timeout_s: float = Field(120.0, gt=0, le=600)
     speech_max_chars: int = Field(1500, ge=1, le=4096)
+
+    @model_validator(mode="after")
+    def _voice_fits_the_api(self) -> VoiceSettings:
+        if not uses_speech_api(self.speech_model) and self.speech_voice in SPEECH_API_ONLY_VOICES:
+            raise ValueError(
+                f"speech_voice {self.speech_voice!r} exists only in the Speech API, and "
+                f"speech_model {self.speech_model!r} speaks through the Realtime API: choose "
+                "marin, cedar, alloy, ash, ballad, coral, echo, sage, shimmer or verse"
+            )
+        return self
 
     @field_validator("language")
     @classmethod
@@ -159,8 +197,8 @@ class QuotaSettings(_Section):
     """Token and image budgets per user, per guild and for the whole bot; 0 means no limit.
 
     Days and months are calendar days and months in UTC. Tokens are what the model server
-    reported (prompt plus completion). A request is admitted while the budget has room; it may
-    overshoot by at most that one request.
+    reported (prompt plus completion). Every model round of a turn is admitted under one lock
+    (README, "Quotas", states the overshoot bound the tests prove).
     """
 
     enabled: bool = True
@@ -175,6 +213,7 @@ class QuotaSettings(_Section):
     guild_monthly_images: int = Field(500, ge=0)
     global_daily_images: int = Field(200, ge=0)
     reserve_tokens: int = Field(8_000, ge=1)
+    max_turns_per_user: int = Field(2, ge=0)
     owners_exempt: bool = True
     totals_ttl_s: float = Field(5.0, ge=0.0, le=300.0)
     near_end: float = Field(0.1, ge=0.0, le=1.0)
@@ -282,13 +321,9 @@ class _SecretFreeTomlSource(TomlConfigSettingsSource):
                 f"unknown setting(s) {', '.join(unknown)} in the config file: fix the spelling "
                 "(config/bot.example.toml lists every setting)."
             )
-        found = [key.lower() for key in data if key.lower() in SECRET_KEYS]
-        if found:
-            names = ", ".join(key.upper() for key in found)
-            raise ConfigError(
-                f"{', '.join(found)} must not be in the config file: remove it and set {names} "
-                "in the environment or .env instead."
-            )
+        problems = secret_problems(data, str(self.toml_file_path))
+        if problems:
+            raise ConfigError("\n".join(problems))
         return data
 
 

@@ -22,6 +22,8 @@ from bot.conversation import IncomingTurn
 from bot.delivery import DiscordReply
 from bot.errors import StoreError
 from bot.guild_settings import EffectiveSettings
+from bot.policy import Refusal
+from bot.policy.quotas import QuotaPolicy
 from bot.routing import Trigger, trigger_for
 from bot.store import Usage
 from bot.turns import (
@@ -35,6 +37,8 @@ from bot.turns import (
 from bot.voice import (
     AnswerRecorder,
     AudioRejected,
+    Payer,
+    SpokenReply,
     Transcript,
     VoiceFailure,
     VoiceService,
@@ -64,7 +68,8 @@ class Voice(commands.Cog):
 
     def __init__(self, bot: ToolcordBot) -> None:
         self.bot = bot
-        self.voice = VoiceService.from_settings(bot.settings, bot.services.client)
+        meter = bot.services.tool_services.get("quotas")
+        self.voice = VoiceService.from_settings(bot.settings, bot.services.client, meter=meter)
         self._in_flight: set[int] = set()
         self._menu = app_commands.ContextMenu(name="Transcribe", callback=self.transcribe_message)
 
@@ -134,7 +139,9 @@ class Voice(commands.Cog):
     ) -> Transcript | None:
         try:
             async with message.channel.typing():
-                transcript = await self.voice.transcribe_attachment(attachment)
+                transcript = await self.voice.transcribe_attachment(
+                    attachment, payer=await self._payer(message.author, message.guild)
+                )
         except (AudioRejected, VoiceFailure) as exc:
             await self._reply(message, f"⚠️ {exc.user_message}")
             return None
@@ -142,7 +149,6 @@ class Voice(commands.Cog):
             log.exception("transcribing voice message %s failed", message.id)
             await self._reply(message, UNEXPECTED)
             return None
-        await self._record_usage(self.voice.transcriber.model, message.author.id, message.guild)
         return transcript
 
     async def _send_transcript(self, message: discord.Message, transcript: Transcript) -> None:
@@ -170,21 +176,57 @@ class Voice(commands.Cog):
             log.warning("could not reply in channel %s: %s", message.channel.id, exc)
 
     async def _speak(self, message: discord.Message, answer: str) -> None:
+        refusal = await self._speech_refusal(message)
+        if refusal is not None:
+            await self._reply(message, NO_SPOKEN_REPLY.format(reason=refusal.message))
+            return
         try:
-            clip = await self.voice.speak_answer(answer)
-            if clip is None:
+            spoken = await self.voice.speak_answer(answer)
+            if spoken is None:
                 return
-            await self._record_usage(self.voice.speech.model, message.author.id, message.guild)
+            await self._charge_speech(message, spoken)
             await send_voice_message(
                 self.bot.http,
                 message.channel.id,
-                clip,
+                spoken.clip,
                 reference=message.to_reference(fail_if_not_exists=False),
             )
         except VoiceFailure as exc:
             await self._reply(message, NO_SPOKEN_REPLY.format(reason=exc.user_message))
         except discord.HTTPException as exc:
             log.warning("Discord refused the spoken reply in %s: %s", message.channel.id, exc)
+
+    def _quotas(self) -> QuotaPolicy | None:
+        quotas = self.bot.services.tool_services.get("quotas")
+        return quotas if isinstance(quotas, QuotaPolicy) else None
+
+    async def _speech_refusal(self, message: discord.Message) -> Refusal | None:
+        """The quota refusal of a spoken reply (a model call of its own), if a budget is spent."""
+        quotas = self._quotas()
+        if quotas is None:
+            return None
+        guild_id = message.guild.id if message.guild else None
+        is_owner = await self.bot.is_owner(message.author)
+        return await quotas.admit_call(message.author.id, guild_id, is_owner=is_owner)
+
+    async def _charge_speech(self, message: discord.Message, spoken: SpokenReply) -> None:
+        clip = spoken.clip
+        usage = Usage(
+            model=spoken.model,
+            prompt_tokens=clip.input_tokens,
+            completion_tokens=clip.output_tokens,
+        )
+        guild_id = message.guild.id if message.guild else None
+        quotas = self._quotas()
+        try:
+            if quotas is not None:
+                await quotas.charge_call(message.author.id, guild_id, usage)
+            else:
+                await self.bot.services.store.record_usage(
+                    usage, user_id=message.author.id, guild_id=guild_id
+                )
+        except StoreError as exc:
+            log.warning("could not record speech usage: %s", exc)
 
     async def _spoken_replies(
         self, message: discord.Message, place: EffectiveSettings | None
@@ -225,6 +267,13 @@ class Voice(commands.Cog):
 
     async def _sink(self, message: discord.Message) -> DiscordReply:
         return await reply_sink(self.bot, message)
+
+    async def _payer(
+        self, user: discord.User | discord.Member, guild: discord.Guild | None
+    ) -> Payer:
+        """Whose budgets a transcription for ``user`` counts against."""
+        guild_id = guild.id if guild is not None else None
+        return Payer(user.id, guild_id, is_owner=await self.bot.is_owner(user))
 
     async def _record_usage(self, model: str, user_id: int, guild: discord.Guild | None) -> None:
         try:
@@ -271,7 +320,9 @@ class Voice(commands.Cog):
     ) -> None:
         try:
             transcript = await self.voice.transcribe_attachment(
-                attachment, normalize_language(language)
+                attachment,
+                normalize_language(language),
+                payer=await self._payer(interaction.user, interaction.guild),
             )
         except (AudioRejected, VoiceFailure) as exc:
             await _edit_response(interaction, f"⚠️ {exc.user_message}")
@@ -280,9 +331,6 @@ class Voice(commands.Cog):
             log.exception("transcribing attachment %s failed", attachment.id)
             await _edit_response(interaction, UNEXPECTED)
             return
-        await self._record_usage(
-            self.voice.transcriber.model, interaction.user.id, interaction.guild
-        )
         shown = show_transcript(
             transcript.text,
             transcript.duration_s,

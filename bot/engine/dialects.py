@@ -37,6 +37,9 @@ DialectName = Literal["chat", "responses"]
 class Reader(Protocol):
     """Reads one streamed answer (see ``StreamReader`` and ``ResponsesReader``)."""
 
+    @property
+    def finish_reason(self) -> str | None: ...
+
     def take(self, chunk: Any) -> list[TextDelta | ReasoningDelta]: ...
 
     def corrupt(self, detail: str) -> CorruptStream: ...
@@ -50,6 +53,9 @@ class Dialect(Protocol):
     url: str
     family: str
     stream_cls: type[openai.AsyncStream[object]]
+    leaves_out_refused: bool
+    """Whether a parameter the server refuses is left out and the request sent again (chat:
+    OpenAI-compatible servers differ; the Responses API is OpenAI's own)."""
 
     def body(self, messages: list[dict[str, Any]], tools_allowed: bool) -> dict[str, Any]: ...
 
@@ -74,6 +80,7 @@ class ChatDialect:
     def __init__(self, client: openai.AsyncOpenAI, request: TurnRequest) -> None:
         self.url = chat_completions_url(client)
         self.stream_cls: type[openai.AsyncStream[object]] = openai.AsyncStream[object]
+        self.leaves_out_refused = True
         self.family = model_family(request.model)
         self._request = request
         effort = chat_effort(request.model, request.reasoning_effort, has_tools=bool(request.tools))
@@ -114,6 +121,7 @@ class ResponsesDialect:
     def __init__(self, client: openai.AsyncOpenAI, request: TurnRequest) -> None:
         self.url = responses_url(client)
         self.stream_cls: type[openai.AsyncStream[object]] = ResponsesEventStream
+        self.leaves_out_refused = False
         self.family = model_family(request.model)
         self._request = request
         hosted = ("web_search",) if request.hosted_web_search else ()

@@ -48,6 +48,14 @@ class RoundReset:
 
 
 @dataclass(frozen=True)
+class TextComplete:
+    """The model finished the answer's text (its last round ended): no more text will come.
+
+    A front end may show the text whole now, before the turn's bookkeeping ends in a Final.
+    """
+
+
+@dataclass(frozen=True)
 class ToolProgress:
     """A tool call started; ``text`` is the short line to show while it runs."""
 
@@ -96,4 +104,13 @@ class Failed:
     artifacts: list[Artifact] = field(default_factory=list)
 
 
-EngineEvent = TextDelta | ReasoningDelta | RoundReset | ToolProgress | ToolDone | Final | Failed
+EngineEvent = (
+    TextDelta
+    | ReasoningDelta
+    | RoundReset
+    | TextComplete
+    | ToolProgress
+    | ToolDone
+    | Final
+    | Failed
+)

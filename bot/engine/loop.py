@@ -13,12 +13,13 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import openai
 
+from bot.engine.chat_compat import send_leaving_out_refused
 from bot.engine.client import chat_request_options
 from bot.engine.dialects import DialectName, attach_reasoning, dialect_for
 from bot.engine.events import (
@@ -27,6 +28,7 @@ from bot.engine.events import (
     Final,
     ReasoningDelta,
     RoundReset,
+    TextComplete,
     TextDelta,
     ToolDone,
     ToolProgress,
@@ -39,6 +41,8 @@ from tools import Artifact, Dispatcher, ToolCall, ToolOutcome
 log = logging.getLogger("toolcord.engine")
 
 ROUND_SEPARATOR = "\n\n"
+TEXT_ENDS = frozenset({"stop", "length"})
+"""finish_reasons after which the answer's text is complete (a TextComplete event follows)."""
 # Failures after which the round is asked once more, when ``Failure.retryable`` says it may help.
 RETRIED_KINDS = frozenset({"incomplete", "timeout", "corrupt_stream", "unavailable"})
 
@@ -67,6 +71,9 @@ class TurnRequest:
     reasoning_effort: str | None = None
     reasoning_summary: bool = False
     hosted_web_search: bool = False
+    round_gate: Callable[[int], Awaitable[str | None]] | None = None
+    """Asked before every round after the first with the tokens the turn used so far; a text
+    stops the turn there (a spent budget) and is shown to the user."""
 
 
 class _RoundFailed(Exception):
@@ -126,6 +133,12 @@ class _TurnRunner:
         limits = self._request.limits
         for round_no in range(1, limits.max_rounds + 1):
             last = round_no == limits.max_rounds or self._tool_calls_used >= limits.max_tool_calls
+            gate = self._request.round_gate
+            if round_no > 1 and gate is not None:
+                stop = await gate(self._usage.prompt_tokens + self._usage.completion_tokens)
+                if stop is not None:
+                    self._stop(stop)
+                    return
             result = await self._stream_round(tools_allowed=not last)
             if result.finish_reason == "tool_calls" and result.tool_calls and not last:
                 await self._run_tools(result)
@@ -157,24 +170,38 @@ class _TurnRunner:
         # ``object`` chunks are the decoded JSON dicts: no pydantic model is built per chunk. The
         # URL is absolute and the SDK's telemetry headers are left out (see engine/client.py).
         dialect = self._dialect
-        stream = await self._client.post(
-            dialect.url,
-            body=dialect.body(self._messages, tools_allowed),
-            cast_to=object,
-            options=self._post_options,
-            stream=True,
-            stream_cls=dialect.stream_cls,
-        )
+        body = dialect.body(self._messages, tools_allowed)
+        if dialect.leaves_out_refused:
+            # Compatible servers: a parameter this server refused (HTTP 400) is left out, and
+            # the request sent again without it (bot/engine/chat_compat.py).
+            stream = await send_leaving_out_refused(self._client, body, self._post)
+        else:
+            stream = await self._post(body)
         reader = dialect.reader()
+        announced = False
         try:
             async for chunk in stream:
                 for delta in reader.take(chunk):
                     self._show(delta)
+                if not announced and reader.finish_reason in TEXT_ENDS:
+                    announced = True  # the answer's text is complete: say so before usage, close
+                    self._emit(TextComplete())
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise reader.corrupt(f"unparseable chunk ({type(exc).__name__}: {exc})") from exc
         finally:
             await stream.close()
         return reader.finish()
+
+    async def _post(self, body: dict[str, Any]) -> openai.AsyncStream[object]:
+        dialect = self._dialect
+        return await self._client.post(
+            dialect.url,
+            body=body,
+            cast_to=object,
+            options=self._post_options,
+            stream=True,
+            stream_cls=dialect.stream_cls,
+        )
 
     def _show(self, delta: TextDelta | ReasoningDelta) -> None:
         if isinstance(delta, ReasoningDelta):
@@ -262,6 +289,24 @@ class _TurnRunner:
             return
         self._append({"role": "assistant", "content": "".join(self._visible)})
         self._emit(self._final("(I ran out of time for this answer; this is what I have.)"))
+
+    def _stop(self, reason: str) -> None:
+        """End the turn before its next round (the round gate said no), keeping what it has."""
+        log.info("a turn was stopped before its next model round: %s", reason)
+        if "".join(self._visible).strip():
+            self._append({"role": "assistant", "content": "".join(self._visible)})
+            self._emit(self._final(f"({reason})"))
+            return
+        self._emit(
+            Failed(
+                kind="stopped",
+                user_message=reason,
+                partial_text="",
+                new_messages=self._complete_messages(),
+                usage=self._usage,
+                artifacts=self._artifacts,
+            )
+        )
 
     def _fail(self, failure: Failure) -> None:
         if failure.owner_action:

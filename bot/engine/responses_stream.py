@@ -61,6 +61,13 @@ class ResponsesReader:
         except (AttributeError, KeyError, TypeError) as exc:
             raise self.corrupt(f"malformed event ({type(exc).__name__}: {exc})") from exc
 
+    @property
+    def finish_reason(self) -> str | None:
+        """How the response ended so far (``tool_calls`` when it asked for calls), or None."""
+        if self._finish == "stop" and self._calls:
+            return "tool_calls"
+        return self._finish
+
     def corrupt(self, detail: str) -> CorruptStream:
         """The error for an unusable event, knowing whether anything was delivered before it."""
         return CorruptStream(detail, after_content=self.delivered)
@@ -77,9 +84,7 @@ class ResponsesReader:
             }
             for index, call in sorted(self._calls.items())
         ]
-        finish = self._finish
-        if finish == "stop" and calls:
-            finish = "tool_calls"
+        finish = self.finish_reason or self._finish
         return RoundResult(
             text="".join(self._text),
             reasoning="".join(self._reasoning),

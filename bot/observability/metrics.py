@@ -244,6 +244,17 @@ class WatchedPolicy:
     async def after_turn(self, turn: IncomingTurn, usage: Usage, model: str) -> None:
         await self.inner.after_turn(turn, usage, model)
 
+    async def before_round(self, turn: IncomingTurn, used: int) -> Refusal | None:
+        """The wrapped policy's round gate (when it has one); a stop counts as a refusal.
+
+        The turn itself still ends through the loop (its outcome is counted there).
+        """
+        gate = getattr(self.inner, "before_round", None)
+        refusal = await gate(turn, used) if gate is not None else None
+        if refusal is not None:
+            self._turns.metrics.refusal(refusal.kind)
+        return refusal
+
     async def holds_output(self, turn: IncomingTurn) -> bool:
         holds = getattr(self.inner, "holds_output", None)
         return bool(holds is not None and await holds(turn))

@@ -99,6 +99,7 @@ class Turn:
     source_message_id: int | None
     sent_message_ids: list[int]
     created_at: datetime
+    deleted_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,10 +193,31 @@ class LedgerRecord:
 
 @dataclass(frozen=True, slots=True)
 class ForgetReport:
-    """What ``forget_user`` removed (rows per table) or anonymised (usage rows)."""
+    """What ``forget_user`` removed (rows per table), anonymised or kept (usage rows).
+
+    ``usage_kept``: usage rows of the budget windows still running, kept under the user's id
+    (counts and times only, no conversation and no model) so forgetting spends no budget.
+    """
 
     conversations: int
     exchanges: int
     turns: int
     settings: int
     usage_anonymised: int
+    usage_kept: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StoredImage:
+    """An image of a conversation, stored once (keyed by the SHA-256 of its bytes).
+
+    Turns refer to it with an ``image_ref`` part (``bot.store.images``); ``data`` is empty when
+    only the description was read (``list_images``).
+    """
+
+    image_id: str
+    mime: str
+    width: int
+    height: int
+    size: int
+    data: bytes = b""

@@ -8,12 +8,13 @@ and unique keys (conversation key, source message id, ledger key) decide races.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
 
 from bot.store import records
+from bot.store.images import DEFAULT_MAX_IMAGE_BYTES, resolve_images
 from bot.store.keys import private_user_id
 from bot.store.migrations import Migration, load_migrations
 from bot.store.models import (
@@ -26,6 +27,7 @@ from bot.store.models import (
     JsonDict,
     LedgerRecord,
     NewTurn,
+    StoredImage,
     Turn,
     Usage,
     UsageTotals,
@@ -54,6 +56,14 @@ from bot.store.window import (
     stored_parts,
 )
 from bot.store.window import group_by_exchange as group_turns
+
+IMAGE_COLUMNS = "id, mime, width, height, size"
+# Images no turn of their conversation refers to any more (after a user's turns were deleted).
+UNREFERENCED_IMAGES = (
+    "DELETE FROM images WHERE conversation_id = ANY($1::bigint[]) AND NOT EXISTS (SELECT 1 "
+    "FROM turns t WHERE t.conversation_id = images.conversation_id "
+    "AND strpos(t.parts::text, images.id) > 0)"
+)
 
 
 class PostgresStore:
@@ -184,6 +194,7 @@ class PostgresStore:
     async def begin_exchange(self, conversation_id: int, turn: UserTurn) -> Exchange | None:
         """Store a user turn as a pending exchange; ``None`` if its message was seen before."""
         now = self._clock()
+        turn, images = records.with_image_refs(turn)
         estimate = records.user_turn_estimate(self.counter, turn)
         source = turn.source_message_id
         async with self._db.transaction() as db:
@@ -219,6 +230,15 @@ class PostgresStore:
             )
             if source is not None:
                 await _link(db, conversation_id, exchange_id, [source], "source")
+            await db.executemany(
+                "INSERT INTO images (conversation_id, id, mime, width, height, size, data, "
+                "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
+                "ON CONFLICT (conversation_id, id) DO NOTHING",
+                [
+                    (conversation_id, i.image_id, i.mime, i.width, i.height, i.size, i.data, now)
+                    for i in images
+                ],
+            )
             await _touch(db, conversation_id, now)
         return Exchange(int(exchange_id), conversation_id, int(turn_id), source)
 
@@ -347,8 +367,12 @@ class PostgresStore:
         current_exchange_id: int | None = None,
         model: str | None = None,
         max_tool_result_tokens: int = DEFAULT_MAX_TOOL_RESULT_TOKENS,
+        max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
     ) -> list[dict[str, Any]]:
-        """OpenAI chat messages for the conversation under ``budget_tokens`` (see window.py)."""
+        """OpenAI chat messages for the conversation under ``budget_tokens`` (see window.py).
+
+        Images beyond ``max_image_bytes`` (as data URLs, newest first) become a short note.
+        """
         current, before = await self._current(conversation_id, current_exchange_id)
         window = await assemble_window(
             self._older(conversation_id, before, counter.raw_budget(budget_tokens, model)),
@@ -359,7 +383,35 @@ class PostgresStore:
             model=model,
             max_tool_result_tokens=max_tool_result_tokens,
         )
-        return window.messages
+        return await resolve_images(
+            window.messages,
+            max_image_bytes,
+            lambda ids: self._images(conversation_id, ids),
+        )
+
+    async def _images(self, conversation_id: int, ids: Sequence[str]) -> dict[str, StoredImage]:
+        rows = await self._db.fetch(
+            f"SELECT {IMAGE_COLUMNS}, data FROM images WHERE conversation_id = $1 "
+            "AND id = ANY($2::text[])",
+            conversation_id,
+            list(ids),
+        )
+        return {row["id"]: _image(row, bytes(row["data"])) for row in rows}
+
+    # -- images -----------------------------------------------------------------------------
+
+    async def list_images(self, conversation_id: int) -> list[StoredImage]:
+        """The images stored for a conversation, oldest first, without their bytes."""
+        rows = await self._db.fetch(
+            f"SELECT {IMAGE_COLUMNS} FROM images WHERE conversation_id = $1 "
+            "ORDER BY created_at, id",
+            conversation_id,
+        )
+        return [_image(row) for row in rows]
+
+    async def get_image(self, conversation_id: int, image_id: str) -> StoredImage | None:
+        """One image of a conversation with its bytes, or ``None``."""
+        return (await self._images(conversation_id, [image_id])).get(image_id)
 
     async def _current(
         self, conversation_id: int, exchange_id: int | None
@@ -480,17 +532,40 @@ class PostgresStore:
             status = await db.execute("DELETE FROM conversations WHERE key = $1", key)
         return row_count(status) > 0
 
-    async def forget_user(self, user_id: int) -> ForgetReport:
+    async def forget_user(
+        self, user_id: int, *, keep_usage_since: datetime | None = None
+    ) -> ForgetReport:
         """Delete every row authored by or keyed to ``user_id``.
 
         Private conversations of the user go whole; in shared ones the user's exchanges (their
-        turns and the answers to them) go. Usage rows stay for guild totals, without the user.
+        turns and the answers to them) go. Usage rows stay for guild totals: those since
+        ``keep_usage_since`` under the user's id (counts only), older ones without the user.
         Dead rows leave the disk when PostgreSQL vacuums the tables.
         """
         async with self._db.transaction() as db:
-            return await _forget(db, user_id)
+            return await _forget(db, user_id, keep_usage_since)
 
-    async def export_conversation(self, key: str) -> JsonDict | None:
+    async def mark_messages_deleted(self, message_ids: Sequence[int]) -> int:
+        """Redact the turns deleted Discord messages carried (see the protocol)."""
+        ids = sorted({int(message_id) for message_id in message_ids})
+        if not ids:
+            return 0
+        async with self._db.transaction() as db:
+            status = await db.execute(
+                "UPDATE turns SET content = $1, parts = '[]', deleted_at = $2 "
+                "WHERE deleted_at IS NULL AND ((role = 'user' AND source_message_id = ANY($3)) "
+                "OR (role = 'assistant' AND content IS NOT NULL AND content != '' "
+                "AND exchange_id IN (SELECT exchange_id FROM message_links "
+                "WHERE kind = 'sent' AND message_id = ANY($3))))",
+                records.DELETED_TEXT,
+                self._clock(),
+                ids,
+            )
+        return row_count(status)
+
+    async def export_conversation(
+        self, key: str, *, only_user_id: int | None = None
+    ) -> JsonDict | None:
         """A JSON-serialisable document of a conversation, or ``None`` if there is none."""
         conversation = await self.get_conversation(key)
         if conversation is None:
@@ -508,6 +583,7 @@ class PostgresStore:
             conversation,
             [exchange_from(row) for row in exchange_rows],
             [turn_from(row) for row in turn_rows],
+            only_user_id=only_user_id,
         )
 
     # -- tool ledger ------------------------------------------------------------------------
@@ -634,7 +710,9 @@ async def _insert_usage(
     )
 
 
-async def _forget(db: asyncpg.Connection, user_id: int) -> ForgetReport:
+async def _forget(
+    db: asyncpg.Connection, user_id: int, keep_since: datetime | None
+) -> ForgetReport:
     owned = "SELECT id FROM conversations WHERE private_user_id = $1"
     turns = await db.fetchval(
         f"SELECT COUNT(*) FROM turns WHERE conversation_id IN ({owned}) "
@@ -651,13 +729,29 @@ async def _forget(db: asyncpg.Connection, user_id: int) -> ForgetReport:
         "|| '/%' OR tool_ledger.key LIKE e.conversation_id::text || '/' || e.id::text || '/%'))",
         user_id,
     )
+    touched = await db.fetch(
+        "SELECT conversation_id FROM exchanges WHERE user_id = $1 "
+        "UNION SELECT conversation_id FROM turns WHERE author_id = $1",
+        user_id,
+    )
     await db.execute("DELETE FROM turns WHERE author_id = $1", user_id)
     await db.execute("DELETE FROM exchanges WHERE user_id = $1", user_id)
+    await db.execute(UNREFERENCED_IMAGES, [row[0] for row in touched])
     conversations = await db.execute(
         "DELETE FROM conversations WHERE private_user_id = $1", user_id
     )
     await db.execute("UPDATE conversations SET user_id = NULL WHERE user_id = $1", user_id)
-    usage = await db.execute("UPDATE usage SET user_id = NULL WHERE user_id = $1", user_id)
+    since = keep_since if keep_since is not None else datetime.max.replace(tzinfo=UTC)
+    kept = await db.execute(
+        "UPDATE usage SET conversation_id = NULL, exchange_id = NULL, model = $1 "
+        "WHERE user_id = $2 AND created_at >= $3",
+        records.FORGOTTEN_MODEL,
+        user_id,
+        since,
+    )
+    usage = await db.execute(
+        "UPDATE usage SET user_id = NULL WHERE user_id = $1 AND created_at < $2", user_id, since
+    )
     settings = await db.execute(
         "DELETE FROM settings WHERE scope = 'user' AND scope_id = $1", user_id
     )
@@ -667,7 +761,12 @@ async def _forget(db: asyncpg.Connection, user_id: int) -> ForgetReport:
         turns=int(turns),
         settings=row_count(settings),
         usage_anonymised=row_count(usage),
+        usage_kept=row_count(kept),
     )
+
+
+def _image(row: asyncpg.Record, data: bytes = b"") -> StoredImage:
+    return StoredImage(row["id"], row["mime"], row["width"], row["height"], row["size"], data)
 
 
 def _interrupted(row: asyncpg.Record) -> InterruptedExchange:

@@ -4,16 +4,27 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from typing import Any
 
 from bot.store.errors import ExchangeStateError
-from bot.store.models import Conversation, ExchangeRecord, JsonDict, NewTurn, Turn, UserTurn
+from bot.store.images import split_images
+from bot.store.models import (
+    Conversation,
+    ExchangeRecord,
+    JsonDict,
+    NewTurn,
+    StoredImage,
+    Turn,
+    UserTurn,
+)
 from bot.store.tokens import TokenCounter
 from bot.store.window import REASONING_KEY, participant_name
 
 EXPORT_FORMAT = "toolcord.conversation.v1"
+DELETED_TEXT = "[message deleted]"
+FORGOTTEN_MODEL = "forgotten"
 INTERRUPTED_BY_RESTART = "interrupted: the bot stopped before the answer was complete"
 
 
@@ -92,6 +103,14 @@ def _require_answered(open_calls: set[str], index: int) -> None:
         raise ValueError(f"before turn {index}: tool calls {sorted(open_calls)} have no result")
 
 
+def with_image_refs(turn: UserTurn) -> tuple[UserTurn, list[StoredImage]]:
+    """The turn with its data-URL images replaced by references, and those images (once each)."""
+    if not turn.parts:
+        return turn, []
+    parts, images = split_images(turn.parts)
+    return (replace(turn, parts=parts), images) if images else (turn, [])
+
+
 def user_turn_estimate(counter: TokenCounter, turn: UserTurn) -> int:
     """Tokens the user turn costs as a chat message (unless the caller counted it)."""
     if turn.token_estimate is not None:
@@ -121,8 +140,17 @@ def export_document(
     conversation: Conversation,
     exchanges: Sequence[ExchangeRecord],
     turns: Sequence[Turn],
+    *,
+    only_user_id: int | None = None,
 ) -> JsonDict:
-    """A JSON-serialisable document of one conversation, its exchanges and their turns."""
+    """A JSON-serialisable document of one conversation, its exchanges and their turns.
+
+    With ``only_user_id``, only that user's exchanges (their turns and the answers to them).
+    """
+    if only_user_id is not None:
+        exchanges = [exchange for exchange in exchanges if exchange.user_id == only_user_id]
+        kept = {exchange.id for exchange in exchanges}
+        turns = [turn for turn in turns if turn.exchange_id in kept]
     by_exchange: dict[int, list[JsonDict]] = {}
     for turn in turns:
         by_exchange.setdefault(turn.exchange_id, []).append(_plain(asdict(turn)))

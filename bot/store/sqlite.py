@@ -21,6 +21,8 @@ from typing import Any
 import aiosqlite
 
 from bot.store import records
+from bot.store.errors import make_data_folder
+from bot.store.images import DEFAULT_MAX_IMAGE_BYTES, resolve_images
 from bot.store.keys import private_user_id
 from bot.store.migrations import Migration, load_migrations
 from bot.store.models import (
@@ -33,6 +35,7 @@ from bot.store.models import (
     JsonDict,
     LedgerRecord,
     NewTurn,
+    StoredImage,
     Turn,
     Usage,
     UsageTotals,
@@ -69,7 +72,13 @@ from bot.store.window import (
 from bot.store.window import group_by_exchange as group_turns
 
 CHECKPOINT_TRIES = 50
+IMAGE_COLUMNS = "id, mime, width, height, size"
 NO_EXCHANGE = 2**63 - 1
+# Images no turn of their conversation refers to any more (after a user's turns were deleted).
+UNREFERENCED_IMAGES = (
+    "DELETE FROM images WHERE conversation_id = ? AND NOT EXISTS (SELECT 1 FROM turns t "
+    "WHERE t.conversation_id = images.conversation_id AND instr(t.parts, images.id) > 0)"
+)
 OLDER_TURNS = (
     f"SELECT {TURN_COLUMNS} FROM turns WHERE exchange_id IN ("
     "SELECT id FROM exchanges WHERE conversation_id = ? AND status = 'complete' "
@@ -119,7 +128,7 @@ class SqliteStore:
             migrations: Schema migrations (tests pass their own); default: the shipped ones.
         """
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_data_folder(path.parent)
         steps = list(migrations) if migrations is not None else load_migrations("sqlite")
         writer = await connect(path)
         try:
@@ -188,9 +197,10 @@ class SqliteStore:
     async def begin_exchange(self, conversation_id: int, turn: UserTurn) -> Exchange | None:
         """Store a user turn as a pending exchange; ``None`` if its message was seen before."""
         now = to_ms(self._clock())
+        turn, images = records.with_image_refs(turn)
         estimate = records.user_turn_estimate(self.counter, turn)
         return await self._writer.run(
-            lambda db: _begin_exchange(db, conversation_id, turn, self.owner, estimate, now)
+            lambda db: _begin_exchange(db, conversation_id, turn, self.owner, estimate, now, images)
         )
 
     async def note_sent(self, exchange_id: int, message_ids: Sequence[int]) -> None:
@@ -263,12 +273,15 @@ class SqliteStore:
         current_exchange_id: int | None = None,
         model: str | None = None,
         max_tool_result_tokens: int = DEFAULT_MAX_TOOL_RESULT_TOKENS,
+        max_image_bytes: int = DEFAULT_MAX_IMAGE_BYTES,
     ) -> list[dict[str, Any]]:
         """OpenAI chat messages for the conversation under ``budget_tokens`` (see window.py).
 
         Args:
             current_exchange_id: The exchange being answered; default: the newest exchange if
                 it is pending. Its user turn comes last; only older complete exchanges precede.
+            max_image_bytes: Image bytes (as data URLs) the messages may carry, newest first;
+                older images become a short note (see ``bot.store.images``).
         """
         current, first = await on_thread(
             self._reader, lambda db: _window_rows(db, conversation_id, current_exchange_id)
@@ -282,7 +295,36 @@ class SqliteStore:
             model=model,
             max_tool_result_tokens=max_tool_result_tokens,
         )
-        return window.messages
+        return await resolve_images(
+            window.messages,
+            max_image_bytes,
+            lambda ids: self._images(conversation_id, ids),
+        )
+
+    async def _images(self, conversation_id: int, ids: Sequence[str]) -> dict[str, StoredImage]:
+        marks = ", ".join("?" for _ in ids)
+        rows = await fetch_all(
+            self._reader,
+            f"SELECT {IMAGE_COLUMNS}, data FROM images WHERE conversation_id = ? "
+            f"AND id IN ({marks})",
+            (conversation_id, *ids),
+        )
+        return {row["id"]: _image(row, bytes(row["data"])) for row in rows}
+
+    # -- images -----------------------------------------------------------------------------
+
+    async def list_images(self, conversation_id: int) -> list[StoredImage]:
+        """The images stored for a conversation, oldest first, without their bytes."""
+        rows = await fetch_all(
+            self._reader,
+            f"SELECT {IMAGE_COLUMNS} FROM images WHERE conversation_id = ? ORDER BY created_at, id",
+            (conversation_id,),
+        )
+        return [_image(row) for row in rows]
+
+    async def get_image(self, conversation_id: int, image_id: str) -> StoredImage | None:
+        """One image of a conversation with its bytes, or ``None``."""
+        return (await self._images(conversation_id, [image_id])).get(image_id)
 
     async def _older(
         self, conversation_id: int, first: list[sqlite3.Row], room_tokens: int
@@ -384,17 +426,23 @@ class SqliteStore:
             await self._scrub()
         return deleted
 
-    async def forget_user(self, user_id: int) -> ForgetReport:
+    async def forget_user(
+        self, user_id: int, *, keep_usage_since: datetime | None = None
+    ) -> ForgetReport:
         """Delete every row authored by or keyed to ``user_id``; leave no copy in the WAL.
 
         Private conversations of the user go whole; in shared ones the user's exchanges (their
-        turns and the answers to them) go. Usage rows stay for guild totals, without the user.
+        turns and the answers to them) go. Usage rows stay for guild totals: those since
+        ``keep_usage_since`` under the user's id (counts only), older ones without the user.
         """
-        report = await self._writer.run(lambda db: _forget(db, user_id))
+        since = to_ms(keep_usage_since) if keep_usage_since is not None else None
+        report = await self._writer.run(lambda db: _forget(db, user_id, since))
         await self._scrub()
         return report
 
-    async def export_conversation(self, key: str) -> JsonDict | None:
+    async def export_conversation(
+        self, key: str, *, only_user_id: int | None = None
+    ) -> JsonDict | None:
         """A JSON-serialisable document of a conversation, or ``None`` if there is none."""
         found = await on_thread(self._reader, lambda db: _export_rows(db, key))
         if found is None:
@@ -404,7 +452,19 @@ class SqliteStore:
             conversation_from(conversation),
             [exchange_from(row) for row in exchanges],
             [turn_from(row) for row in turns],
+            only_user_id=only_user_id,
         )
+
+    async def mark_messages_deleted(self, message_ids: Sequence[int]) -> int:
+        """Redact the turns deleted Discord messages carried (see the protocol)."""
+        ids = sorted({int(message_id) for message_id in message_ids})
+        if not ids:
+            return 0
+        now = to_ms(self._clock())
+        redacted = await self._writer.run(lambda db: _redact(db, ids, now))
+        if redacted:
+            await self._scrub()
+        return redacted
 
     async def _scrub(self) -> None:
         """Checkpoint the WAL into the database and truncate it (deleted text leaves it)."""
@@ -493,6 +553,7 @@ def _begin_exchange(
     owner: str,
     estimate: int,
     now: int,
+    images: Sequence[StoredImage],
 ) -> Exchange | None:
     source = turn.source_message_id
     if source is not None and select_one(
@@ -523,6 +584,14 @@ def _begin_exchange(
     )
     if source is not None:
         _link(db, conversation_id, exchange_id, [source], "source")
+    db.executemany(
+        "INSERT INTO images (conversation_id, id, mime, width, height, size, data, created_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (conversation_id, id) DO NOTHING",
+        [
+            (conversation_id, i.image_id, i.mime, i.width, i.height, i.size, i.data, now)
+            for i in images
+        ],
+    )
     _touch(db, conversation_id, now)
     return Exchange(exchange_id, conversation_id, int(cursor.lastrowid or 0), source)
 
@@ -722,7 +791,20 @@ def _insert_usage(
     )
 
 
-def _forget(db: sqlite3.Connection, user_id: int) -> ForgetReport:
+def _redact(db: sqlite3.Connection, ids: list[int], now: int) -> int:
+    """Redact the user turns of these source messages and the answers sent as these messages."""
+    marks = ", ".join("?" * len(ids))
+    cursor = db.execute(
+        "UPDATE turns SET content = ?, parts = '[]', deleted_at = ? WHERE deleted_at IS NULL AND "
+        f"((role = 'user' AND source_message_id IN ({marks})) OR (role = 'assistant' "
+        "AND content IS NOT NULL AND content != '' AND exchange_id IN (SELECT exchange_id FROM "
+        f"message_links WHERE kind = 'sent' AND message_id IN ({marks}))))",
+        (records.DELETED_TEXT, now, *ids, *ids),
+    )
+    return int(cursor.rowcount)
+
+
+def _forget(db: sqlite3.Connection, user_id: int, keep_since: int | None) -> ForgetReport:
     owned = "SELECT id FROM conversations WHERE private_user_id = ?"
     authored = "SELECT id FROM exchanges WHERE user_id = ?"
     counted = select_one(
@@ -743,11 +825,26 @@ def _forget(db: sqlite3.Connection, user_id: int) -> ForgetReport:
         "OR tool_ledger.key LIKE e.conversation_id || '/' || e.id || '/%'))",
         (user_id,),
     )
+    touched = select_all(
+        db,
+        "SELECT conversation_id FROM exchanges WHERE user_id = ? "
+        "UNION SELECT conversation_id FROM turns WHERE author_id = ?",
+        (user_id, user_id),
+    )
     db.execute("DELETE FROM turns WHERE author_id = ?", (user_id,))
     db.execute("DELETE FROM exchanges WHERE user_id = ?", (user_id,))
+    db.executemany(UNREFERENCED_IMAGES, [(row[0],) for row in touched])
     conversations = db.execute("DELETE FROM conversations WHERE private_user_id = ?", (user_id,))
     db.execute("UPDATE conversations SET user_id = NULL WHERE user_id = ?", (user_id,))
-    usage = db.execute("UPDATE usage SET user_id = NULL WHERE user_id = ?", (user_id,))
+    since = keep_since if keep_since is not None else 2**62
+    kept = db.execute(
+        "UPDATE usage SET conversation_id = NULL, exchange_id = NULL, model = ? "
+        "WHERE user_id = ? AND created_at >= ?",
+        (records.FORGOTTEN_MODEL, user_id, since),
+    )
+    usage = db.execute(
+        "UPDATE usage SET user_id = NULL WHERE user_id = ? AND created_at < ?", (user_id, since)
+    )
     settings = db.execute("DELETE FROM settings WHERE scope = 'user' AND scope_id = ?", (user_id,))
     return ForgetReport(
         conversations=int(conversations.rowcount),
@@ -755,7 +852,12 @@ def _forget(db: sqlite3.Connection, user_id: int) -> ForgetReport:
         turns=turns,
         settings=int(settings.rowcount),
         usage_anonymised=int(usage.rowcount),
+        usage_kept=int(kept.rowcount),
     )
+
+
+def _image(row: Any, data: bytes = b"") -> StoredImage:
+    return StoredImage(row["id"], row["mime"], row["width"], row["height"], row["size"], data)
 
 
 def _interrupted(row: Any) -> InterruptedExchange:

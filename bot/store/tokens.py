@@ -6,8 +6,10 @@ downloads its tables on first use). Its counts are exact for text. Where it cann
 (an unusual platform) an estimate is used that over-counts (see ``_PieceEstimate``).
 
 Chat framing, images and tool definitions are estimated the way OpenAI documents them (a few
-tokens per message; a fixed cost per image). ``observe`` then moves a per-model factor towards
-what the server really charged, within bounds, so estimates track each model's real framing.
+tokens per message; an image by its pixel size and the model's scheme, see ``image_cost``; a
+fixed cost for an image linked by URL, whose size is not known). ``observe`` then moves a
+per-model factor towards what the server really charged, within bounds, so estimates track each
+model's real framing.
 """
 
 from __future__ import annotations
@@ -22,6 +24,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from bot.images import decode_data_url, probe
+from bot.store.image_cost import image_tokens
+
 MESSAGE_OVERHEAD = 3
 NAME_OVERHEAD = 1
 REPLY_PRIMING = 3
@@ -31,6 +36,9 @@ TOOL_COUNT_CACHE = 64
 COUNT_CACHE_ENTRIES = 4096
 COUNT_CACHE_MAX_CHARS = 2048
 DEFAULT_IMAGE_TOKENS = 765
+# How much of a data URL is decoded to find an image's pixel size: a few KB usually hold the
+# header; a JPEG's EXIF block (at most 64 KB) may come before its size.
+IMAGE_HEADER_CHARS = (4 * 1024, 96 * 1024)
 LOW_DETAIL_IMAGE_TOKENS = 85
 MIN_OBSERVED_TOKENS = 32
 _PIECES = re.compile(r"[^\W\d_]+|\d+|\s+|.", re.DOTALL)
@@ -123,12 +131,27 @@ def _load_extension(name: str, location: Path) -> Any:
     return module
 
 
+def _data_url_size(url: str) -> tuple[int, int] | None:
+    """Pixel size of the image in a base64 data URL, read from its header only."""
+    if not url.startswith("data:"):
+        return None
+    comma = url.find(",")
+    for length in IMAGE_HEADER_CHARS:  # most headers are in the first few KB
+        decoded = decode_data_url(url[: comma + 1 + length])
+        described = probe(decoded[1]) if decoded else None
+        if described is not None:
+            return described[1], described[2]
+        if comma + 1 + length >= len(url):
+            break
+    return None
+
+
 class TokenCounter:
     """Counts tokens of text and chat messages; one instance per bot, shared.
 
     Args:
         model: The model assumed when a call names none.
-        image_tokens: Cost assumed for an image part (``detail: "low"`` costs 85).
+        image_tokens: Cost assumed for an image whose pixel size is unknown (a linked URL).
         factor_bounds: Lowest and highest calibration factor ``observe`` may set.
         smoothing: Weight of one observation in the factor's moving average (0-1].
         exact: ``False`` forces the over-counting estimate (tests of the fallback).
@@ -234,6 +257,29 @@ class TokenCounter:
             count = self._tool_counts[key] = TOOLS_OVERHEAD + self.count_text(text, model)
         return count
 
+    def estimate_answer(
+        self,
+        raw_prompt_tokens: int,
+        new_messages: Sequence[Mapping[str, Any]],
+        reasoning: str = "",
+        model: str | None = None,
+    ) -> tuple[int, int]:
+        """Calibrated ``(prompt, completion)`` tokens of an answer the server reported no usage for.
+
+        Each assistant message of ``new_messages`` is one model round: its prompt is the first
+        request (``raw_prompt_tokens``, raw) plus what the answer added before it, its completion
+        the message itself; the hidden ``reasoning`` counts as completion too.
+        """
+        prompt = completion = added = 0
+        for message in new_messages:
+            tokens = self.count_message(message, model)
+            if message.get("role") == "assistant":
+                prompt += raw_prompt_tokens + added
+                completion += tokens
+            added += tokens
+        completion += self.count_text(reasoning, model)
+        return self.scale(prompt, model), self.scale(completion, model)
+
     # -- calibration ------------------------------------------------------------------------
 
     def factor(self, model: str | None = None) -> float:
@@ -288,8 +334,15 @@ class TokenCounter:
         kind = part.get("type")
         if kind == "text":
             return self.count_text(str(part.get("text", "")), model)
+        if kind == "image_ref":
+            width, height = int(part.get("width") or 0), int(part.get("height") or 0)
+            return image_tokens(width, height, model or self.model, part.get("detail"))
         if kind == "image_url":
-            detail = (part.get("image_url") or {}).get("detail")
+            image_url = part.get("image_url") or {}
+            detail = image_url.get("detail")
+            size = _data_url_size(str(image_url.get("url", "")))
+            if size is not None:
+                return image_tokens(*size, model or self.model, detail)
             return LOW_DETAIL_IMAGE_TOKENS if detail == "low" else self.image_tokens
         return self.count_text(json.dumps(part, ensure_ascii=False), model)
 

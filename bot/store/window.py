@@ -11,7 +11,9 @@ query. This module decides what fits, so both backends build the same window:
 * a tool round (an assistant message with ``tool_calls`` and the ``tool`` results answering
   it) is kept or dropped as one piece, so the window never starts with, or orphans, a ``tool``
   message;
-* tool results longer than ``max_tool_result_tokens`` are trimmed, with a marker saying so.
+* tool results longer than ``max_tool_result_tokens`` are trimmed, with a marker saying so;
+* stored image references (``image_ref`` parts) count at their real token cost; the backend
+  turns them into data URLs after assembly, within the request's image byte budget (images.py).
 """
 
 from __future__ import annotations

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from typing import Protocol
 
 import openai
 
@@ -26,11 +27,17 @@ _SPACES = re.compile(r"\s+")
 
 @dataclass(frozen=True)
 class VoiceClip:
-    """An OGG/Opus recording ready to send as a Discord voice message."""
+    """An OGG/Opus recording ready to send as a Discord voice message.
+
+    ``input_tokens`` and ``output_tokens`` are what the server reported making it (the Realtime
+    API reports them; the Speech API does not, so they stay 0 there).
+    """
 
     data: bytes
     duration_s: float
     waveform: str
+    input_tokens: int = 0
+    output_tokens: int = 0
 
 
 def speakable_text(text: str, limit: int) -> str:
@@ -59,6 +66,15 @@ def clip_from_ogg_opus(data: bytes) -> VoiceClip:
     if duration is None or not wave:
         raise VoiceFailure("bad_audio", "The speech service sent audio I cannot send to Discord.")
     return VoiceClip(data=data, duration_s=round(duration, 2), waveform=waveform.encode(wave))
+
+
+class Synth(Protocol):
+    """Something that speaks text as a voice clip (the Speech API or the Realtime API)."""
+
+    @property
+    def model(self) -> str: ...
+
+    async def speak(self, text: str) -> VoiceClip: ...
 
 
 class SpeechSynth:

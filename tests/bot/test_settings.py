@@ -80,6 +80,7 @@ def test_a_secret_in_the_toml_file_is_refused(clean_env: Path) -> None:
         ("data_dri = 'x'\n", r"unknown setting\(s\) data_dri"),
         ('[chat]\nmax_rounds = "many"\n', r"TOOLCORD_CHAT__MAX_ROUNDS"),
         ('[discord]\napi_base_url = "ftp://x"\n', r"discord\.api_base_url"),
+        ("[chat]\nmax_image_bytes_per_request = 60000000\n", r"TOOLCORD_CHAT__MAX_IMAGE_BYTES"),
     ],
 )
 def test_bad_settings_name_the_setting(clean_env: Path, toml: str, expected: str) -> None:

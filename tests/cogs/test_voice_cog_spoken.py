@@ -1,4 +1,7 @@
-"""Spoken replies: after the text answer, a Discord voice message made by the speech endpoint."""
+"""Spoken replies through the Speech API (``voice.speech_model`` a Speech API model).
+
+The Realtime path (the default) is in test_voice_cog_realtime.py.
+"""
 
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ record_speech = voice_kit.record_speech
 
 SPEECH = "/v1/audio/speech"
 MESSAGE_POST = r"/channels/\d+/messages"
+SPEECH_API = {"speech_model": "gpt-4o-mini-tts"}
 
 
 def _assert_is_voice_message(message: StoredMessage) -> None:
@@ -49,7 +53,7 @@ async def test_a_spoken_reply_follows_the_text_answer(
         "Paris is **the capital** of France. See https://example.org/paris"
     )
     dm = discord_emulator.dm_channel("bob")
-    async with voice_bot(voice={"replies_default": True}) as bot:
+    async with voice_bot(voice={"replies_default": True, **SPEECH_API}) as bot:
         source = await discord_emulator.inject_voice_message(
             dm,
             "bob",
@@ -89,7 +93,7 @@ async def test_a_guild_that_turned_spoken_replies_on_gets_them(
     alice = discord_emulator.user("alice")
     openai_emulator.chat.reply_text("Hi Alice.")
     openai_emulator.chat.reply_text("Sure, it is noon.")
-    async with voice_bot(discord={"message_content_intent": True}) as bot:
+    async with voice_bot(discord={"message_content_intent": True}, voice=SPEECH_API) as bot:
         await bot.services.store.set_settings(
             "guild", discord_emulator.guild.id, {"voice_replies": True}
         )
@@ -142,7 +146,7 @@ async def test_a_failed_speech_request_leaves_the_text_answer_and_says_so(
     openai_emulator.speech.reply_fault(Fault.outage(500))
     openai_emulator.chat.reply_text("The answer.")
     dm = discord_emulator.dm_channel("bob")
-    async with voice_bot(voice={"replies_default": True}):
+    async with voice_bot(voice={"replies_default": True, **SPEECH_API}):
         await discord_emulator.inject_voice_message(dm, "bob", silent_ogg_opus(1.0))
         notice = await discord_emulator.wait_for_message(
             dm, lambda m: m.content.startswith("-# 🔇"), timeout=20
@@ -160,7 +164,7 @@ async def test_the_guild_settings_service_decides_where_and_how_voice_is_answere
     general = discord_emulator.channel("general")
     openai_emulator.transcriptions.reply_text("Ahoy?")
     openai_emulator.chat.reply_text("Arr, ahoy.")
-    async with voice_bot(discord={"message_content_intent": True}) as bot:
+    async with voice_bot(discord={"message_content_intent": True}, voice=SPEECH_API) as bot:
         service = GuildSettings(bot.services.store, bot.settings)
         bot.services.tool_services["guild_settings"] = service  # until the lead wires it
         await service.update(

@@ -1,7 +1,7 @@
 """The ``images`` tool family: ``generate_image``, ``edit_image``, and ``generate`` for /imagine.
 
 Load it with ``tools.modules = ["tools.images"]``; settings live under ``[tools.config.images]``
-(see :class:`tools.images.settings.ImagesSettings`; the model defaults to ``gpt-image-2``).
+(see :class:`tools.images.settings.ImagesSettings`; the model is the bot's ``openai.image_model``).
 """
 
 from tools.images.service import (

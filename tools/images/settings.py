@@ -19,7 +19,8 @@ class ImagesSettings(BaseModel):
     """Settings of ``generate_image``, ``edit_image`` and ``/imagine``.
 
     Attributes:
-        model: The GPT image model (they always return base64).
+        model: The GPT image model (they always return base64); the bot passes
+            ``openai.image_model`` here, so it is not set under ``[tools.config.images]``.
         max_n: Most images one call may make (1-4); a larger ``n`` is lowered to it.
         default_size: Size used when the caller gives none.
         default_quality: Quality used when the caller gives none.

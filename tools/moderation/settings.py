@@ -17,7 +17,8 @@ class ModerationToolSettings(BaseModel):
     """Settings of ``check_moderation``, ``delete_message`` and ``timeout_member``.
 
     Attributes:
-        model: The moderation model (omni models also judge images).
+        model: The moderation model (omni models also judge images); the bot passes
+            ``openai.moderation_model`` here, so it is not set under ``[tools.config.moderation]``.
         timeout_s: Time allowed for one moderation request.
         max_timeout_minutes: Longest time-out ``timeout_member`` may propose (Discord: 28 days).
     """

@@ -17,11 +17,16 @@ Quick tour::
         assert emu.retry_counts("/v1/chat/completions", after=mark) == [0, 1, 2]
         emu.assert_no_violations()
 
+Server profiles: ``OpenAIEmulator(profile="ollama")`` or ``emu.chat.use_profile("vllm")`` make the
+chat route stream and refuse parameters like that OpenAI-compatible server (``profiles.py``).
+
 Routes: ``/v1/chat/completions`` (JSON and SSE), ``/v1/responses`` (JSON and named SSE events;
 ``emu.responses``, see ``responses_script.py``), ``/v1/images/generations``, ``/v1/images/edits``,
 ``/v1/moderations``, ``/v1/audio/transcriptions``, ``/v1/audio/speech``, ``/v1/embeddings``,
-``/v1/models``. Every request body is validated against OpenAI's OpenAPI schema (vendored subset in
-``bot/testing/schemas``); an invalid one gets OpenAI's 400 and lands in ``emu.violations``.
+``/v1/models``, and the Realtime WebSocket ``/v1/realtime`` (``emu.realtime``). Every request
+body and Realtime client event is validated against OpenAI's OpenAPI schema (vendored subset in
+``bot/testing/schemas``); an invalid one gets OpenAI's 400 (or ``error`` event) and lands in
+``emu.violations``.
 
 OpenAI's model rules are enforced too (``rules.py``, the table bot authors meet in tests): on
 ``/v1/chat/completions``, function tools with reasoning get OpenAI's exact 400 for the gpt-5.4/5.5
@@ -32,12 +37,14 @@ none given, because they reason by default); ``/v1/responses`` accepts tools wit
 from .errors import ApiError
 from .faults import Fault
 from .multipart import UploadedFile
+from .profiles import PROFILES, ParamRefusal, ServerProfile, profile_named
 from .recorder import RecordedRequest
 from .replies import (
     MODERATION_CATEGORIES,
     EmbeddingReply,
     ImageReply,
     ModerationReply,
+    RealtimeReply,
     RefusalReply,
     SpeechReply,
     TextReply,
@@ -53,6 +60,7 @@ from .validation import SchemaIssue, Violation
 
 __all__ = [
     "MODERATION_CATEGORIES",
+    "PROFILES",
     "ApiError",
     "Citation",
     "EmbeddingReply",
@@ -61,11 +69,14 @@ __all__ = [
     "ImageReply",
     "ModerationReply",
     "OpenAIEmulator",
+    "ParamRefusal",
+    "RealtimeReply",
     "RecordedRequest",
     "RefusalReply",
     "ResponsesScript",
     "RouteScript",
     "SchemaIssue",
+    "ServerProfile",
     "SpeechReply",
     "StreamErrorReply",
     "TextReply",
@@ -75,4 +86,5 @@ __all__ = [
     "UploadedFile",
     "Violation",
     "WebSearchReply",
+    "profile_named",
 ]

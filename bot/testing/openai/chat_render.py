@@ -8,6 +8,7 @@ from typing import Any
 
 from . import tokens
 from .ids import new_id
+from .profiles import OPENAI, ServerProfile
 from .replies import ChatReply, RefusalReply, TextReply, ToolCallsReply
 
 SYSTEM_FINGERPRINT = "fp_toolcord_emu"
@@ -98,16 +99,19 @@ def _usage(
     return usage
 
 
-def completion_body(answer: Answer, ctx: ChatContext) -> dict[str, Any]:
-    """Return the non-streaming ``chat.completion`` object."""
+def completion_body(
+    answer: Answer, ctx: ChatContext, profile: ServerProfile = OPENAI
+) -> dict[str, Any]:
+    """Return the non-streaming ``chat.completion`` object (shaped as ``profile`` sends it)."""
+    content = _with_think_tags(answer, profile)
     message: dict[str, Any] = {
         "role": "assistant",
-        "content": answer.content,
+        "content": content,
         "refusal": answer.refusal,
         "annotations": [],
     }
-    if answer.reasoning is not None:
-        message["reasoning_content"] = answer.reasoning
+    if answer.reasoning is not None and profile.reasoning_field != "think_tags":
+        message[profile.reasoning_field] = answer.reasoning
     if answer.calls:
         message["tool_calls"] = [
             {"id": c.id, "type": "function", "function": {"name": c.name, "arguments": c.arguments}}
@@ -117,7 +121,7 @@ def completion_body(answer: Answer, ctx: ChatContext) -> dict[str, Any]:
         "index": 0,
         "message": message,
         "logprobs": None,
-        "finish_reason": answer.finish_reason,
+        "finish_reason": _finish_reason(answer, profile),
     }
     return {
         "id": ctx.completion_id,
@@ -131,11 +135,18 @@ def completion_body(answer: Answer, ctx: ChatContext) -> dict[str, Any]:
     }
 
 
-def stream_chunks(answer: Answer, ctx: ChatContext, chunk_size: int) -> list[dict[str, Any]]:
-    """Return every ``chat.completion.chunk`` of the streamed answer, in order (no ``[DONE]``)."""
-    deltas = list(_deltas(answer, max(1, chunk_size)))
+def stream_chunks(
+    answer: Answer, ctx: ChatContext, chunk_size: int, profile: ServerProfile = OPENAI
+) -> list[dict[str, Any]]:
+    """Return every ``chat.completion.chunk`` of the streamed answer, in order (no ``[DONE]``).
+
+    ``profile`` shapes the tool-call deltas, the reasoning field and the finish reason the way
+    that server sends them (see ``profiles.py``); ``ctx.include_usage`` already says whether the
+    usage chunk is sent.
+    """
+    deltas = list(_deltas(answer, max(1, chunk_size), profile))
     chunks = [_chunk(ctx, delta, None) for delta in deltas]
-    chunks.append(_chunk(ctx, {}, answer.finish_reason))
+    chunks.append(_chunk(ctx, {}, _finish_reason(answer, profile)))
     if ctx.include_usage:
         final = _chunk(ctx, None, None)
         final["usage"] = answer.usage
@@ -143,24 +154,55 @@ def stream_chunks(answer: Answer, ctx: ChatContext, chunk_size: int) -> list[dic
     return chunks
 
 
-def _deltas(answer: Answer, size: int) -> Iterator[dict[str, Any]]:
+def _finish_reason(answer: Answer, profile: ServerProfile) -> str:
+    if answer.calls and answer.finish_reason == "tool_calls":
+        return profile.tool_finish_reason
+    return answer.finish_reason
+
+
+def _with_think_tags(answer: Answer, profile: ServerProfile) -> str | None:
+    if profile.reasoning_field != "think_tags" or not answer.reasoning:
+        return answer.content
+    return f"<think>{answer.reasoning}</think>{answer.content or ''}"
+
+
+def _deltas(answer: Answer, size: int, profile: ServerProfile) -> Iterator[dict[str, Any]]:
+    content = _with_think_tags(answer, profile)
     first: dict[str, Any] = {"role": "assistant", "content": "", "refusal": None}
-    if answer.content is None:
+    if content is None:
         first["content"] = None
     if answer.refusal is not None:
         first["refusal"] = ""
     yield first
-    for piece in _pieces(answer.reasoning or "", size):
-        yield {"reasoning_content": piece}
-    for piece in _pieces(answer.content or "", size):
+    if profile.reasoning_field != "think_tags":
+        for piece in _pieces(answer.reasoning or "", size):
+            yield {profile.reasoning_field: piece}
+    for piece in _pieces(content or "", size):
         yield {"content": piece}
     for piece in _pieces(answer.refusal or "", size):
         yield {"refusal": piece}
     for index, call in enumerate(answer.calls):
-        head = {"index": index, "id": call.id, "type": "function"}
-        yield {"tool_calls": [{**head, "function": {"name": call.name, "arguments": ""}}]}
-        for piece in _pieces(call.arguments, size):
-            yield {"tool_calls": [{"index": index, "function": {"arguments": piece}}]}
+        yield from _call_deltas(index, call, size, profile)
+
+
+def _call_deltas(
+    index: int, call: _Call, size: int, profile: ServerProfile
+) -> Iterator[dict[str, Any]]:
+    where: dict[str, Any] = {}
+    if profile.call_index == "sequential":
+        where["index"] = index
+    elif profile.call_index == "zero":
+        where["index"] = 0
+    head: dict[str, Any] = {**where, "type": "function"}
+    if profile.call_ids:
+        head["id"] = call.id
+    if profile.whole_calls:
+        function = {"name": call.name, "arguments": call.arguments}
+        yield {"tool_calls": [{**head, "function": function}]}
+        return
+    yield {"tool_calls": [{**head, "function": {"name": call.name, "arguments": ""}}]}
+    for piece in _pieces(call.arguments, size):
+        yield {"tool_calls": [{**where, "function": {"arguments": piece}}]}
 
 
 def _pieces(text: str, size: int) -> Iterator[str]:

@@ -165,6 +165,24 @@ class SpeechReply:
 
 
 @dataclass(frozen=True)
+class RealtimeReply:
+    """A spoken answer to a Realtime ``response.create``.
+
+    Default: a tone as long as the input text takes to say (15 characters a second, 0.5-10 s),
+    in ``chunks`` ``response.output_audio.delta`` events, with the input text as its transcript.
+    ``fault=Fault.disconnect(after_chunks=n)`` drops the socket after ``n`` audio deltas;
+    an error fault (``Fault.rate_limit()``, ...) answers with an ``error`` event instead.
+    """
+
+    seconds: float | None = None
+    transcript: str | None = None
+    chunks: int = 4
+    _: KW_ONLY
+    latency: float | None = None
+    fault: Fault | None = None
+
+
+@dataclass(frozen=True)
 class EmbeddingReply:
     """Vectors for ``/v1/embeddings``, one per input item; default: deterministic hash vectors."""
 

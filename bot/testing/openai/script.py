@@ -20,11 +20,13 @@ from dataclasses import dataclass
 from typing import Any, Generic, TypeAlias, TypeVar
 
 from .faults import Fault
+from .profiles import OPENAI, ServerProfile, profile_named
 from .replies import (
     ChatReply,
     EmbeddingReply,
     ImageReply,
     ModerationReply,
+    RealtimeReply,
     RefusalReply,
     SpeechReply,
     TextReply,
@@ -190,12 +192,18 @@ class ChatScript(RouteScript[ChatReply]):
         chunk_size: default characters per streamed delta (replies may override).
         context_window: when set, a request whose estimated prompt tokens (plus its
             ``max_completion_tokens``) exceed it gets 400 ``context_length_exceeded``.
+        profile: the server this route behaves like (``profiles.py``; default OpenAI).
     """
 
     def __init__(self) -> None:
         super().__init__("/v1/chat/completions", echo_reply)
         self.chunk_size: int = 16
         self.context_window: int | None = None
+        self.profile: ServerProfile = OPENAI
+
+    def use_profile(self, profile: str | ServerProfile) -> None:
+        """Behave like the server ``profile`` names (see ``profiles.PROFILES``)."""
+        self.profile = profile_named(profile)
 
     def reply_text(self, content: str, **options: Any) -> None:
         """Queue a text answer; ``options`` are :class:`TextReply` fields."""
@@ -248,6 +256,22 @@ class SpeechScript(RouteScript[SpeechReply]):
 
     def __init__(self) -> None:
         super().__init__("/v1/audio/speech", SpeechReply())
+
+
+class RealtimeScript(RouteScript[RealtimeReply]):
+    """``emu.realtime``: spoken answers over the Realtime WebSocket (``/v1/realtime``).
+
+    ``requests`` holds one entry per ``response.create``: the session's ``model``, its ``session``
+    configuration at that moment, the user ``input`` texts and the ``response`` parameters.
+    ``client_events`` and ``server_events`` log every event of every session, in order.
+    """
+
+    def __init__(self) -> None:
+        super().__init__("/v1/realtime", RealtimeReply())
+        self.client_events: list[dict[str, Any]] = []
+        self.server_events: list[dict[str, Any]] = []
+        self.sessions = 0
+        self.dropped = 0
 
 
 class EmbeddingScript(RouteScript[EmbeddingReply | None]):

@@ -24,15 +24,17 @@ from aiohttp import web
 
 from .errors import ApiError, ConnectionDropped
 from .ids import request_id
+from .profiles import ServerProfile
 from .recorder import RecordedRequest
 from .responses_script import ResponsesScript
-from .routes import audio, chat, embeddings, images, models, moderations, responses
+from .routes import audio, chat, embeddings, images, models, moderations, realtime, responses
 from .routes.common import REQUEST_ID, error_response
 from .script import (
     ChatScript,
     EmbeddingScript,
     ImageScript,
     ModerationScript,
+    RealtimeScript,
     RouteScript,
     SpeechScript,
     TranscriptionScript,
@@ -55,6 +57,7 @@ DEFAULT_MODELS = (
     "omni-moderation-latest",
     "whisper-1",
     "gpt-4o-mini-tts",
+    "gpt-realtime-2.1-mini",
     "text-embedding-3-small",
     "text-embedding-3-large",
 )
@@ -70,6 +73,8 @@ class OpenAIEmulator:
         max_upload_bytes: uploads above this get 413 (OpenAI: 25 MiB).
         host: interface to listen on (loopback only by default).
         port: TCP port (0 picks a free one).
+        profile: the OpenAI-compatible server the chat route behaves like (a name from
+            ``profiles.PROFILES`` or a ``ServerProfile``; default ``"openai"``).
     """
 
     def __init__(
@@ -81,6 +86,7 @@ class OpenAIEmulator:
         max_upload_bytes: int = MAX_UPLOAD_BYTES,
         host: str = "127.0.0.1",
         port: int = 0,
+        profile: str | ServerProfile = "openai",
     ) -> None:
         options = Options(validate_requests, validate_responses, api_key, max_upload_bytes)
         self._state = EmulatorState(options)
@@ -89,11 +95,13 @@ class OpenAIEmulator:
         self._runner: web.AppRunner | None = None
         self.chat = ChatScript()
         self.responses = ResponsesScript()
+        self.chat.use_profile(profile)
         self.images = ImageScript("/v1/images/generations")
         self.image_edits = ImageScript("/v1/images/edits")
         self.moderations = ModerationScript()
         self.transcriptions = TranscriptionScript()
         self.speech = SpeechScript()
+        self.realtime = RealtimeScript()
         self.embeddings = EmbeddingScript()
         self.models: list[str] = list(DEFAULT_MODELS)
 
@@ -230,6 +238,7 @@ class OpenAIEmulator:
             self.moderations,
             self.transcriptions,
             self.speech,
+            self.realtime,
             self.embeddings,
         )
 
@@ -251,6 +260,7 @@ class OpenAIEmulator:
             partial(audio.transcriptions, state, self.transcriptions),
         )
         add("POST", "/v1/audio/speech", partial(audio.speech, state, self.speech))
+        add("GET", "/v1/realtime", partial(realtime.realtime, state, self.realtime, self.models))
         add("POST", "/v1/embeddings", partial(embeddings.embeddings, state, self.embeddings))
         add("GET", "/v1/models", partial(models.list_models, state, self.models))
         add("GET", "/v1/models/{model}", partial(models.retrieve_model, state, self.models))

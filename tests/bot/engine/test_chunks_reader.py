@@ -61,7 +61,7 @@ def test_tool_calls_are_assembled_by_index_even_interleaved() -> None:
     assert [(c["id"], c["function"]["arguments"]) for c in calls] == [
         ("call_a", '{"place": "Paris"}'),
         ("call_b", '{"place": "Oslo"}'),
-        ("call_missing_2", "{}"),
+        ("call_c1_2", "{}"),
     ]
     assert all(c["type"] == "function" and c["function"]["name"] == "weather" for c in calls)
 
@@ -105,7 +105,7 @@ def test_corrupt_after_content_is_not_retryable() -> None:
     reader.take(_chunk(_call(0, id="call_a", function={"name": "weather"})))
     assert reader.delivered
     with pytest.raises(CorruptStream) as raised:
-        reader.take(_chunk({"tool_calls": [{"id": "no index"}]}))
+        reader.take(_chunk({"tool_calls": [{"index": "0", "id": "index not a number"}]}))
     failure = classify(raised.value)
     assert (failure.kind, failure.retryable) == ("corrupt_stream", False)
 

@@ -168,10 +168,10 @@ def _text_stream(text: str) -> bytes:
     [
         b"data: \xff\xfe not utf-8\n\n",
         _event([1, 2, 3]),
-        _event({"choices": [{"delta": {"tool_calls": [{"function": {}}]}}]}),
+        _event({"choices": [{"delta": {"tool_calls": [{"index": "0", "function": {}}]}}]}),
         _event({"choices": "not a list"}),
     ],
-    ids=["not-utf8", "json-not-an-object", "tool-call-without-index", "choices-not-a-list"],
+    ids=["not-utf8", "json-not-an-object", "tool-call-index-not-a-number", "choices-not-a-list"],
 )
 async def test_unreadable_first_chunk_is_retried_once(broken: bytes) -> None:
     async with RawModel([broken + _text_stream("late"), _text_stream("Fine.")]) as model:

@@ -2,7 +2,7 @@
 
 ``exchanges`` mode runs a stream of exchanges (begin -> maybe note_sent -> complete with fake
 sent message ids and usage) and prints ``ACK <source id> <exchange id>`` after each commit.
-``migrate`` mode applies a slow extra migration (version 2) to a store at version 1.
+``migrate`` mode applies a slow extra migration (one past the shipped ones) to a migrated store.
 
 Run from the repository root: ``python -m tests.bot.store.crash_worker exchanges --db PATH``.
 """
@@ -45,7 +45,7 @@ def sent_ids(source: int) -> list[int]:
 
 
 def slow_migrations(backend: str) -> list[Migration]:
-    """The shipped migrations plus a slow version 2 (a bulk table and an index)."""
+    """The shipped migrations plus a slow next version (a bulk table and an index)."""
     shipped = load_migrations("sqlite" if backend == "sqlite" else "postgres")
     return [*shipped, Migration(len(shipped) + 1, "crash_bulk", SLOW_SQL[backend])]
 

@@ -29,6 +29,7 @@ from .test_crash import kill_and_collect, start_worker
 
 RawSql = Callable[..., Awaitable[list[Any]]]
 SQLITE_MIGRATION_KILLS = 20
+SHIPPED = len(load_migrations("sqlite"))  # the newest shipped schema version (both backends)
 POSTGRES_MIGRATION_KILLS = 3
 
 
@@ -60,13 +61,33 @@ async def test_migrating_twice_changes_nothing(place: StorePlace) -> None:
     await first.close()
     again = await place.open()
     third = await place.open()
-    assert await again.schema_version() == await third.schema_version() == 1
+    assert await again.schema_version() == await third.schema_version() == SHIPPED
     assert [turn.content for turn in await third.exchange_turns(exchange.id)] == ["kept", "yes"]
+
+
+async def test_version_2_data_upgrades_to_the_turn_deletion_marks(place: StorePlace) -> None:
+    """Migration 3 (issue 16) adds ``turns.deleted_at`` to a store that holds conversations."""
+    backend: Backend = "sqlite" if place.backend == "sqlite" else "postgres"
+    old = await place.open(migrations=load_migrations(backend)[:2])
+    conversation = await old.get_or_create_conversation(
+        "thread:1", guild_id=1, channel_id=2, thread_id=1, user_id=3
+    )
+    exchange = await old.begin_exchange(conversation.id, user("my PIN is 4321", 11))
+    assert exchange is not None and await old.schema_version() == 2
+    await old.complete_exchange(exchange.id, plain_answer("noted"), [12])
+    await old.close()
+    new = await place.open()
+    assert await new.schema_version() == SHIPPED >= 3
+    before = await new.exchange_turns(exchange.id)
+    assert [turn.deleted_at for turn in before] == [None, None]
+    assert await new.mark_messages_deleted([11]) == 1
+    after = await new.exchange_turns(exchange.id)
+    assert [turn.content for turn in after] == ["[message deleted]", "noted"]
 
 
 async def test_concurrent_starts_migrate_once(place: StorePlace) -> None:
     stores = await asyncio.gather(*[place.open() for _ in range(4)])
-    assert {await store.schema_version() for store in stores} == {1}
+    assert {await store.schema_version() for store in stores} == {SHIPPED}
 
 
 async def test_a_newer_schema_is_refused_untouched(place: StorePlace, raw_sql: RawSql) -> None:
@@ -77,7 +98,7 @@ async def test_a_newer_schema_is_refused_untouched(place: StorePlace, raw_sql: R
         await raw_sql("INSERT INTO schema_migrations (version, name) VALUES (99, 'future')")
     with pytest.raises(SchemaTooNewError, match="upgrade toolcord") as caught:
         await place.open()
-    assert (caught.value.found, caught.value.known) == (99, 1)
+    assert (caught.value.found, caught.value.known) == (99, SHIPPED)
     if place.backend == "sqlite":
         assert (await raw_sql("PRAGMA user_version"))[0][0] == 99
 
@@ -85,17 +106,18 @@ async def test_a_newer_schema_is_refused_untouched(place: StorePlace, raw_sql: R
 async def test_a_failing_migration_rolls_back_whole(place: StorePlace, raw_sql: RawSql) -> None:
     await (await place.open()).close()
     shipped = load_migrations("sqlite" if place.backend == "sqlite" else "postgres")
-    broken = Migration(2, "broken", "CREATE TABLE half_done (x INTEGER);\nSELECT * FROM nowhere;\n")
-    with pytest.raises(MigrationError, match="still at version 1"):
+    broken_sql = "CREATE TABLE half_done (x INTEGER);\nSELECT * FROM nowhere;\n"
+    broken = Migration(SHIPPED + 1, "broken", broken_sql)
+    with pytest.raises(MigrationError, match=f"still at version {SHIPPED}"):
         await place.open(migrations=[*shipped, broken])
     if place.backend == "sqlite":
-        assert (await raw_sql("PRAGMA user_version"))[0][0] == 1
+        assert (await raw_sql("PRAGMA user_version"))[0][0] == SHIPPED
         tables = await raw_sql("SELECT name FROM sqlite_master WHERE name = 'half_done'")
     else:
-        assert (await raw_sql("SELECT MAX(version) FROM schema_migrations"))[0][0] == 1
+        assert (await raw_sql("SELECT MAX(version) FROM schema_migrations"))[0][0] == SHIPPED
         tables = await raw_sql("SELECT 1 FROM pg_tables WHERE tablename = 'half_done'")
     assert tables == []
-    assert await (await place.open()).schema_version() == 1
+    assert await (await place.open()).schema_version() == SHIPPED
 
 
 def _sqlite_state(path: Path) -> tuple[int, int | None]:
@@ -126,7 +148,7 @@ async def test_kill_9_during_a_migration_leaves_old_or_new(tmp_path: Path) -> No
     measured = tmp_path / "measured.db"
     shutil.copy(template, measured)
     duration = await _timed_migration("--db", str(measured))
-    assert _sqlite_state(measured) == (2, BULK_ROWS)
+    assert _sqlite_state(measured) == (SHIPPED + 1, BULK_ROWS)
     delays = random.Random(5150)
     outcomes: Counter[str] = Counter()
     for round_number in range(SQLITE_MIGRATION_KILLS):
@@ -138,9 +160,10 @@ async def test_kill_9_during_a_migration_leaves_old_or_new(tmp_path: Path) -> No
         await asyncio.sleep(0.0 if round_number == 0 else delays.uniform(0.0, duration * 1.1))
         await kill_and_collect(process)
         state = _sqlite_state(path)
-        assert state in ((1, None), (2, BULK_ROWS)), f"round {round_number}: {state}"
-        outcomes["old" if state[0] == 1 else "new"] += 1
-        steps = slow_migrations("sqlite") if state[0] == 2 else load_migrations("sqlite")
+        expected = ((SHIPPED, None), (SHIPPED + 1, BULK_ROWS))
+        assert state in expected, f"round {round_number}: {state}"
+        outcomes["old" if state[0] == SHIPPED else "new"] += 1
+        steps = slow_migrations("sqlite") if state[0] == SHIPPED + 1 else load_migrations("sqlite")
         reopened = await SqliteStore.open(path, migrations=steps)
         assert await reopened.schema_version() == state[0]
         await reopened.close()
@@ -165,8 +188,8 @@ async def test_kill_9_during_a_postgres_migration(postgres_unavailable: str | No
             await asyncio.sleep(delays.uniform(0.0, duration * 0.9))
             await kill_and_collect(process)
             version, rows = await _postgres_state(schema)
-            assert (version, rows) in ((1, None), (2, BULK_ROWS))
-            outcomes["old" if version == 1 else "new"] += 1
+            assert (version, rows) in ((SHIPPED, None), (SHIPPED + 1, BULK_ROWS))
+            outcomes["old" if version == SHIPPED else "new"] += 1
     finally:
         for schema in schemas:
             await drop_schema(schema)

@@ -163,3 +163,22 @@ def test_remembered_counts_stay_per_encoding() -> None:
     assert [counter.count_text(text, "gpt-4"), counter.count_text(text, "gpt-4o")] == [older, newer]
     long_text = text * 200  # past what is remembered: counted afresh, the same answer
     assert counter.count_text(long_text, "gpt-4o") == counter.count_text(long_text, "gpt-4o") > 0
+
+
+def test_estimate_answer_counts_each_round_for_a_server_without_usage() -> None:
+    counter = TokenCounter("gpt-4o")
+    call = {"id": "c1", "type": "function", "function": {"name": "weather", "arguments": "{}"}}
+    asked = {"role": "assistant", "content": None, "tool_calls": [call]}
+    result = {"role": "tool", "tool_call_id": "c1", "content": "Paris: 21 C"}
+    answer = {"role": "assistant", "content": "It is 21 C in Paris."}
+    a1, t1, a2 = (counter.count_message(m, "gpt-4o") for m in (asked, result, answer))
+    thinking = counter.count_text("check the tool", "gpt-4o")
+    # Round 1 sends the 100-token request; round 2 sends it plus the call and its result.
+    assert counter.estimate_answer(100, [asked, result, answer], "check the tool", "gpt-4o") == (
+        100 + (100 + a1 + t1),
+        a1 + a2 + thinking,
+    )
+    assert (a1, t1, a2, thinking) == (9, 11, 12, 3)
+    counter.observe(100, 150, "gpt-4o")  # factor 1.0 -> 1.1: estimates follow the calibration
+    # 220 and 21 raw tokens times 1.1, rounded up (never under-charged)
+    assert counter.estimate_answer(100, [asked, result, answer], "", "gpt-4o") == (243, 24)

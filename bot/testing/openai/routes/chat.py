@@ -25,7 +25,12 @@ async def chat_completions(
 ) -> web.StreamResponse:
     """Answer one chat completion request from ``script``."""
     body = await receive_json(state, request, REQUEST_SCHEMA, state.book.chat_request_issues)
-    rules.check_chat_request(body)
+    profile = script.profile
+    refusal = profile.refusal_for(body)
+    if refusal is not None:  # the server's own 400, in its own error shape
+        error = dict(refusal.error)
+        return respond_json(state, request, error, "ErrorResponse", status=400, checked=True)
+    rules.check_chat_request(body)  # OpenAI's model rules (rules.py)
     model = str(body.get("model") or "gpt-4o")
     prompt = tokens.prompt_tokens(body)
     max_tokens = _max_tokens(body)
@@ -45,17 +50,27 @@ async def chat_completions(
         created=int(time.time()),
         model=reply.model or model,
         prompt_tokens=prompt,
-        include_usage=stream and _include_usage(body),
+        include_usage=stream and profile.usage and _include_usage(body),
         chunk_size=reply.chunk_size or script.chunk_size,
         max_tokens=max_tokens,
     )
     answer = answer_for(reply, context)
     if not stream:
-        data = completion_body(answer, context)
-        return respond_json(state, request, data, "CreateChatCompletionResponse", fault=step.fault)
-    chunks = stream_chunks(answer, context, context.chunk_size)
-    for chunk in chunks:
-        state.check_response(request, "CreateChatCompletionStreamResponse", chunk, by_shape=True)
+        data = completion_body(answer, context, profile)
+        return respond_json(
+            state,
+            request,
+            data,
+            "CreateChatCompletionResponse",
+            fault=step.fault,
+            checked=not profile.is_openai,
+        )
+    chunks = stream_chunks(answer, context, context.chunk_size, profile)
+    if profile.is_openai:  # other servers' chunks break OpenAI's schema on purpose
+        for chunk in chunks:
+            state.check_response(
+                request, "CreateChatCompletionStreamResponse", chunk, by_shape=True
+            )
     events = [encode_event(chunk) for chunk in chunks]
     plan = StreamPlan(chunk_delay=reply.chunk_delay, fault=step.fault)
     return await write_stream(request, events, plan, base_headers(request), state.pause)

@@ -40,6 +40,11 @@ def _check_auth(state: EmulatorState, request: web.Request) -> None:
         raise Fault.invalid_api_key().to_error()
 
 
+def authenticate(state: EmulatorState, request: web.Request) -> None:
+    """Raise the 401 OpenAI answers when the emulator has a key and the request lacks it."""
+    _check_auth(state, request)
+
+
 def reject(
     state: EmulatorState, request: web.Request, schema: str, issue: SchemaIssue, error: ApiError
 ) -> ApiError:
