@@ -149,6 +149,7 @@ def describe_settings(settings: Settings) -> dict[str, Any]:
         "gateway": settings.discord.gateway_url,
         "model_server": settings.openai.base_url or "https://api.openai.com/v1",
         "chat_model": settings.openai.chat_model,
+        "api_dialect": settings.openai.resolved_dialect(),
         "store": settings.store_dsn() if not settings.store.dsn else "postgresql (DSN configured)",
         "tool_modules": settings.tools.modules,
         "message_content_intent": settings.discord.message_content_intent,

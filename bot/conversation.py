@@ -344,6 +344,11 @@ class ConversationService:
             ),
             max_output_tokens=settings.openai.max_output_tokens,
             temperature=settings.openai.temperature,
+            dialect=settings.openai.resolved_dialect(),
+            reasoning_effort=turn.overrides.get("reasoning_effort")
+            or settings.openai.reasoning_effort,
+            reasoning_summary=settings.openai.reasoning_summary,
+            hosted_web_search=settings.openai.hosted_web_search,
             round_gate=self._round_gate(turn),
         )
 
@@ -493,4 +498,5 @@ def _new_turn(message: dict[str, Any]) -> NewTurn:
         content=message.get("content"),
         tool_calls=message.get("tool_calls") or [],
         tool_call_id=message.get("tool_call_id"),
+        reasoning=message.get("_reasoning"),
     )

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -34,6 +35,7 @@ from bot.errors import ConfigError
 from bot.model_lifecycle import SPEECH_API_ONLY_VOICES, uses_speech_api
 
 DEFAULT_CONFIG_PATH = Path("config/bot.toml")
+OPENAI_API_HOST = "api.openai.com"
 SECRET_KEYS = ("discord_token", "openai_api_key")
 DEFAULT_SYSTEM_PROMPT = (
     "You are a helpful assistant in a Discord server. Answer concisely and use Discord markdown. "
@@ -94,6 +96,18 @@ class OpenAISettings(_Section):
     context_tokens: int = Field(32_000, ge=1_000)
     max_output_tokens: int | None = None
     temperature: float | None = None
+    api_dialect: Literal["auto", "responses", "chat"] = "auto"
+    reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh"] | None = None
+    reasoning_summary: bool = False
+    hosted_web_search: bool = False
+
+    def resolved_dialect(self) -> Literal["responses", "chat"]:
+        """The wire dialect: ``auto`` speaks Responses to OpenAI itself, chat to anything else."""
+        if self.api_dialect != "auto":
+            return self.api_dialect
+        if self.base_url is None or urlsplit(self.base_url).hostname == OPENAI_API_HOST:
+            return "responses"
+        return "chat"
 
 
 class ChatSettings(_Section):

@@ -63,6 +63,7 @@ SERVER_INSTALL = app_commands.AppInstallationType(guild=True, user=False)
 MANAGE_GUILD = discord.Permissions(manage_guild=True)
 FORGET_PHRASE = "delete everything about me"
 IMAGE_TOOL = "generate_image"
+EFFORT_CHOICES = ("default", "none", "minimal", "low", "medium", "high", "xhigh")
 ScopeChoice = Literal["channel", "guild"]
 ImageSize = Literal["1024x1024", "1536x1024", "1024x1536"]
 
@@ -574,6 +575,22 @@ class ServerSettings(_CommandCog):
         """Go back to the default model in this channel or the server (Manage Server)."""
         await self._change(interaction, scope, model=None)
 
+    @model.command(name="effort")
+    @app_commands.describe(
+        level="How much the model reasons before answering (default: the bot's setting)",
+        scope="Where",
+    )
+    @app_commands.choices(level=[app_commands.Choice(name=e, value=e) for e in EFFORT_CHOICES])
+    async def model_effort(
+        self,
+        interaction: discord.Interaction,
+        level: app_commands.Choice[str],
+        scope: ScopeChoice = "channel",
+    ) -> None:
+        """Choose the model's reasoning effort for this channel or the server (Manage Server)."""
+        effort = None if level.value == "default" else level.value
+        await self._change(interaction, scope, reasoning_effort=effort)
+
     @model.command(name="show")
     async def model_show(self, interaction: discord.Interaction) -> None:
         """Show the chat model in force here and the ones that may be chosen."""
@@ -581,7 +598,12 @@ class ServerSettings(_CommandCog):
         openai_settings = self.bot.settings.openai
         current = effective.model or f"{openai_settings.chat_model} (default)"
         allowed = ", ".join(openai_settings.allowed_models)
-        await _say(interaction, f"Model here: **{current}**\nAllowed: {allowed}")
+        configured = openai_settings.reasoning_effort or "the model's own"
+        effort = effective.reasoning_effort or f"{configured} (default)"
+        await _say(
+            interaction,
+            f"Model here: **{current}**\nReasoning effort: {effort}\nAllowed: {allowed}",
+        )
 
     # -- /tools -----------------------------------------------------------------------------
 

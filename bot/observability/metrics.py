@@ -46,6 +46,7 @@ TURN_BUCKETS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0, 120.0, 300.0)
 UNKNOWN_TOOL = "unknown"
 MODEL_ENDPOINTS = (
     "chat/completions",
+    "responses",
     "images/generations",
     "images/edits",
     "audio/transcriptions",

@@ -60,6 +60,9 @@ class NewTurn:
         tool_call_id: For a ``tool`` turn: the call it answers.
         name: For a ``tool`` turn the tool's name (kept for the record, not sent to the model).
         token_estimate: Tokens this message costs, if the caller already counted them.
+        reasoning: For an ``assistant`` turn, the reasoning items that came with it, tagged with
+            the model family that made them (``{"family": ..., "items": [...]}``); stored in the
+            turn's ``parts`` and given back on the message under ``REASONING_KEY``.
     """
 
     role: Role
@@ -70,6 +73,7 @@ class NewTurn:
     token_estimate: int | None = None
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    reasoning: JsonDict | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -53,6 +53,7 @@ from bot.store.window import (
     assemble_window,
     batch_tokens,
     next_batch_size,
+    stored_parts,
 )
 from bot.store.window import group_by_exchange as group_turns
 
@@ -274,8 +275,9 @@ class PostgresStore:
             await db.executemany(
                 "INSERT INTO turns (conversation_id, exchange_id, seq, role, content, name, "
                 "tool_calls, tool_call_id, status, token_estimate, prompt_tokens, "
-                "completion_tokens, sent_message_ids, created_at) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'complete', $9, $10, $11, $12, $13)",
+                "completion_tokens, sent_message_ids, created_at, parts) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'complete', $9, $10, $11, $12, $13, "
+                "$14)",
                 [
                     (
                         conversation_id,
@@ -291,6 +293,7 @@ class PostgresStore:
                         turn.completion_tokens,
                         sent if seq == len(turns) else [],
                         now,
+                        stored_parts(turn),
                     )
                     for seq, (turn, estimate) in enumerate(zip(turns, estimates, strict=True), 1)
                 ],

@@ -20,7 +20,7 @@ from bot.store.models import (
     UserTurn,
 )
 from bot.store.tokens import TokenCounter
-from bot.store.window import participant_name
+from bot.store.window import REASONING_KEY, participant_name
 
 EXPORT_FORMAT = "toolcord.conversation.v1"
 DELETED_TEXT = "[message deleted]"
@@ -131,6 +131,8 @@ def new_turn_estimate(counter: TokenCounter, turn: NewTurn) -> int:
         message["tool_calls"] = turn.tool_calls
     if turn.tool_call_id:
         message["tool_call_id"] = turn.tool_call_id
+    if turn.reasoning:
+        message[REASONING_KEY] = turn.reasoning
     return counter.count_message(message)
 
 

@@ -67,6 +67,7 @@ from bot.store.window import (
     assemble_window,
     batch_tokens,
     next_batch_size,
+    stored_parts,
 )
 from bot.store.window import group_by_exchange as group_turns
 
@@ -619,8 +620,8 @@ def _complete_exchange(
     db.executemany(
         "INSERT INTO turns (conversation_id, exchange_id, seq, role, content, name, "
         "tool_calls, tool_call_id, status, token_estimate, prompt_tokens, "
-        "completion_tokens, sent_message_ids, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'complete', ?, ?, ?, ?, ?)",
+        "completion_tokens, sent_message_ids, created_at, parts) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'complete', ?, ?, ?, ?, ?, ?)",
         [
             (
                 conversation_id,
@@ -636,6 +637,7 @@ def _complete_exchange(
                 turn.completion_tokens,
                 records.to_json(sent if seq == len(turns) else []),
                 now,
+                records.to_json(stored_parts(turn)),
             )
             for seq, (turn, estimate) in enumerate(zip(turns, estimates, strict=True), 1)
         ],

@@ -26,7 +26,7 @@ from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.store.models import Turn
+from bot.store.models import NewTurn, Turn
 from bot.store.tokens import REPLY_PRIMING, TokenCounter
 
 DEFAULT_MAX_TOOL_RESULT_TOKENS = 2000
@@ -35,6 +35,10 @@ MAX_BATCH = 512
 TRIM_MARKER = "\n[tool result trimmed by toolcord: {kept} of {total} tokens kept]"
 _NAME_FORBIDDEN = re.compile(r"[^A-Za-z0-9_-]+")
 Message = dict[str, Any]
+# The message key the engine attaches reasoning items under (bot/engine/responses.py), and the
+# type of the ``parts`` entry that stores them on an assistant turn.
+REASONING_KEY = "_reasoning"
+REASONING_PART = "reasoning_items"
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +116,21 @@ def group_by_exchange(turns: Iterable[Turn]) -> list[ExchangeTurns]:
     ]
 
 
+def stored_parts(turn: NewTurn) -> list[Message]:
+    """The ``parts`` column of an assistant or tool turn: its reasoning items, if any."""
+    if not turn.reasoning:
+        return []
+    return [{"type": REASONING_PART, **turn.reasoning}]
+
+
+def reasoning_from_parts(parts: Sequence[Message]) -> Message | None:
+    """The reasoning attachment stored by :func:`stored_parts`, or None."""
+    for part in parts:
+        if part.get("type") == REASONING_PART:
+            return {key: value for key, value in part.items() if key != "type"}
+    return None
+
+
 def participant_name(author_name: str | None) -> str | None:
     """A ``name`` OpenAI accepts (``[A-Za-z0-9_-]{1,64}``) from a Discord display name."""
     if not author_name:
@@ -139,6 +158,9 @@ def turn_message(
             message["tool_calls"] = turn.tool_calls
         elif turn.content is None:
             message["content"] = ""
+        reasoning = reasoning_from_parts(turn.parts) if turn.parts else None
+        if reasoning is not None:
+            message[REASONING_KEY] = reasoning
         return message
     message = {"role": turn.role, "content": _user_content(turn)}
     name = participant_name(turn.author_name)
