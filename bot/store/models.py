@@ -62,6 +62,9 @@ class NewTurn:
         parts: For a ``user`` turn after tool results (images the tools returned, shown to the
             model): its non-text content parts; data-URL images are stored by reference.
         token_estimate: Tokens this message costs, if the caller already counted them.
+        reasoning: For an ``assistant`` turn, the reasoning items that came with it, tagged with
+            the model family that made them (``{"family": ..., "items": [...]}``); stored in the
+            turn's ``parts`` and given back on the message under ``REASONING_KEY``.
     """
 
     role: Role
@@ -73,6 +76,7 @@ class NewTurn:
     parts: list[JsonDict] = field(default_factory=list)
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    reasoning: JsonDict | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,6 +102,7 @@ class Turn:
     source_message_id: int | None
     sent_message_ids: list[int]
     created_at: datetime
+    deleted_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,13 +196,18 @@ class LedgerRecord:
 
 @dataclass(frozen=True, slots=True)
 class ForgetReport:
-    """What ``forget_user`` removed (rows per table) or anonymised (usage rows)."""
+    """What ``forget_user`` removed (rows per table), anonymised or kept (usage rows).
+
+    ``usage_kept``: usage rows of the budget windows still running, kept under the user's id
+    (counts and times only, no conversation and no model) so forgetting spends no budget.
+    """
 
     conversations: int
     exchanges: int
     turns: int
     settings: int
     usage_anonymised: int
+    usage_kept: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -54,6 +54,7 @@ from bot.store.window import (
     assemble_window,
     batch_tokens,
     next_batch_size,
+    stored_parts,
 )
 from bot.store.window import group_by_exchange as group_turns
 
@@ -280,10 +281,11 @@ class PostgresStore:
             conversation_id = row["conversation_id"]
             sent = records.unique_ids(row["sent_message_ids"], sent_message_ids)
             await db.executemany(
-                "INSERT INTO turns (conversation_id, exchange_id, seq, role, content, parts, "
-                "name, tool_calls, tool_call_id, status, token_estimate, prompt_tokens, "
-                "completion_tokens, sent_message_ids, created_at) VALUES ($1, $2, $3, $4, $5, "
-                "$6, $7, $8, $9, 'complete', $10, $11, $12, $13, $14)",
+                "INSERT INTO turns (conversation_id, exchange_id, seq, role, content, name, "
+                "tool_calls, tool_call_id, status, token_estimate, prompt_tokens, "
+                "completion_tokens, sent_message_ids, created_at, parts) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'complete', $9, $10, $11, $12, $13, "
+                "$14)",
                 [
                     (
                         conversation_id,
@@ -291,7 +293,6 @@ class PostgresStore:
                         seq,
                         turn.role,
                         turn.content,
-                        list(turn.parts),
                         turn.name,
                         list(turn.tool_calls),
                         turn.tool_call_id,
@@ -300,6 +301,7 @@ class PostgresStore:
                         turn.completion_tokens,
                         sent if seq == len(turns) else [],
                         now,
+                        stored_parts(turn),
                     )
                     for seq, (turn, estimate) in enumerate(zip(turns, estimates, strict=True), 1)
                 ],
@@ -555,17 +557,40 @@ class PostgresStore:
             status = await db.execute("DELETE FROM conversations WHERE key = $1", key)
         return row_count(status) > 0
 
-    async def forget_user(self, user_id: int) -> ForgetReport:
+    async def forget_user(
+        self, user_id: int, *, keep_usage_since: datetime | None = None
+    ) -> ForgetReport:
         """Delete every row authored by or keyed to ``user_id``.
 
         Private conversations of the user go whole; in shared ones the user's exchanges (their
-        turns and the answers to them) go. Usage rows stay for guild totals, without the user.
+        turns and the answers to them) go. Usage rows stay for guild totals: those since
+        ``keep_usage_since`` under the user's id (counts only), older ones without the user.
         Dead rows leave the disk when PostgreSQL vacuums the tables.
         """
         async with self._db.transaction() as db:
-            return await _forget(db, user_id)
+            return await _forget(db, user_id, keep_usage_since)
 
-    async def export_conversation(self, key: str) -> JsonDict | None:
+    async def mark_messages_deleted(self, message_ids: Sequence[int]) -> int:
+        """Redact the turns deleted Discord messages carried (see the protocol)."""
+        ids = sorted({int(message_id) for message_id in message_ids})
+        if not ids:
+            return 0
+        async with self._db.transaction() as db:
+            status = await db.execute(
+                "UPDATE turns SET content = $1, parts = '[]', deleted_at = $2 "
+                "WHERE deleted_at IS NULL AND ((role = 'user' AND source_message_id = ANY($3)) "
+                "OR (role = 'assistant' AND content IS NOT NULL AND content != '' "
+                "AND exchange_id IN (SELECT exchange_id FROM message_links "
+                "WHERE kind = 'sent' AND message_id = ANY($3))))",
+                records.DELETED_TEXT,
+                self._clock(),
+                ids,
+            )
+        return row_count(status)
+
+    async def export_conversation(
+        self, key: str, *, only_user_id: int | None = None
+    ) -> JsonDict | None:
         """A JSON-serialisable document of a conversation, or ``None`` if there is none."""
         conversation = await self.get_conversation(key)
         if conversation is None:
@@ -583,6 +608,7 @@ class PostgresStore:
             conversation,
             [exchange_from(row) for row in exchange_rows],
             [turn_from(row) for row in turn_rows],
+            only_user_id=only_user_id,
         )
 
     # -- tool ledger ------------------------------------------------------------------------
@@ -709,7 +735,9 @@ async def _insert_usage(
     )
 
 
-async def _forget(db: asyncpg.Connection, user_id: int) -> ForgetReport:
+async def _forget(
+    db: asyncpg.Connection, user_id: int, keep_since: datetime | None
+) -> ForgetReport:
     owned = "SELECT id FROM conversations WHERE private_user_id = $1"
     turns = await db.fetchval(
         f"SELECT COUNT(*) FROM turns WHERE conversation_id IN ({owned}) "
@@ -738,7 +766,17 @@ async def _forget(db: asyncpg.Connection, user_id: int) -> ForgetReport:
         "DELETE FROM conversations WHERE private_user_id = $1", user_id
     )
     await db.execute("UPDATE conversations SET user_id = NULL WHERE user_id = $1", user_id)
-    usage = await db.execute("UPDATE usage SET user_id = NULL WHERE user_id = $1", user_id)
+    since = keep_since if keep_since is not None else datetime.max.replace(tzinfo=UTC)
+    kept = await db.execute(
+        "UPDATE usage SET conversation_id = NULL, exchange_id = NULL, model = $1 "
+        "WHERE user_id = $2 AND created_at >= $3",
+        records.FORGOTTEN_MODEL,
+        user_id,
+        since,
+    )
+    usage = await db.execute(
+        "UPDATE usage SET user_id = NULL WHERE user_id = $1 AND created_at < $2", user_id, since
+    )
     settings = await db.execute(
         "DELETE FROM settings WHERE scope = 'user' AND scope_id = $1", user_id
     )
@@ -748,6 +786,7 @@ async def _forget(db: asyncpg.Connection, user_id: int) -> ForgetReport:
         turns=int(turns),
         settings=row_count(settings),
         usage_anonymised=row_count(usage),
+        usage_kept=row_count(kept),
     )
 
 

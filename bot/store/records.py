@@ -20,9 +20,11 @@ from bot.store.models import (
     UserTurn,
 )
 from bot.store.tokens import TokenCounter
-from bot.store.window import participant_name
+from bot.store.window import REASONING_KEY, participant_name
 
 EXPORT_FORMAT = "toolcord.conversation.v1"
+DELETED_TEXT = "[message deleted]"
+FORGOTTEN_MODEL = "forgotten"
 INTERRUPTED_BY_RESTART = "interrupted: the bot stopped before the answer was complete"
 
 
@@ -151,6 +153,8 @@ def new_turn_estimate(counter: TokenCounter, turn: NewTurn) -> int:
         message["tool_calls"] = turn.tool_calls
     if turn.tool_call_id:
         message["tool_call_id"] = turn.tool_call_id
+    if turn.reasoning:
+        message[REASONING_KEY] = turn.reasoning
     return counter.count_message(message)
 
 
@@ -158,8 +162,17 @@ def export_document(
     conversation: Conversation,
     exchanges: Sequence[ExchangeRecord],
     turns: Sequence[Turn],
+    *,
+    only_user_id: int | None = None,
 ) -> JsonDict:
-    """A JSON-serialisable document of one conversation, its exchanges and their turns."""
+    """A JSON-serialisable document of one conversation, its exchanges and their turns.
+
+    With ``only_user_id``, only that user's exchanges (their turns and the answers to them).
+    """
+    if only_user_id is not None:
+        exchanges = [exchange for exchange in exchanges if exchange.user_id == only_user_id]
+        kept = {exchange.id for exchange in exchanges}
+        turns = [turn for turn in turns if turn.exchange_id in kept]
     by_exchange: dict[int, list[JsonDict]] = {}
     for turn in turns:
         by_exchange.setdefault(turn.exchange_id, []).append(_plain(asdict(turn)))

@@ -21,6 +21,7 @@ from typing import Any
 import aiosqlite
 
 from bot.store import records
+from bot.store.errors import make_data_folder
 from bot.store.images import DEFAULT_MAX_IMAGE_BYTES, resolve_images
 from bot.store.keys import private_user_id
 from bot.store.migrations import Migration, load_migrations
@@ -66,6 +67,7 @@ from bot.store.window import (
     assemble_window,
     batch_tokens,
     next_batch_size,
+    stored_parts,
 )
 from bot.store.window import group_by_exchange as group_turns
 
@@ -138,7 +140,7 @@ class SqliteStore:
             migrations: Schema migrations (tests pass their own); default: the shipped ones.
         """
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_data_folder(path.parent)
         steps = list(migrations) if migrations is not None else load_migrations("sqlite")
         writer = await connect(path)
         try:
@@ -455,17 +457,23 @@ class SqliteStore:
             await self._scrub()
         return deleted
 
-    async def forget_user(self, user_id: int) -> ForgetReport:
+    async def forget_user(
+        self, user_id: int, *, keep_usage_since: datetime | None = None
+    ) -> ForgetReport:
         """Delete every row authored by or keyed to ``user_id``; leave no copy in the WAL.
 
         Private conversations of the user go whole; in shared ones the user's exchanges (their
-        turns and the answers to them) go. Usage rows stay for guild totals, without the user.
+        turns and the answers to them) go. Usage rows stay for guild totals: those since
+        ``keep_usage_since`` under the user's id (counts only), older ones without the user.
         """
-        report = await self._writer.run(lambda db: _forget(db, user_id))
+        since = to_ms(keep_usage_since) if keep_usage_since is not None else None
+        report = await self._writer.run(lambda db: _forget(db, user_id, since))
         await self._scrub()
         return report
 
-    async def export_conversation(self, key: str) -> JsonDict | None:
+    async def export_conversation(
+        self, key: str, *, only_user_id: int | None = None
+    ) -> JsonDict | None:
         """A JSON-serialisable document of a conversation, or ``None`` if there is none."""
         found = await on_thread(self._reader, lambda db: _export_rows(db, key))
         if found is None:
@@ -475,7 +483,19 @@ class SqliteStore:
             conversation_from(conversation),
             [exchange_from(row) for row in exchanges],
             [turn_from(row) for row in turns],
+            only_user_id=only_user_id,
         )
+
+    async def mark_messages_deleted(self, message_ids: Sequence[int]) -> int:
+        """Redact the turns deleted Discord messages carried (see the protocol)."""
+        ids = sorted({int(message_id) for message_id in message_ids})
+        if not ids:
+            return 0
+        now = to_ms(self._clock())
+        redacted = await self._writer.run(lambda db: _redact(db, ids, now))
+        if redacted:
+            await self._scrub()
+        return redacted
 
     async def _scrub(self) -> None:
         """Checkpoint the WAL into the database and truncate it (deleted text leaves it)."""
@@ -626,10 +646,10 @@ def _complete_exchange(
     conversation_id = row["conversation_id"]
     sent = records.unique_ids(json.loads(row["sent_message_ids"]), finished.sent_message_ids)
     db.executemany(
-        "INSERT INTO turns (conversation_id, exchange_id, seq, role, content, parts, name, "
+        "INSERT INTO turns (conversation_id, exchange_id, seq, role, content, name, "
         "tool_calls, tool_call_id, status, token_estimate, prompt_tokens, "
-        "completion_tokens, sent_message_ids, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'complete', ?, ?, ?, ?, ?)",
+        "completion_tokens, sent_message_ids, created_at, parts) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'complete', ?, ?, ?, ?, ?, ?)",
         [
             (
                 conversation_id,
@@ -637,7 +657,6 @@ def _complete_exchange(
                 seq,
                 turn.role,
                 turn.content,
-                records.to_json(turn.parts),
                 turn.name,
                 records.to_json(turn.tool_calls),
                 turn.tool_call_id,
@@ -646,6 +665,7 @@ def _complete_exchange(
                 turn.completion_tokens,
                 records.to_json(sent if seq == len(turns) else []),
                 now,
+                records.to_json(stored_parts(turn)),
             )
             for seq, (turn, estimate) in enumerate(zip(turns, estimates, strict=True), 1)
         ],
@@ -800,7 +820,20 @@ def _insert_usage(
     )
 
 
-def _forget(db: sqlite3.Connection, user_id: int) -> ForgetReport:
+def _redact(db: sqlite3.Connection, ids: list[int], now: int) -> int:
+    """Redact the user turns of these source messages and the answers sent as these messages."""
+    marks = ", ".join("?" * len(ids))
+    cursor = db.execute(
+        "UPDATE turns SET content = ?, parts = '[]', deleted_at = ? WHERE deleted_at IS NULL AND "
+        f"((role = 'user' AND source_message_id IN ({marks})) OR (role = 'assistant' "
+        "AND content IS NOT NULL AND content != '' AND exchange_id IN (SELECT exchange_id FROM "
+        f"message_links WHERE kind = 'sent' AND message_id IN ({marks}))))",
+        (records.DELETED_TEXT, now, *ids, *ids),
+    )
+    return int(cursor.rowcount)
+
+
+def _forget(db: sqlite3.Connection, user_id: int, keep_since: int | None) -> ForgetReport:
     owned = "SELECT id FROM conversations WHERE private_user_id = ?"
     authored = "SELECT id FROM exchanges WHERE user_id = ?"
     counted = select_one(
@@ -832,7 +865,15 @@ def _forget(db: sqlite3.Connection, user_id: int) -> ForgetReport:
     db.executemany(UNREFERENCED_IMAGES, [(row[0],) for row in touched])
     conversations = db.execute("DELETE FROM conversations WHERE private_user_id = ?", (user_id,))
     db.execute("UPDATE conversations SET user_id = NULL WHERE user_id = ?", (user_id,))
-    usage = db.execute("UPDATE usage SET user_id = NULL WHERE user_id = ?", (user_id,))
+    since = keep_since if keep_since is not None else 2**62
+    kept = db.execute(
+        "UPDATE usage SET conversation_id = NULL, exchange_id = NULL, model = ? "
+        "WHERE user_id = ? AND created_at >= ?",
+        (records.FORGOTTEN_MODEL, user_id, since),
+    )
+    usage = db.execute(
+        "UPDATE usage SET user_id = NULL WHERE user_id = ? AND created_at < ?", (user_id, since)
+    )
     settings = db.execute("DELETE FROM settings WHERE scope = 'user' AND scope_id = ?", (user_id,))
     return ForgetReport(
         conversations=int(conversations.rowcount),
@@ -840,6 +881,7 @@ def _forget(db: sqlite3.Connection, user_id: int) -> ForgetReport:
         turns=turns,
         settings=int(settings.rowcount),
         usage_anonymised=int(usage.rowcount),
+        usage_kept=int(kept.rowcount),
     )
 
 

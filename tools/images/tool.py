@@ -44,7 +44,7 @@ NOT_REFUNDED = frozenset({"content_policy", "bad_request"})
 _STEM_CHARS = re.compile(r"[^A-Za-z0-9]")
 
 
-@tool(family="images", side_effects=True, timeout=150.0, progress="Drawing: {prompt}")
+@tool(family="images", side_effects=True, timeout=150.0, progress="Drawing: {prompt}", files="n")
 async def generate_image(
     ctx: ToolContext,
     prompt: Annotated[str, Field(min_length=1, max_length=4000)],
@@ -88,7 +88,13 @@ async def generate_image(
     return _attach(ctx, batch, n, count, "Made")
 
 
-@tool(family="images", side_effects=True, timeout=150.0, progress="Editing the image: {prompt}")
+@tool(
+    family="images",
+    side_effects=True,
+    timeout=150.0,
+    progress="Editing the image: {prompt}",
+    files="n",
+)
 async def edit_image(
     ctx: ToolContext,
     prompt: Annotated[str, Field(min_length=1, max_length=4000)],
