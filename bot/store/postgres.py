@@ -243,9 +243,10 @@ class PostgresStore:
             )
             if source is not None:
                 await _link(db, conversation_id, exchange_id, [source], "source")
-            await db.executemany(
-                INSERT_IMAGE, [_image_row(conversation_id, image, now) for image in images]
-            )
+            if images:
+                await db.executemany(
+                    INSERT_IMAGE, [_image_row(conversation_id, image, now) for image in images]
+                )
             await _touch(db, conversation_id, now)
         return Exchange(int(exchange_id), conversation_id, int(turn_id), source)
 
@@ -306,9 +307,10 @@ class PostgresStore:
                     for seq, (turn, estimate) in enumerate(zip(turns, estimates, strict=True), 1)
                 ],
             )
-            await db.executemany(
-                INSERT_IMAGE, [_image_row(conversation_id, image, now) for image in images]
-            )
+            if images:
+                await db.executemany(
+                    INSERT_IMAGE, [_image_row(conversation_id, image, now) for image in images]
+                )
             await _finish(db, exchange_id, "complete", None, sent, now)
             await _link(db, conversation_id, exchange_id, sent, "sent")
             if usage is not None:

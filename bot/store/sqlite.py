@@ -615,10 +615,11 @@ def _begin_exchange(
     )
     if source is not None:
         _link(db, conversation_id, exchange_id, [source], "source")
-    db.executemany(
-        INSERT_IMAGE,
-        [_image_row(conversation_id, image, now) for image in images],
-    )
+    if images:
+        db.executemany(
+            INSERT_IMAGE,
+            [_image_row(conversation_id, image, now) for image in images],
+        )
     _touch(db, conversation_id, now)
     return Exchange(exchange_id, conversation_id, int(cursor.lastrowid or 0), source)
 
@@ -670,7 +671,8 @@ def _complete_exchange(
             for seq, (turn, estimate) in enumerate(zip(turns, estimates, strict=True), 1)
         ],
     )
-    db.executemany(INSERT_IMAGE, [_image_row(conversation_id, i, now) for i in images])
+    if images:
+        db.executemany(INSERT_IMAGE, [_image_row(conversation_id, i, now) for i in images])
     _finish(db, exchange_id, "complete", None, sent, now)
     _link(db, conversation_id, exchange_id, sent, "sent")
     if usage is not None:
