@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import openai
 
+from bot.conversation_images import StoreImageLibrary, ToolImages, images_note
 from bot.engine import (
     EngineEvent,
     Failed,
@@ -302,6 +303,9 @@ class ConversationService:
         model = self._model(turn, conversation)
         persona = conversation.overrides.get("persona") or turn.overrides.get("persona")
         system = _system_messages(settings.chat.system_prompt, persona, turn.locale)
+        note = await images_note(self._services.store, conversation.id)
+        if note is not None:
+            system.append(note)
         context = self._tool_context(turn, conversation)
         registry = self._services.registry
         enabled = turn.overrides.get("enabled_tools", settings.tools.enabled)
@@ -344,6 +348,9 @@ class ConversationService:
             ),
             max_output_tokens=settings.openai.max_output_tokens,
             temperature=settings.openai.temperature,
+            show_tool_images=ToolImages(
+                self._services.store, conversation.id, show=settings.inputs.show_tool_images
+            ),
             dialect=settings.openai.resolved_dialect(),
             reasoning_effort=turn.overrides.get("reasoning_effort")
             or settings.openai.reasoning_effort,
@@ -383,7 +390,11 @@ class ConversationService:
             locale=turn.locale,
             http=self._services.http,
             tool_settings=tool_config(settings),
-            services={**self._services.tool_services, "input_files": list(turn.files)},
+            services={
+                **self._services.tool_services,
+                "input_files": list(turn.files),
+                "conversation_images": StoreImageLibrary(self._services.store, conversation.id),
+            },
             conversation_id=str(conversation.id),
             turn_id=str(turn.source_message_id),
         )
@@ -493,6 +504,9 @@ def _user_turn(turn: IncomingTurn, counter: TokenCounter) -> UserTurn:
 
 
 def _new_turn(message: dict[str, Any]) -> NewTurn:
+    content = message.get("content")
+    if isinstance(content, list):  # the images tools returned, shown to the model
+        return NewTurn(role=message["role"], content="", parts=list(content))
     return NewTurn(
         role=message["role"],
         content=message.get("content"),

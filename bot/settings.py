@@ -110,6 +110,22 @@ class OpenAISettings(_Section):
         return "chat"
 
 
+class InputsSettings(_Section):
+    """What a user's message may bring besides text: PDFs, image links, images tools return."""
+
+    pdf_max_bytes: int = Field(20 * 1024 * 1024, ge=1)
+    pdf_max_pages: int = Field(20, ge=1, le=1000)
+    pdf_max_chars: int = Field(20_000, ge=100)
+    pdf_timeout_s: float = Field(10.0, gt=0)
+    image_links: bool = True
+    link_max_images: int = Field(4, ge=0, le=16)
+    link_max_bytes: int = Field(8 * 1024 * 1024, ge=1)
+    link_timeout_s: float = Field(10.0, gt=0)
+    link_allow_networks: list[str] = Field(default_factory=list)
+    link_allow_ports: list[int] = Field(default_factory=list)
+    show_tool_images: bool = True
+
+
 class ChatSettings(_Section):
     """How conversations behave in Discord."""
 
@@ -279,6 +295,7 @@ class Settings(BaseSettings):
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
     openai: OpenAISettings = Field(default_factory=OpenAISettings)
     chat: ChatSettings = Field(default_factory=ChatSettings)
+    inputs: InputsSettings = Field(default_factory=InputsSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     tools: ToolsSettings = Field(default_factory=ToolsSettings)
     moderation: ModerationSettings = Field(default_factory=ModerationSettings)

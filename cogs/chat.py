@@ -92,7 +92,12 @@ class Chat(commands.Cog):
         )
         if trigger is None:
             return
-        inputs = await read_inputs(message, self.bot.settings.discord.cdn_base_url)
+        inputs = await read_inputs(
+            message,
+            self.bot.settings.discord.cdn_base_url,
+            self.bot.settings.inputs,
+            self.bot.services.tool_services.get("image_link_fetcher"),
+        )
         text = user_text(message, me, self.bot.settings.chat.max_input_chars)
         text = "\n\n".join(part for part in (text, inputs.text) if part)
         if not text and not inputs.parts:

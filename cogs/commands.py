@@ -285,7 +285,12 @@ class Commands(_CommandCog):
         effective = await self.guild_settings.effective(
             place.guild_id, place.channel_id, place.parent_id
         )
-        inputs = await read_inputs(message, self.bot.settings.discord.cdn_base_url)
+        inputs = await read_inputs(
+            message,
+            self.bot.settings.discord.cdn_base_url,
+            self.bot.settings.inputs,
+            self.bot.services.tool_services.get("image_link_fetcher"),
+        )
         text = _about_prompt(message, inputs.text)
         turn = self._turn(
             interaction, invoker, place, effective, text, private=True, parts=inputs.parts
@@ -303,7 +308,12 @@ class Commands(_CommandCog):
     ) -> None:
         """Check a message with the moderation model (only you see the result)."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        inputs = await read_inputs(message, self.bot.settings.discord.cdn_base_url)
+        inputs = await read_inputs(
+            message,
+            self.bot.settings.discord.cdn_base_url,
+            self.bot.settings.inputs,
+            self.bot.services.tool_services.get("image_link_fetcher"),
+        )
         images = [part["image_url"]["url"] for part in inputs.parts if "image_url" in part]
         if not message.content.strip() and not images:
             await _say(interaction, self._t(interaction, "check.nothing_to_check"))

@@ -74,6 +74,12 @@ class TurnRequest:
     round_gate: Callable[[int], Awaitable[str | None]] | None = None
     """Asked before every round after the first with the tokens the turn used so far; a text
     stops the turn there (a spent budget) and is shown to the user."""
+    # Images tools returned, shown to the model: given a round's outcomes, the chat-shaped
+    # message that follows the tool results ({"role": "user", "content": [text and image_url
+    # parts]}), or None (a model that sees no images). Called only when a tool returned one.
+    show_tool_images: Callable[[Sequence[ToolOutcome]], Awaitable[dict[str, Any] | None]] | None = (
+        None
+    )
 
 
 class _RoundFailed(Exception):
@@ -237,6 +243,11 @@ class _TurnRunner:
             )
         for call in refused:
             self._append({"role": "tool", "tool_call_id": call["id"], "content": _over_budget()})
+        show = self._request.show_tool_images
+        if show is not None and any(outcome.images_for_model for outcome in outcomes):
+            follow = await show(outcomes)
+            if follow is not None:
+                self._append(follow)
 
     async def _dispatch(self, calls: Sequence[ToolCall]) -> list[ToolOutcome]:
         make_dispatcher = self._request.make_dispatcher

@@ -51,7 +51,7 @@ class UserTurn:
 
 @dataclass(frozen=True, slots=True)
 class NewTurn:
-    """An assistant or tool turn to append when an exchange completes.
+    """An assistant, tool (or tool-images user) turn to append when an exchange completes.
 
     Args:
         role: ``"assistant"`` or ``"tool"``.
@@ -59,6 +59,8 @@ class NewTurn:
         tool_calls: OpenAI tool call dicts (``{"id", "type": "function", "function": {...}}``).
         tool_call_id: For a ``tool`` turn: the call it answers.
         name: For a ``tool`` turn the tool's name (kept for the record, not sent to the model).
+        parts: For a ``user`` turn after tool results (images the tools returned, shown to the
+            model): its non-text content parts; data-URL images are stored by reference.
         token_estimate: Tokens this message costs, if the caller already counted them.
         reasoning: For an ``assistant`` turn, the reasoning items that came with it, tagged with
             the model family that made them (``{"family": ..., "items": [...]}``); stored in the
@@ -71,6 +73,7 @@ class NewTurn:
     tool_call_id: str | None = None
     name: str | None = None
     token_estimate: int | None = None
+    parts: list[JsonDict] = field(default_factory=list)
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
     reasoning: JsonDict | None = None
@@ -212,7 +215,9 @@ class StoredImage:
     """An image of a conversation, stored once (keyed by the SHA-256 of its bytes).
 
     Turns refer to it with an ``image_ref`` part (``bot.store.images``); ``data`` is empty when
-    only the description was read (``list_images``).
+    only the description was read (``list_images``). ``caption`` says who posted it or which tool
+    made it; ``original`` holds the bytes a tool returned when ``data`` is a downscaled copy
+    (read by ``get_image`` only).
     """
 
     image_id: str
@@ -221,3 +226,5 @@ class StoredImage:
     height: int
     size: int
     data: bytes = b""
+    caption: str = ""
+    original: bytes | None = None

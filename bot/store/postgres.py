@@ -8,6 +8,7 @@ and unique keys (conversation key, source message id, ledger key) decide races.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -57,7 +58,19 @@ from bot.store.window import (
 )
 from bot.store.window import group_by_exchange as group_turns
 
-IMAGE_COLUMNS = "id, mime, width, height, size"
+IMAGE_COLUMNS = "id, mime, width, height, size, caption"
+INSERT_IMAGE = (
+    "INSERT INTO images (conversation_id, id, mime, width, height, size, data, caption, "
+    "original, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+    "ON CONFLICT (conversation_id, id) DO NOTHING"
+)
+SAVE_IMAGE = (
+    "INSERT INTO images (conversation_id, id, mime, width, height, size, data, caption, "
+    "original, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+    "ON CONFLICT (conversation_id, id) DO UPDATE SET "
+    "original = COALESCE(images.original, excluded.original), "
+    "caption = CASE WHEN images.caption = '' THEN excluded.caption ELSE images.caption END"
+)
 # Images no turn of their conversation refers to any more (after a user's turns were deleted).
 UNREFERENCED_IMAGES = (
     "DELETE FROM images WHERE conversation_id = ANY($1::bigint[]) AND NOT EXISTS (SELECT 1 "
@@ -230,15 +243,10 @@ class PostgresStore:
             )
             if source is not None:
                 await _link(db, conversation_id, exchange_id, [source], "source")
-            await db.executemany(
-                "INSERT INTO images (conversation_id, id, mime, width, height, size, data, "
-                "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
-                "ON CONFLICT (conversation_id, id) DO NOTHING",
-                [
-                    (conversation_id, i.image_id, i.mime, i.width, i.height, i.size, i.data, now)
-                    for i in images
-                ],
-            )
+            if images:
+                await db.executemany(
+                    INSERT_IMAGE, [_image_row(conversation_id, image, now) for image in images]
+                )
             await _touch(db, conversation_id, now)
         return Exchange(int(exchange_id), conversation_id, int(turn_id), source)
 
@@ -267,6 +275,7 @@ class PostgresStore:
         """
         records.check_new_turns(turns)
         now = self._clock()
+        turns, images = records.new_turns_with_image_refs(turns)
         estimates = [records.new_turn_estimate(self.counter, turn) for turn in turns]
         async with self._db.transaction() as db:
             row = await _pending(db, exchange_id, "completed")
@@ -298,6 +307,10 @@ class PostgresStore:
                     for seq, (turn, estimate) in enumerate(zip(turns, estimates, strict=True), 1)
                 ],
             )
+            if images:
+                await db.executemany(
+                    INSERT_IMAGE, [_image_row(conversation_id, image, now) for image in images]
+                )
             await _finish(db, exchange_id, "complete", None, sent, now)
             await _link(db, conversation_id, exchange_id, sent, "sent")
             if usage is not None:
@@ -410,8 +423,22 @@ class PostgresStore:
         return [_image(row) for row in rows]
 
     async def get_image(self, conversation_id: int, image_id: str) -> StoredImage | None:
-        """One image of a conversation with its bytes, or ``None``."""
-        return (await self._images(conversation_id, [image_id])).get(image_id)
+        """One image of a conversation with its bytes (and a tool's original), or ``None``."""
+        row = await self._db.fetchrow(
+            f"SELECT {IMAGE_COLUMNS}, data, original FROM images WHERE conversation_id = $1 "
+            "AND id = $2",
+            conversation_id,
+            image_id,
+        )
+        if row is None:
+            return None
+        original = bytes(row["original"]) if row["original"] is not None else None
+        return replace(_image(row, bytes(row["data"])), original=original)
+
+    async def save_image(self, conversation_id: int, image: StoredImage) -> None:
+        """Store an image before a turn refers to it (a tool's result, with its original)."""
+        async with self._db.transaction() as db:
+            await db.execute(SAVE_IMAGE, *_image_row(conversation_id, image, self._clock()))
 
     async def _current(
         self, conversation_id: int, exchange_id: int | None
@@ -766,7 +793,15 @@ async def _forget(
 
 
 def _image(row: asyncpg.Record, data: bytes = b"") -> StoredImage:
-    return StoredImage(row["id"], row["mime"], row["width"], row["height"], row["size"], data)
+    return StoredImage(
+        row["id"], row["mime"], row["width"], row["height"], row["size"], data, row["caption"]
+    )
+
+
+def _image_row(conversation_id: int, image: StoredImage, now: Any) -> tuple[Any, ...]:
+    i = image
+    values = (i.image_id, i.mime, i.width, i.height, i.size, i.data, i.caption, i.original)
+    return (conversation_id, *values, now)
 
 
 def _interrupted(row: asyncpg.Record) -> InterruptedExchange:

@@ -126,7 +126,13 @@ class Store(Protocol):
         """The images stored for a conversation (each once), oldest first, without bytes."""
 
     async def get_image(self, conversation_id: int, image_id: str) -> StoredImage | None:
-        """One stored image of a conversation with its bytes, or ``None``."""
+        """One stored image of a conversation with its bytes (and a tool's original) or None."""
+
+    async def save_image(self, conversation_id: int, image: StoredImage) -> None:
+        """Store an image before a turn refers to it (a tool's result, with its original).
+
+        Stored again, it keeps the first caption and original it was given.
+        """
 
     # -- usage and settings -----------------------------------------------------------------
 

@@ -13,7 +13,7 @@ import asyncio
 import json
 import sqlite3
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -72,12 +72,24 @@ from bot.store.window import (
 from bot.store.window import group_by_exchange as group_turns
 
 CHECKPOINT_TRIES = 50
-IMAGE_COLUMNS = "id, mime, width, height, size"
+IMAGE_COLUMNS = "id, mime, width, height, size, caption"
 NO_EXCHANGE = 2**63 - 1
 # Images no turn of their conversation refers to any more (after a user's turns were deleted).
 UNREFERENCED_IMAGES = (
     "DELETE FROM images WHERE conversation_id = ? AND NOT EXISTS (SELECT 1 FROM turns t "
     "WHERE t.conversation_id = images.conversation_id AND instr(t.parts, images.id) > 0)"
+)
+INSERT_IMAGE = (
+    "INSERT INTO images (conversation_id, id, mime, width, height, size, data, caption, "
+    "original, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (conversation_id, id) DO NOTHING"
+)
+SAVE_IMAGE = (
+    "INSERT INTO images (conversation_id, id, mime, width, height, size, data, caption, "
+    "original, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (conversation_id, id) DO UPDATE SET "
+    "original = COALESCE(images.original, excluded.original), "
+    "caption = CASE WHEN images.caption = '' THEN excluded.caption ELSE images.caption END"
 )
 OLDER_TURNS = (
     f"SELECT {TURN_COLUMNS} FROM turns WHERE exchange_id IN ("
@@ -222,9 +234,12 @@ class SqliteStore:
         """
         records.check_new_turns(turns)
         now = to_ms(self._clock())
+        turns, images = records.new_turns_with_image_refs(turns)
         estimates = [records.new_turn_estimate(self.counter, turn) for turn in turns]
         finished = _Finished(exchange_id, "complete", None, sent_message_ids, now)
-        await self._writer.run(lambda db: _complete_exchange(db, finished, turns, estimates, usage))
+        await self._writer.run(
+            lambda db: _complete_exchange(db, finished, turns, estimates, usage, images)
+        )
 
     async def fail_exchange(
         self,
@@ -323,8 +338,24 @@ class SqliteStore:
         return [_image(row) for row in rows]
 
     async def get_image(self, conversation_id: int, image_id: str) -> StoredImage | None:
-        """One image of a conversation with its bytes, or ``None``."""
-        return (await self._images(conversation_id, [image_id])).get(image_id)
+        """One image of a conversation with its bytes (and a tool's original), or ``None``."""
+        row = await fetch_one(
+            self._reader,
+            f"SELECT {IMAGE_COLUMNS}, data, original FROM images WHERE conversation_id = ? "
+            "AND id = ?",
+            (conversation_id, image_id),
+        )
+        if row is None:
+            return None
+        original = bytes(row["original"]) if row["original"] is not None else None
+        return replace(_image(row, bytes(row["data"])), original=original)
+
+    async def save_image(self, conversation_id: int, image: StoredImage) -> None:
+        """Store an image before a turn refers to it (a tool's result, with its original)."""
+        now = to_ms(self._clock())
+        await self._writer.run(
+            lambda db: db.execute(SAVE_IMAGE, _image_row(conversation_id, image, now))
+        )
 
     async def _older(
         self, conversation_id: int, first: list[sqlite3.Row], room_tokens: int
@@ -584,14 +615,11 @@ def _begin_exchange(
     )
     if source is not None:
         _link(db, conversation_id, exchange_id, [source], "source")
-    db.executemany(
-        "INSERT INTO images (conversation_id, id, mime, width, height, size, data, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (conversation_id, id) DO NOTHING",
-        [
-            (conversation_id, i.image_id, i.mime, i.width, i.height, i.size, i.data, now)
-            for i in images
-        ],
-    )
+    if images:
+        db.executemany(
+            INSERT_IMAGE,
+            [_image_row(conversation_id, image, now) for image in images],
+        )
     _touch(db, conversation_id, now)
     return Exchange(exchange_id, conversation_id, int(cursor.lastrowid or 0), source)
 
@@ -612,6 +640,7 @@ def _complete_exchange(
     turns: Sequence[NewTurn],
     estimates: Sequence[int],
     usage: Usage | None,
+    images: Sequence[StoredImage] = (),
 ) -> None:
     exchange_id, now = finished.exchange_id, finished.now
     row = _pending(db, exchange_id, "completed")
@@ -642,6 +671,8 @@ def _complete_exchange(
             for seq, (turn, estimate) in enumerate(zip(turns, estimates, strict=True), 1)
         ],
     )
+    if images:
+        db.executemany(INSERT_IMAGE, [_image_row(conversation_id, i, now) for i in images])
     _finish(db, exchange_id, "complete", None, sent, now)
     _link(db, conversation_id, exchange_id, sent, "sent")
     if usage is not None:
@@ -857,7 +888,15 @@ def _forget(db: sqlite3.Connection, user_id: int, keep_since: int | None) -> For
 
 
 def _image(row: Any, data: bytes = b"") -> StoredImage:
-    return StoredImage(row["id"], row["mime"], row["width"], row["height"], row["size"], data)
+    return StoredImage(
+        row["id"], row["mime"], row["width"], row["height"], row["size"], data, row["caption"]
+    )
+
+
+def _image_row(conversation_id: int, image: StoredImage, now: int) -> tuple[Any, ...]:
+    i = image
+    values = (i.image_id, i.mime, i.width, i.height, i.size, i.data, i.caption, i.original)
+    return (conversation_id, *values, now)
 
 
 def _interrupted(row: Any) -> InterruptedExchange:

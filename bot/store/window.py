@@ -11,6 +11,8 @@ query. This module decides what fits, so both backends build the same window:
 * a tool round (an assistant message with ``tool_calls`` and the ``tool`` results answering
   it) is kept or dropped as one piece, so the window never starts with, or orphans, a ``tool``
   message;
+* a user message right after a round's tool results (the images its tools returned, shown to
+  the model) belongs to that round;
 * tool results longer than ``max_tool_result_tokens`` are trimmed, with a marker saying so;
 * stored image references (``image_ref`` parts) count at their real token cost; the backend
   turns them into data URLs after assembly, within the request's image byte budget (images.py).
@@ -117,10 +119,12 @@ def group_by_exchange(turns: Iterable[Turn]) -> list[ExchangeTurns]:
 
 
 def stored_parts(turn: NewTurn) -> list[Message]:
-    """The ``parts`` column of an assistant or tool turn: its reasoning items, if any."""
-    if not turn.reasoning:
-        return []
-    return [{"type": REASONING_PART, **turn.reasoning}]
+    """The ``parts`` column of a turn of an answer: its content parts (a user turn after tool
+    results: the images the tools returned) and its reasoning items, if any."""
+    parts: list[Message] = list(turn.parts)
+    if turn.reasoning:
+        parts.append({"type": REASONING_PART, **turn.reasoning})
+    return parts
 
 
 def reasoning_from_parts(parts: Sequence[Message]) -> Message | None:
@@ -270,6 +274,8 @@ def _shape(
             if units and turn.tool_call_id in units[-1].call_ids:
                 units[-1].answered.add(turn.tool_call_id or "")
                 units[-1].add(message, tokens)
+        elif units and units[-1].is_round:
+            units[-1].add(message, tokens)  # the images its tools returned: kept with the round
         elif not units:
             head.add(message, tokens)
     whole = [unit for unit in units if unit.answered == unit.call_ids]
