@@ -187,7 +187,7 @@ class VoiceSettings(_Section):
     replies_default: bool = False
     speech_model: str = "gpt-realtime-2.1-mini"
     speech_voice: str = "marin"
-    speech_fallback_model: str = "gpt-4o-mini-tts"
+    speech_fallback_model: str = ""
     speech_timeout_s: float = Field(120.0, gt=0, le=600)
     speech_max_chars: int = Field(1500, ge=1, le=4096)
 

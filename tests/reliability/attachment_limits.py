@@ -89,7 +89,9 @@ async def _settled_replies(emu: DiscordEmulator, channel: Any, seen: int, made: 
 
 def _this_turns_tool_results(request: dict[str, Any]) -> list[str]:
     messages = request["messages"]
-    last_user = max(i for i, m in enumerate(messages) if m["role"] == "user")
+    # The question, not the user message that shows the model the images its tools returned.
+    asked = [i for i, m in enumerate(messages) if m["role"] == "user" and "case " in str(m)]
+    last_user = max(asked)
     return [m["content"] for m in messages[last_user:] if m["role"] == "tool"]
 
 
