@@ -30,6 +30,7 @@ from pydantic_settings import (
 
 from bot.errors import ConfigError
 from bot.model_lifecycle import SPEECH_API_ONLY_VOICES, uses_speech_api
+from tools.mcp.config import McpServerConfig
 
 DEFAULT_CONFIG_PATH = Path("config/bot.toml")
 SECRET_KEYS = ("discord_token", "openai_api_key")
@@ -242,6 +243,16 @@ class BreakerSettings(_Section):
     channel_pause_s: float = Field(600.0, ge=0)
 
 
+class McpSettings(_Section):
+    """MCP servers whose tools the bot offers (``[[mcp.servers]]``; see tools/mcp/config.py)."""
+
+    servers: list[McpServerConfig] = Field(default_factory=list)
+    start_wait_s: float = Field(10.0, ge=0.0, le=120.0)
+    reconnect_backoff_s: float = Field(0.5, gt=0.0, le=60.0)
+    reconnect_backoff_max_s: float = Field(30.0, gt=0.0, le=600.0)
+    health_interval_s: float = Field(10.0, gt=0.0, le=600.0)
+
+
 class Settings(BaseSettings):
     """Everything toolcord reads from its configuration."""
 
@@ -268,6 +279,7 @@ class Settings(BaseSettings):
     voice: VoiceSettings = Field(default_factory=VoiceSettings)
     breaker: BreakerSettings = Field(default_factory=BreakerSettings)
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
+    mcp: McpSettings = Field(default_factory=McpSettings)
 
     @classmethod
     def settings_customise_sources(
