@@ -23,6 +23,7 @@ EXTENSIONS = (
     "cogs.commands",
     "cogs.admin",
     "cogs.moderation",
+    "cogs.approval",
     "cogs.observability",
 )
 INVITE_PERMISSIONS = discord.Permissions(

@@ -130,6 +130,7 @@ class ToolsSettings(_Section):
 
     modules: list[str] = Field(default_factory=lambda: list(BUILTIN_TOOL_MODULES))
     enabled: list[str] | None = None
+    approval_timeout_s: float = Field(60.0, ge=5.0, le=600.0)
     config: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @field_validator("config")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
+from bot.approval import DiscordApprover
 from bot.conversation import Services
 from bot.engine.breaker import breaker_from
 from bot.engine.client import make_openai_client
@@ -90,6 +91,7 @@ async def build_services(bot: ToolcordBot, http: aiohttp.ClientSession) -> Servi
         "guild_settings": guild_settings,
         "quotas": quotas,
         "mcp": mcp,
+        "approver": DiscordApprover(bot, timeout_s=settings.tools.approval_timeout_s),
         "moderation_actions": ModerationActions(
             bot, confirm_timeout_s=settings.moderation.confirm_timeout_s
         ),

@@ -43,6 +43,8 @@ class Tool:
         owner_only: Only the bot owner may use it.
         required_permissions: Discord permission names the invoking member needs.
         side_effects: Changes the world (runs alone, recorded in the ledger, never repeated).
+        approval: The call waits for the invoker's approval (see ``tools/approval.py``);
+            implies ``side_effects``.
         timeout: Seconds before the call is stopped and reported as timed out.
         max_retries: Bad calls allowed per turn before "stop calling"; None = dispatcher's.
         progress: Format string over the arguments shown while the tool runs.
@@ -60,6 +62,7 @@ class Tool:
     owner_only: bool = False
     required_permissions: tuple[str, ...] = ()
     side_effects: bool = False
+    approval: bool = False
     timeout: float = DEFAULT_TIMEOUT_S
     max_retries: int | None = None
     progress: str | None = None
@@ -84,6 +87,8 @@ class Tool:
             Permissions.check_names(self.required_permissions)
         except ValueError as error:
             raise ToolDefinitionError(f"{where}: {error}") from None
+        if self.approval and not self.side_effects:
+            object.__setattr__(self, "side_effects", True)
         schema = strict_json_schema(self.params_model)
         object.__setattr__(self, "parameters", schema)
         if not self.family:
@@ -197,6 +202,7 @@ def _normalise(options: dict[str, Any]) -> dict[str, Any]:
         "owner_only",
         "required_permissions",
         "side_effects",
+        "approval",
         "timeout",
         "max_retries",
         "progress",
@@ -226,6 +232,7 @@ def tool(
     owner_only: bool = False,
     required_permissions: Collection[str] = (),
     side_effects: bool = False,
+    approval: bool = False,
     timeout: float = DEFAULT_TIMEOUT_S,
     max_retries: int | None = None,
     progress: str | None = None,

@@ -18,6 +18,7 @@ from tools.permissions import Permissions
 
 FRAMEWORK_MODULES = frozenset(
     {
+        "approval",
         "calls",
         "context",
         "definition",

@@ -164,6 +164,7 @@ def build_tool(
         owner_only=config.owner_only,
         required_permissions=(config.permission,) if acting or config.permission_all else (),
         side_effects=acting,
+        approval=acting,
         timeout=config.timeout_s,
         family="mcp",
         server=config.name,
