@@ -19,6 +19,7 @@ from tests.reliability import (
     images,
     isolation,
     load,
+    mcp_security,
     secrets_scan,
     ssrf,
 )
@@ -107,6 +108,14 @@ def _images_line(f: Figures) -> str:
     )
 
 
+def _mcp_line(f: Figures) -> str:
+    return (
+        f"{f['injected_attempts']} MCP results steering toward an acting tool: "
+        f"{f['injected_executed']} executed without approval; {f['no_permission_attempts']} "
+        f"asks by members without the server's permission: {f['no_permission_calls']} calls"
+    )
+
+
 SCENARIOS = (
     Scenario(
         "load",
@@ -156,6 +165,13 @@ SCENARIOS = (
         lambda: images.run_images(images.ImagePlan(image_turns=8, text_turns=2)),
         images.images_ok,
         _images_line,
+    ),
+    Scenario(
+        "mcp_security",
+        lambda: mcp_security.run_mcp_security(mcp_security.McpPlan()),
+        lambda: mcp_security.run_mcp_security(mcp_security.McpPlan(6, 6, 2)),
+        mcp_security.mcp_security_ok,
+        _mcp_line,
     ),
     Scenario("ssrf", ssrf.run_ssrf, ssrf.run_ssrf, ssrf.ssrf_ok, _ssrf_line),
     Scenario(
