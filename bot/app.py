@@ -24,6 +24,7 @@ EXTENSIONS = (
     "cogs.admin",
     "cogs.moderation",
     "cogs.approval",
+    "cogs.mcp",
     "cogs.observability",
 )
 INVITE_PERMISSIONS = discord.Permissions(

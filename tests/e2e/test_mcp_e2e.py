@@ -120,3 +120,25 @@ async def test_acting_mcp_tool_waits_for_approval(
         await emu.wait_for_message("general", lambda m: m.content == "Deleted.", timeout=30)
     assert calls(log) == ["delete_note old"]
     assert "deleted old" in tool_messages(openai_emulator)[-1]
+
+
+async def test_mcp_command_shows_servers_to_the_owner_only(
+    discord_emulator: DiscordEmulator, bot_harness: BotHarness, tmp_path: Path
+) -> None:
+    emu = discord_emulator
+    async with bot_harness.run(
+        tools={"modules": []},
+        mcp=server(tmp_path / "calls.log"),
+        discord={"owner_ids": [emu.owner.id]},
+    ) as bot:
+        await bot.tree.sync()
+        owner = await emu.inject_interaction("mcp", user=emu.owner, channel="general")
+        await owner.wait(lambda h: bool(h.final_content()), timeout=20)
+        bob = await emu.inject_interaction("mcp", user="bob", channel="general")
+        await bob.wait(lambda h: bool(h.final_content()), timeout=20)
+    text = owner.final_content() or ""
+    assert text.startswith("🟢 **fixture** (stdio): connected\n8 tools: `fixture__add_tool`")
+    assert owner.ephemeral and "`fixture__delete_note`" in text
+    assert bob.final_content() == (
+        "Only the bot's owner or a member with Manage Server may see the MCP servers."
+    )
