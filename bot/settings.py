@@ -252,6 +252,7 @@ class McpSettings(_Section):
     reconnect_backoff_s: float = Field(0.5, gt=0.0, le=60.0)
     reconnect_backoff_max_s: float = Field(30.0, gt=0.0, le=600.0)
     health_interval_s: float = Field(10.0, gt=0.0, le=600.0)
+    max_tools_per_request: int = Field(24, ge=1, le=128)
 
 
 class Settings(BaseSettings):

@@ -3,6 +3,7 @@ and over streamable HTTP. scripts/test installs it into tests/mcp_peers (skipped
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from collections.abc import AsyncIterator
@@ -107,3 +108,16 @@ async def test_server_side_refusal_is_a_tool_error(everything: ToolRegistry, mak
     assert "Invalid arguments for tool echo" in raised.value.message
     text = await echo.invoke(make_ctx(), echo.parse_arguments('{"message": "still up"}'))
     assert "\nEcho: still up\n" in text
+
+
+async def test_past_the_limit_only_relevant_tools_are_offered(everything: ToolRegistry) -> None:
+    from tools.mcp.selection import select_tools
+    from tools.weather import weather
+
+    tools = [weather, *everything.all()]
+    assert len(select_tools(tools, "anything", 24)) == len(tools)
+    chosen = select_tools(tools, "what is the sum of 2 and 3?", 1)
+    assert [t.name for t in chosen] == ["weather", "every__get-sum"]
+    full = len(json.dumps(everything.openai_tools()))
+    cut = len(json.dumps(everything.openai_tools(chosen[1:])))
+    assert cut * 4 < full, (cut, full)
