@@ -18,6 +18,7 @@ from tools.permissions import Permissions
 ApprovalMode = Literal["auto", "always", "never"]
 SERVER_NAME = re.compile(r"^[A-Za-z0-9_-]{1,24}$")
 ENV_PREFIX = "env:"
+_SECRET_NAME = re.compile(r"auth|token|key|secret|password|cookie|credential", re.IGNORECASE)
 
 
 class McpServerConfig(BaseModel):
@@ -69,6 +70,13 @@ class McpServerConfig(BaseModel):
         if self.url is not None and not self.url.startswith(("http://", "https://")):
             raise ValueError(f"MCP server {self.name!r}: url must start with http:// or https://.")
         Permissions.check_names([self.permission])
+        for what, values in (("env", self.env), ("headers", self.headers)):
+            for key, value in values.items():
+                if _SECRET_NAME.search(key) and not value.startswith(ENV_PREFIX):
+                    raise ValueError(
+                        f"MCP server {self.name!r}: {what}.{key} looks like a secret; write "
+                        f'"env:VARIABLE" and put the value in that environment variable.'
+                    )
         return self
 
     @property
