@@ -71,7 +71,8 @@ def test_acting_tools_need_approval_and_the_permission() -> None:
 
 
 def test_secrets_in_the_file_are_refused() -> None:
-    with pytest.raises(ValidationError, match=re.escape("headers.Authorization looks like a secret")):
+    refused = re.escape("headers.Authorization looks like a secret")
+    with pytest.raises(ValidationError, match=refused):
         McpServerConfig(name="x", url="http://h/mcp", headers={"Authorization": "Bearer abc"})
     with pytest.raises(ValidationError, match=re.escape("env.GITHUB_TOKEN looks like a secret")):
         McpServerConfig(name="x", command="c", env={"GITHUB_TOKEN": "ghp_x"})
