@@ -137,7 +137,7 @@ async def test_mcp_command_shows_servers_to_the_owner_only(
         bob = await emu.inject_interaction("mcp", user="bob", channel="general")
         await bob.wait(lambda h: bool(h.final_content()), timeout=20)
     text = owner.final_content() or ""
-    assert text.startswith("🟢 **fixture** (stdio): connected\n8 tools: `fixture__add_tool`")
+    assert text.startswith("🟢 **fixture** (stdio): connected\n9 tools: `fixture__add_tool`")
     assert owner.ephemeral and "`fixture__delete_note`" in text
     assert bob.final_content() == (
         "Only the bot's owner or a member with Manage Server may see the MCP servers."

@@ -2,8 +2,9 @@
 
 Tools: ``echo`` (read-only), ``slow`` (sleeps), ``crash`` (kills the process mid-call),
 ``image`` (a PNG), ``fail`` (an is_error result), ``add_tool`` (adds ``extra`` and sends
-``notifications/tools/list_changed``), ``delete_note`` (destructive), and ``inject`` (a result
-that tries to steer the model). Every call is appended to the file named by MCP_FIXTURE_LOG.
+``notifications/tools/list_changed``), ``delete_note`` (destructive), ``inject`` (a result
+that tries to steer the model) and ``whoami`` (the HTTP Authorization header).
+Every call is appended to the file named by MCP_FIXTURE_LOG.
 """
 
 from __future__ import annotations
@@ -99,6 +100,13 @@ async def add_tool(ctx: Context) -> str:
     server.add_tool(extra, annotations=READ_ONLY)
     await ctx.session.send_tool_list_changed()
     return "added"
+
+
+@server.tool(annotations=READ_ONLY)
+def whoami(ctx: Context) -> str:
+    """The Authorization header of the HTTP request (HTTP transport only)."""
+    headers = ctx.headers or {}
+    return f"authorization={headers.get('authorization', '(none)')}"
 
 
 if __name__ == "__main__":

@@ -62,6 +62,7 @@ async def test_tools_listed_named_and_strict(fixture_server, make_ctx) -> None:
         "fixture__inject",
         "fixture__delete_note",
         "fixture__add_tool",
+        "fixture__whoami",
     }
     echo = mcp_tool(registry, "fixture__echo").openai_schema()["function"]
     assert echo["strict"] is True
@@ -224,6 +225,28 @@ async def test_http_server_restart_reconnects(tmp_path: Path, make_ctx) -> None:
             )
     finally:
         await manager.close()
+
+
+async def test_http_headers_come_from_the_environment(tmp_path: Path, make_ctx) -> None:
+    port = free_port()
+    registry = ToolRegistry()
+    config = McpServerConfig(
+        name="web",
+        url=f"http://127.0.0.1:{port}/mcp",
+        headers={"Authorization": "env:TOOLCORD_TEST_MCP_AUTH"},
+    )
+    environ = {"TOOLCORD_TEST_MCP_AUTH": "Bearer s3cret"}
+    with pytest.MonkeyPatch.context() as patch, http_server(fixture_http_argv(port), port):
+        for key, value in environ.items():
+            patch.setenv(key, value)
+        manager = McpManager([config], registry)
+        await manager.start(30)
+        try:
+            whoami = mcp_tool(registry, "web__whoami")
+            text = await whoami.invoke(make_ctx(), whoami.parse_arguments("{}"))
+        finally:
+            await manager.close()
+    assert "\nauthorization=Bearer s3cret\n" in text
 
 
 def test_config_refuses_two_transports_and_reads_secrets() -> None:
