@@ -69,7 +69,7 @@ async def build_services(bot: ToolcordBot, http: aiohttp.ClientSession) -> Servi
     mcp = await start_mcp(settings, registry)
     api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
     client = make_openai_client(settings.openai, api_key, breaker=breaker_from(settings.breaker))
-    guild_settings = GuildSettings(store, settings, registry.names())
+    guild_settings = GuildSettings(store, settings, registry.names)
     quotas = QuotaPolicy(
         store,
         settings.quotas,
