@@ -121,3 +121,18 @@ async def test_past_the_limit_only_relevant_tools_are_offered(everything: ToolRe
     full = len(json.dumps(everything.openai_tools()))
     cut = len(json.dumps(everything.openai_tools(chosen[1:])))
     assert cut * 4 < full, (cut, full)
+
+
+async def test_resources_become_links_and_files(everything: ToolRegistry, make_ctx) -> None:
+    links = tool(everything, "every__get-resource-links")
+    text = await links.invoke(make_ctx(), links.parse_arguments('{"count": 2}'))
+    assert "\nresource link: demo://resource/dynamic/blob/1 (Blob Resource 1)\n" in text
+    assert "\nresource link: demo://resource/dynamic/text/2 (Text Resource 2)\n" in text
+    reference = tool(everything, "every__get-resource-reference")
+    ctx = make_ctx()
+    arguments = '{"resourceType": "Blob", "resourceId": 2}'
+    text = await reference.invoke(ctx, reference.parse_arguments(arguments))
+    [artifact] = ctx.artifacts
+    assert artifact.filename == "get-resource-reference-2.txt"
+    assert artifact.data.startswith(b"Resource 2: This is a base64 blob")
+    assert "resource demo://resource/dynamic/blob/2: [file get-resource-reference-2.txt" in text
