@@ -97,13 +97,11 @@ class DiscordApprover:
             decision = await asyncio.wait_for(asyncio.shield(answer), self._timeout_s)
         except TimeoutError:
             decision = "timeout"
-            view.close()
-            with contextlib.suppress(discord.HTTPException):
-                await message.edit(
-                    content=f"⌛ Not approved in time: `{tool_name}` was not run.",
-                    view=None,
-                    allowed_mentions=NO_MENTIONS,
-                )
+            await _end(view, message, f"⌛ Not approved in time: `{tool_name}` was not run.")
+        except asyncio.CancelledError:
+            ended = f"⌛ The request ended before an answer: `{tool_name}` was not run."
+            await asyncio.shield(_end(view, message, ended))
+            raise
         if decision == "allow_conversation":
             self._grants.add((ctx.conversation_id, tool_name))
         log.info("approval of %s (call %s): %s", tool_name, call.id, decision)
@@ -197,6 +195,13 @@ class _Button(discord.ui.Button["ApprovalView"]):
     async def callback(self, interaction: discord.Interaction) -> None:
         if self.view is not None:
             await self.view.decide(interaction, self.decision)
+
+
+async def _end(view: ApprovalView, message: discord.Message, text: str) -> None:
+    """No press counts any more; the message says why and loses its buttons."""
+    view.close()
+    with contextlib.suppress(discord.HTTPException):
+        await message.edit(content=text, view=None, allowed_mentions=NO_MENTIONS)
 
 
 async def _private(interaction: discord.Interaction, text: str) -> None:

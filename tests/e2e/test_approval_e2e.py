@@ -192,3 +192,21 @@ async def test_a_restart_between_ask_and_press_runs_nothing(
         await emu.wait_until(lambda: prompt.content == STALE_TEXT or None, timeout=10)
     assert runs == []
     assert prompt.components == []
+
+
+async def test_a_turn_that_ends_while_waiting_leaves_no_live_buttons(
+    discord_emulator: DiscordEmulator,
+    openai_emulator: OpenAIEmulator,
+    bot_harness: BotHarness,
+    runs: list[str],
+) -> None:
+    emu = discord_emulator
+    openai_emulator.chat.reply_tool_calls([ToolCall("pin_note", {"text": "deadline"})])
+    ended = "⌛ The request ended before an answer: `pin_note` was not run."
+    async with bot_harness.run(tools={"modules": MODULES}, chat={"turn_deadline_s": 2.0}) as bot:
+        approver(bot, timeout_s=60)
+        await ask(emu, "pin deadline", user="alice")
+        prompt = await emu.wait_for_message("general", asking, timeout=20)
+        await emu.wait_until(lambda: prompt.content == ended or None, timeout=20)
+    assert prompt.components == []
+    assert runs == []
