@@ -110,14 +110,13 @@ def build_tool(
             f"{error.message}"
         ) from None
     validator = Draft202012Validator(schema)
-    required = set(schema.get("required", ()))
     name = tool_name(config.name, remote.name)
     acting = is_acting(config, remote)
 
     def check(data: Any) -> Any:
         if not isinstance(data, dict):
             return data
-        cleaned = {k: v for k, v in data.items() if v is not None or k in required}
+        cleaned = drop_unset(data, schema)
         errors = sorted(validator.iter_errors(cleaned), key=lambda e: list(e.path))
         if errors:
             shown = "; ".join(_error_text(e) for e in errors[:5])
@@ -171,6 +170,27 @@ def build_tool(
         remote_name=remote.name,
         input_schema=schema,
     )
+
+
+def drop_unset(value: Any, schema: Any) -> Any:
+    """``value`` without the ``null`` strict mode made the model send for optional properties.
+
+    Follows ``properties`` and ``items`` of the server's schema; a property the schema requires
+    keeps its ``null``.
+    """
+    if not isinstance(schema, dict):
+        return value
+    if isinstance(value, dict):
+        properties = schema.get("properties") or {}
+        required = set(schema.get("required") or ())
+        return {
+            key: drop_unset(item, properties.get(key))
+            for key, item in value.items()
+            if item is not None or key in required or key not in properties
+        }
+    if isinstance(value, list) and isinstance(schema.get("items"), dict):
+        return [drop_unset(item, schema["items"]) for item in value]
+    return value
 
 
 def _loose(schema: dict[str, Any]) -> dict[str, Any]:

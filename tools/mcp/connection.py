@@ -173,12 +173,13 @@ class McpConnection:
 
     async def _watch(self, client: Any) -> None:
         while not self._stopping:
+            if not (self._relist or self._check):
+                try:
+                    async with asyncio.timeout(self._health_interval_s):
+                        await self._wake.wait()
+                except TimeoutError:
+                    self._check = True
             self._wake.clear()
-            try:
-                async with asyncio.timeout(self._health_interval_s):
-                    await self._wake.wait()
-            except TimeoutError:
-                self._check = True
             if self._relist:
                 self._relist = False
                 await self._list(client)

@@ -78,3 +78,25 @@ def test_secrets_in_the_file_are_refused() -> None:
         McpServerConfig(name="x", command="c", env={"GITHUB_TOKEN": "ghp_x"})
     fine = McpServerConfig(name="x", command="c", env={"GITHUB_TOKEN": "env:GH", "MODE": "ro"})
     assert fine.resolved_env({"GH": "s"}) == {"GITHUB_TOKEN": "s", "MODE": "ro"}
+
+
+def test_nested_optional_nulls_are_dropped_before_the_server_check() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "filter": {
+                "type": "object",
+                "properties": {"name": {"type": "string"}, "limit": {"type": "integer"}},
+                "required": ["name"],
+            },
+            "items": {
+                "type": "array",
+                "items": {"type": "object", "properties": {"tag": {"type": "string"}}},
+            },
+        },
+        "required": ["filter"],
+    }
+    tool = build(remote(schema=schema, read_only_hint=True))
+    assert tool.openai_schema()["function"]["strict"] is True
+    raw = '{"filter": {"name": "a", "limit": null}, "items": [{"tag": null}]}'
+    assert tool.parse_arguments(raw).model_dump() == {"filter": {"name": "a"}, "items": [{}]}
