@@ -142,3 +142,30 @@ async def test_mcp_command_shows_servers_to_the_owner_only(
     assert bob.final_content() == (
         "Only the bot's owner or a member with Manage Server may see the MCP servers."
     )
+
+
+async def test_mcp_command_switches_a_server_off_for_the_guild(
+    discord_emulator: DiscordEmulator,
+    openai_emulator: OpenAIEmulator,
+    bot_harness: BotHarness,
+    tmp_path: Path,
+) -> None:
+    emu = discord_emulator
+    openai_emulator.chat.reply_text("No tools here.")
+    async with bot_harness.run(
+        tools={"modules": ["tools.weather"]},
+        mcp=server(tmp_path / "calls.log"),
+        discord={"owner_ids": [emu.owner.id]},
+    ) as bot:
+        await bot.tree.sync()
+        switch = await emu.inject_interaction(
+            "mcp",
+            user=emu.owner,
+            channel="general",
+            options={"server": "fixture", "enabled": False},
+        )
+        await switch.wait(lambda h: bool(h.final_content()), timeout=20)
+        await ask(emu, "echo something", user="bob")
+        await emu.wait_for_message("general", lambda m: m.content == "No tools here.", timeout=30)
+    assert switch.final_content() == "The 9 tools of fixture are off in this server now."
+    assert offered(openai_emulator) == ["weather"]
