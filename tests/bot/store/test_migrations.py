@@ -65,6 +65,26 @@ async def test_migrating_twice_changes_nothing(place: StorePlace) -> None:
     assert [turn.content for turn in await third.exchange_turns(exchange.id)] == ["kept", "yes"]
 
 
+async def test_version_2_data_upgrades_to_the_turn_deletion_marks(place: StorePlace) -> None:
+    """Migration 3 (issue 16) adds ``turns.deleted_at`` to a store that holds conversations."""
+    backend: Backend = "sqlite" if place.backend == "sqlite" else "postgres"
+    old = await place.open(migrations=load_migrations(backend)[:2])
+    conversation = await old.get_or_create_conversation(
+        "thread:1", guild_id=1, channel_id=2, thread_id=1, user_id=3
+    )
+    exchange = await old.begin_exchange(conversation.id, user("my PIN is 4321", 11))
+    assert exchange is not None and await old.schema_version() == 2
+    await old.complete_exchange(exchange.id, plain_answer("noted"), [12])
+    await old.close()
+    new = await place.open()
+    assert await new.schema_version() == SHIPPED >= 3
+    before = await new.exchange_turns(exchange.id)
+    assert [turn.deleted_at for turn in before] == [None, None]
+    assert await new.mark_messages_deleted([11]) == 1
+    after = await new.exchange_turns(exchange.id)
+    assert [turn.content for turn in after] == ["[message deleted]", "noted"]
+
+
 async def test_concurrent_starts_migrate_once(place: StorePlace) -> None:
     stores = await asyncio.gather(*[place.open() for _ in range(4)])
     assert {await store.schema_version() for store in stores} == {SHIPPED}
@@ -86,9 +106,8 @@ async def test_a_newer_schema_is_refused_untouched(place: StorePlace, raw_sql: R
 async def test_a_failing_migration_rolls_back_whole(place: StorePlace, raw_sql: RawSql) -> None:
     await (await place.open()).close()
     shipped = load_migrations("sqlite" if place.backend == "sqlite" else "postgres")
-    broken = Migration(
-        SHIPPED + 1, "broken", "CREATE TABLE half_done (x INTEGER);\nSELECT * FROM nowhere;\n"
-    )
+    broken_sql = "CREATE TABLE half_done (x INTEGER);\nSELECT * FROM nowhere;\n"
+    broken = Migration(SHIPPED + 1, "broken", broken_sql)
     with pytest.raises(MigrationError, match=f"still at version {SHIPPED}"):
         await place.open(migrations=[*shipped, broken])
     if place.backend == "sqlite":
@@ -141,11 +160,10 @@ async def test_kill_9_during_a_migration_leaves_old_or_new(tmp_path: Path) -> No
         await asyncio.sleep(0.0 if round_number == 0 else delays.uniform(0.0, duration * 1.1))
         await kill_and_collect(process)
         state = _sqlite_state(path)
-        assert state in ((SHIPPED, None), (SHIPPED + 1, BULK_ROWS)), (
-            f"round {round_number}: {state}"
-        )
+        expected = ((SHIPPED, None), (SHIPPED + 1, BULK_ROWS))
+        assert state in expected, f"round {round_number}: {state}"
         outcomes["old" if state[0] == SHIPPED else "new"] += 1
-        steps = slow_migrations("sqlite") if state[0] > SHIPPED else load_migrations("sqlite")
+        steps = slow_migrations("sqlite") if state[0] == SHIPPED + 1 else load_migrations("sqlite")
         reopened = await SqliteStore.open(path, migrations=steps)
         assert await reopened.schema_version() == state[0]
         await reopened.close()
