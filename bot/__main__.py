@@ -144,7 +144,12 @@ def _check(settings: Settings, today: Today) -> int:
     registry = _load_tools(settings)
     summary = describe_settings(settings)
     summary["tools"] = sorted(tool.name for tool in registry.all())
-    problems = []
+    problems: list[str] = []
+    if settings.mcp.servers:
+        from bot.mcp_status import check_servers
+
+        summary["mcp_servers"], mcp_problems = asyncio.run(check_servers(settings))
+        problems.extend(mcp_problems)
     try:
         token, _ = require_secrets(settings)
         app_id = application_id_from_token(token)

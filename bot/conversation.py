@@ -36,6 +36,7 @@ from bot.policy.gate import RoundPolicy
 from bot.settings import Settings
 from bot.store import NewTurn, Store, TokenCounter, Usage, UserTurn
 from tools import Artifact, Dispatcher, Permissions, ToolContext, ToolRegistry
+from tools.mcp.selection import select_tools
 
 USER_LOCALE_LINE = (
     "The user's Discord language is {}. Answer in that language unless they write in another "
@@ -310,6 +311,8 @@ class ConversationService:
         registry = self._services.registry
         enabled = turn.overrides.get("enabled_tools", settings.tools.enabled)
         available = registry.available(context, enabled)
+        # Issue 17: past mcp.max_tools_per_request MCP tools, only the most relevant are sent.
+        available = select_tools(available, turn.text, settings.mcp.max_tools_per_request)
         tools = self._tool_entries(available)
         counter = self._counter()
         tools_tokens = counter.scale(self._count_tools(tools, model), model)

@@ -33,6 +33,7 @@ from pydantic_settings import (
 from bot.config_secrets import secret_problems
 from bot.errors import ConfigError
 from bot.model_lifecycle import SPEECH_API_ONLY_VOICES, uses_speech_api
+from tools.mcp.config import McpServerConfig
 
 DEFAULT_CONFIG_PATH = Path("config/bot.toml")
 OPENAI_API_HOST = "api.openai.com"
@@ -162,6 +163,7 @@ class ToolsSettings(_Section):
 
     modules: list[str] = Field(default_factory=lambda: list(BUILTIN_TOOL_MODULES))
     enabled: list[str] | None = None
+    approval_timeout_s: float = Field(60.0, ge=5.0, le=600.0)
     config: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @field_validator("config")
@@ -276,6 +278,17 @@ class BreakerSettings(_Section):
     channel_pause_s: float = Field(600.0, ge=0)
 
 
+class McpSettings(_Section):
+    """MCP servers whose tools the bot offers (``[[mcp.servers]]``; see tools/mcp/config.py)."""
+
+    servers: list[McpServerConfig] = Field(default_factory=list)
+    start_wait_s: float = Field(10.0, ge=0.0, le=120.0)
+    reconnect_backoff_s: float = Field(0.5, gt=0.0, le=60.0)
+    reconnect_backoff_max_s: float = Field(30.0, gt=0.0, le=600.0)
+    health_interval_s: float = Field(10.0, gt=0.0, le=600.0)
+    max_tools_per_request: int = Field(24, ge=1, le=128)
+
+
 class Settings(BaseSettings):
     """Everything toolcord reads from its configuration."""
 
@@ -303,6 +316,7 @@ class Settings(BaseSettings):
     voice: VoiceSettings = Field(default_factory=VoiceSettings)
     breaker: BreakerSettings = Field(default_factory=BreakerSettings)
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
+    mcp: McpSettings = Field(default_factory=McpSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -23,6 +23,7 @@ from tests.reliability import (
     images,
     isolation,
     load,
+    mcp_security,
     playground_access,
     quota_bypass,
     quota_parallel,
@@ -112,6 +113,14 @@ def _images_line(f: Figures) -> str:
         f"{f['text_only_request_bytes'] / 1e6:.1f} MB, "
         f"{f['text_only_bytes_before_fix'] / 1e6:.1f} MB before the fix; "
         f"{f['images_stored']} stored for {f['distinct_images']} distinct"
+    )
+
+
+def _mcp_line(f: Figures) -> str:
+    return (
+        f"{f['injected_attempts']} MCP results steering toward an acting tool: "
+        f"{f['injected_executed']} executed without approval; {f['no_permission_attempts']} "
+        f"asks by members without the server's permission: {f['no_permission_calls']} calls"
     )
 
 
@@ -218,6 +227,13 @@ SCENARIOS = (
         lambda: images.run_images(images.ImagePlan(image_turns=8, text_turns=2)),
         images.images_ok,
         _images_line,
+    ),
+    Scenario(
+        "mcp_security",
+        lambda: mcp_security.run_mcp_security(mcp_security.McpPlan()),
+        lambda: mcp_security.run_mcp_security(mcp_security.McpPlan(6, 6, 2)),
+        mcp_security.mcp_security_ok,
+        _mcp_line,
     ),
     Scenario("ssrf", ssrf.run_ssrf, ssrf.run_ssrf, ssrf.ssrf_ok, _ssrf_line),
     Scenario(
