@@ -26,9 +26,9 @@ async def _channel(
     return await store.get_or_create_conversation(key, user_id=user_id, **CHANNEL)
 
 
-async def test_open_store_is_a_store_at_schema_2(store: Store) -> None:
+async def test_open_store_is_a_store_at_schema_5(store: Store) -> None:
     assert isinstance(store, Store)
-    assert await store.schema_version() == 2
+    assert await store.schema_version() == 5
 
 
 async def test_get_or_create_conversation_is_stable(store: Store) -> None:

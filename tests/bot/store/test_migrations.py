@@ -29,7 +29,7 @@ from .test_crash import kill_and_collect, start_worker
 
 RawSql = Callable[..., Awaitable[list[Any]]]
 SQLITE_MIGRATION_KILLS = 20
-SHIPPED = len(load_migrations("sqlite"))  # the newest shipped schema version (both backends)
+SHIPPED = load_migrations("sqlite")[-1].version  # the newest shipped schema version (both backends)
 POSTGRES_MIGRATION_KILLS = 3
 
 
@@ -37,17 +37,20 @@ def test_shipped_migrations_are_complete_and_parse() -> None:
     backends: tuple[Backend, ...] = ("sqlite", "postgres")
     for backend in backends:
         migrations = load_migrations(backend)
-        assert [migration.version for migration in migrations] == list(
-            range(1, len(migrations) + 1)
-        )
+        versions = [migration.version for migration in migrations]
+        assert versions[0] == 1 and versions == sorted(set(versions))
+        assert versions == [m.version for m in load_migrations("sqlite")]
     statements = split_statements(load_migrations("sqlite")[0].sql)
     assert all(sqlite3.complete_statement(statement + ";") for statement in statements)
     assert len(statements) > 10
 
 
-def test_a_gap_in_versions_is_refused() -> None:
-    with pytest.raises(RuntimeError, match="reinstall toolcord"):
-        check_sequence([Migration(1, "a", ""), Migration(3, "c", "")])
+def test_a_repeated_or_missing_first_version_is_refused() -> None:
+    with pytest.raises(RuntimeError, match=r"version 3 after version 3: .* reinstall toolcord"):
+        check_sequence([Migration(1, "a", ""), Migration(3, "c", ""), Migration(3, "d", "")])
+    with pytest.raises(RuntimeError, match="version 2 after version 0"):
+        check_sequence([Migration(2, "b", "")])
+    check_sequence([Migration(1, "a", ""), Migration(2, "b", ""), Migration(5, "e", "")])
 
 
 async def test_migrating_twice_changes_nothing(place: StorePlace) -> None:
