@@ -24,6 +24,7 @@ EXTENSIONS = (
     "cogs.admin",
     "cogs.moderation",
     "cogs.observability",
+    "cogs.knowledge",
 )
 INVITE_PERMISSIONS = discord.Permissions(
     view_channel=True,

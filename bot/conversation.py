@@ -90,6 +90,9 @@ class Services:
     tool_services: dict[str, Any] = field(default_factory=dict)
     policies: list[TurnPolicy] = field(default_factory=list)
     observers: list[Any] = field(default_factory=list)
+    # Each has ``async system_messages(user_id, user_name, guild_id, conversation_id)``: system
+    # messages added after the prompt and persona, counted in the window (issue 18: memories).
+    context_sources: list[Any] = field(default_factory=list)
 
 
 class ConversationService:
@@ -296,6 +299,10 @@ class ConversationService:
         model = self._model(turn, conversation)
         persona = conversation.overrides.get("persona") or turn.overrides.get("persona")
         system = _system_messages(settings.chat.system_prompt, persona)
+        for source in self._services.context_sources:
+            system += await source.system_messages(
+                turn.user_id, turn.user_name, turn.guild_id, conversation.id
+            )
         context = self._tool_context(turn, conversation)
         registry = self._services.registry
         enabled = turn.overrides.get("enabled_tools", settings.tools.enabled)

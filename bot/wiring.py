@@ -13,6 +13,7 @@ from bot.conversation import Services
 from bot.engine.breaker import breaker_from
 from bot.engine.client import make_openai_client
 from bot.guild_settings import GuildSettings
+from bot.knowledge.wiring import add_knowledge
 from bot.moderation_actions import ModerationActions, ModerationLog
 from bot.observability.shards import process_name
 from bot.policy import TurnPolicy
@@ -68,6 +69,7 @@ async def build_services(bot: ToolcordBot, http: aiohttp.ClientSession) -> Servi
         ),
     }
     policies: list[TurnPolicy] = [quotas, moderation]
+    context_sources = add_knowledge(settings, store, client, quotas, tool_services)
     return Services(
         settings=settings,
         store=store,
@@ -77,4 +79,5 @@ async def build_services(bot: ToolcordBot, http: aiohttp.ClientSession) -> Servi
         http=http,
         tool_services=tool_services,
         policies=policies,
+        context_sources=context_sources,
     )

@@ -188,7 +188,8 @@ class SqliteKnowledge:
         changed = await self._writer.run(
             lambda db: (
                 db.execute(
-                    "UPDATE conversation_summaries SET told = 1 WHERE conversation_id = ? AND told = 0",
+                    "UPDATE conversation_summaries SET told = 1 "
+                    "WHERE conversation_id = ? AND told = 0",
                     (conversation_id,),
                 ).rowcount
             )
