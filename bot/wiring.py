@@ -69,13 +69,14 @@ async def build_services(bot: ToolcordBot, http: aiohttp.ClientSession) -> Servi
         ),
     }
     policies: list[TurnPolicy] = [quotas, moderation]
-    context_sources = add_knowledge(settings, store, client, quotas, tool_services)
+    counter = TokenCounter()
+    context_sources = add_knowledge(settings, store, client, quotas, tool_services, counter)
     return Services(
         settings=settings,
         store=store,
         client=client,
         registry=registry,
-        counter=TokenCounter(),
+        counter=counter,
         http=http,
         tool_services=tool_services,
         policies=policies,

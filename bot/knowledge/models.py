@@ -57,6 +57,17 @@ class Memory:
 
 
 @dataclass(frozen=True, slots=True)
+class PastTurn:
+    """A user or assistant text turn of a complete exchange (what a summary is made from)."""
+
+    id: int
+    role: str
+    author_name: str | None
+    content: str
+    token_estimate: int
+
+
+@dataclass(frozen=True, slots=True)
 class Summary:
     """The rolling summary of a conversation's turns up to ``through_turn_id``."""
 

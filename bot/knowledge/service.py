@@ -77,6 +77,7 @@ class KnowledgeService:
                 the caller's token budget is spent.
             ModelError: The embeddings endpoint failed.
         """
+        self._check_enabled()
         held = await self.store.chunk_count(guild_id)
         limit = self._settings.max_chunks_per_guild
         if held + len(chunks) > limit:
@@ -96,10 +97,18 @@ class KnowledgeService:
 
     async def search(self, caller: Caller, guild_id: int, question: str) -> list[KnowledgeHit]:
         """The guild's chunks best matching ``question`` (hybrid: full text and vectors)."""
+        self._check_enabled()
         if await self.store.chunk_count(guild_id) == 0:
             return []
         vector = (await self.embed(caller, [question]))[0]
         return await self.store.search(guild_id, question, vector, self._settings.search_results)
+
+    def _check_enabled(self) -> None:
+        if not self._settings.enabled:
+            raise LimitError(
+                "The bot owner has turned the knowledge base and memory off "
+                "(knowledge.enabled = false)."
+            )
 
     async def embed(self, caller: Caller, texts: Sequence[str]) -> list[list[float]]:
         """Embeddings of ``texts`` (in batches), admitted and charged like any model call.
@@ -147,6 +156,7 @@ class KnowledgeService:
         Raises:
             LimitError: Memory is off, or the user keeps the most memories allowed here.
         """
+        self._check_enabled()
         limit = self._settings.max_memories_per_user
         held = len(await self.store.memories(user_id, scope))
         if held >= limit:

@@ -6,7 +6,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from bot.knowledge.models import KnowledgeHit, KnowledgeSource, Memory, NewChunk, Summary
+from bot.knowledge.models import (
+    KnowledgeHit,
+    KnowledgeSource,
+    Memory,
+    NewChunk,
+    PastTurn,
+    Summary,
+)
 from bot.store.protocol import Store
 
 
@@ -43,6 +50,8 @@ class KnowledgeStore(Protocol):
     async def forget_memories(self, user_id: int, guild_id: int, memory_id: int | None) -> int: ...
 
     async def summary(self, conversation_id: int) -> Summary | None: ...
+
+    async def turns_since(self, conversation_id: int, after_turn_id: int) -> list[PastTurn]: ...
 
     async def save_summary(
         self, conversation_id: int, text: str, through_turn_id: int, token_estimate: int

@@ -14,7 +14,14 @@ from typing import Any
 import aiosqlite
 
 from bot.knowledge.lexical import fts5_query
-from bot.knowledge.models import KnowledgeHit, KnowledgeSource, Memory, NewChunk, Summary
+from bot.knowledge.models import (
+    KnowledgeHit,
+    KnowledgeSource,
+    Memory,
+    NewChunk,
+    PastTurn,
+    Summary,
+)
 from bot.knowledge.vectors import GuildVectors, fuse
 from bot.store import records
 from bot.store.sqlite_base import fetch_all, fetch_one, from_ms, on_thread, select_all, to_ms
@@ -167,6 +174,18 @@ class SqliteKnowledge:
             (conversation_id,),
         )
         return _summary(row) if row else None
+
+    async def turns_since(self, conversation_id: int, after_turn_id: int) -> list[PastTurn]:
+        """Text turns of complete exchanges after ``after_turn_id``, oldest first."""
+        rows = await fetch_all(
+            self._reader,
+            "SELECT t.id, t.role, t.author_name, t.content, COALESCE(t.token_estimate, 0) "
+            "AS token_estimate FROM turns t JOIN exchanges e ON e.id = t.exchange_id "
+            "WHERE t.conversation_id = ? AND t.id > ? AND e.status = 'complete' "
+            "AND t.role IN ('user', 'assistant') AND t.content IS NOT NULL ORDER BY t.id",
+            (conversation_id, after_turn_id),
+        )
+        return [PastTurn(*tuple(row)) for row in rows]
 
     async def save_summary(
         self, conversation_id: int, text: str, through_turn_id: int, token_estimate: int

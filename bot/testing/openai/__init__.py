@@ -47,6 +47,7 @@ from .replies import (
 )
 from .script import RouteScript
 from .server import OpenAIEmulator
+from .summarizer import ScriptedSummarizer
 from .validation import SchemaIssue, Violation
 
 __all__ = [
@@ -64,6 +65,7 @@ __all__ = [
     "RefusalReply",
     "RouteScript",
     "SchemaIssue",
+    "ScriptedSummarizer",
     "ServerProfile",
     "SpeechReply",
     "TextReply",

@@ -162,3 +162,23 @@ async def test_forget_user_deletes_memories_and_summaries(
     assert await knowledge.summary(dm.id) is None
     assert await knowledge.summary(other.id) is not None  # user 1 never spoke there
     assert [m.text for m in await knowledge.memories(2, None)] == ["theirs"]
+
+
+async def test_turns_since_lists_complete_text_turns(
+    store: Store, knowledge: KnowledgeStore
+) -> None:
+    conversation = await store.get_or_create_conversation(
+        "guild:10:channel:20", guild_id=10, channel_id=20, thread_id=None, user_id=1
+    )
+    first = await store.begin_exchange(conversation.id, user("one", 1))
+    assert first is not None
+    await store.complete_exchange(first.id, plain_answer("answer one"))
+    pending = await store.begin_exchange(conversation.id, user("two", 2))
+    assert pending is not None
+    turns = await knowledge.turns_since(conversation.id, 0)
+    assert [(t.role, t.author_name, t.content) for t in turns] == [
+        ("user", "alice", "one"),
+        ("assistant", None, "answer one"),
+    ]
+    assert all(t.token_estimate > 0 for t in turns)
+    assert await knowledge.turns_since(conversation.id, turns[-1].id) == []
