@@ -60,6 +60,24 @@ class KnowledgeStore(Protocol):
     async def mark_told(self, conversation_id: int) -> bool: ...
 
 
+SQLITE_SEARCH = (
+    "SQLite: FTS5 full text + exact cosine vector search in numpy over float32 blobs, fused by "
+    "rank (sqlite-vec is not used: it needs a SQLite that loads extensions)"
+)
+POSTGRES_SEARCH = (
+    "PostgreSQL: tsvector full text + exact cosine vector search in numpy over float32 BYTEA, "
+    "fused by rank (pgvector is not used); at most knowledge.max_chunks_per_guild ({limit}) "
+    "chunks per server"
+)
+
+
+def search_path(backend: str, max_chunks_per_guild: int) -> str:
+    """How knowledge search runs on ``backend`` (``check`` prints it)."""
+    if backend == "postgres":
+        return POSTGRES_SEARCH.format(limit=max_chunks_per_guild)
+    return SQLITE_SEARCH
+
+
 def knowledge_store(store: Store) -> KnowledgeStore:
     """The knowledge store on ``store``'s database (SQLite or PostgreSQL)."""
     from bot.store.postgres import PostgresStore

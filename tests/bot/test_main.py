@@ -78,6 +78,8 @@ def test_check_with_the_example_config_passes(tmp_path: Path) -> None:
     assert '"chat_model": "gpt-5.4-mini"' in result.stdout
     assert "weather" in result.stdout
     assert "client_id=123456789012345678" in result.stdout
+    search = '"knowledge_search": "SQLite: FTS5 full text + exact cosine vector search'
+    assert search in result.stdout
     assert FAKE_TOKEN not in result.stdout + result.stderr
 
 
