@@ -16,9 +16,11 @@ def terms(question: str) -> list[str]:
     return list(seen)[:MAX_TERMS]
 
 
-def fts5_query(question: str) -> str:
-    """An FTS5 ``MATCH`` string: any of the words, each quoted (``""`` when there are none)."""
-    return " OR ".join(f'"{word}"' for word in terms(question))
+def fts5_query(question: str, guild_id: int) -> str:
+    """An FTS5 ``MATCH`` string: the guild's chunks with any of the words in title or text,
+    each word quoted (``""`` when there are none)."""
+    words = " OR ".join(f'"{word}"' for word in terms(question))
+    return f'guild : "g{guild_id}" AND {{title text}} : ({words})' if words else ""
 
 
 def tsquery(question: str) -> str:

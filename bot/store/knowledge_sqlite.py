@@ -95,13 +95,14 @@ class SqliteKnowledge:
         return [_hit(found[i], score) for i, score in fused if i in found]
 
     async def _lexical(self, guild_id: int, question: str) -> list[int]:
-        query = fts5_query(question)
+        query = fts5_query(question, guild_id)
         if not query:
             return []
         rows = await fetch_all(
             self._reader,
             "SELECT c.id FROM knowledge_fts f JOIN knowledge_chunks c ON c.id = f.rowid "
-            "WHERE knowledge_fts MATCH ? AND c.guild_id = ? ORDER BY bm25(knowledge_fts) LIMIT ?",
+            "WHERE knowledge_fts MATCH ? AND c.guild_id = ? "
+            "ORDER BY bm25(knowledge_fts, 0.0, 1.0, 1.0) LIMIT ?",
             (query, guild_id, CANDIDATES),
         )
         return [int(row[0]) for row in rows]

@@ -32,10 +32,12 @@ CREATE TABLE knowledge_chunks (
 CREATE INDEX knowledge_chunks_guild ON knowledge_chunks (guild_id, id);
 CREATE INDEX knowledge_chunks_source ON knowledge_chunks (source_id);
 
-CREATE VIRTUAL TABLE knowledge_fts USING fts5 (title, text, tokenize = 'unicode61');
+-- guild holds 'g<guild id>': a search matches it first, so it ranks only that guild's chunks.
+CREATE VIRTUAL TABLE knowledge_fts USING fts5 (guild, title, text, tokenize = 'unicode61');
 
 CREATE TRIGGER knowledge_chunks_indexed AFTER INSERT ON knowledge_chunks BEGIN
-    INSERT INTO knowledge_fts (rowid, title, text) VALUES (new.id, new.title, new.text);
+    INSERT INTO knowledge_fts (rowid, guild, title, text)
+    VALUES (new.id, 'g' || new.guild_id, new.title, new.text);
 END;
 
 CREATE TRIGGER knowledge_chunks_unindexed AFTER DELETE ON knowledge_chunks BEGIN
