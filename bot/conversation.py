@@ -90,9 +90,10 @@ class Services:
     tool_services: dict[str, Any] = field(default_factory=dict)
     policies: list[TurnPolicy] = field(default_factory=list)
     observers: list[Any] = field(default_factory=list)
-    # Each has ``async system_messages(user_id, user_name, guild_id, conversation_id)``: system
-    # messages added after the prompt and persona, counted in the window (issue 18: memories,
-    # rolling summary); optionally ``async notice(conversation_id) -> str`` shown under answers.
+    # Each has ``async system_messages(user_id, user_name, guild_id, conversation_id, text)``:
+    # system messages added after the prompt and persona, counted in the window (issue 18:
+    # rolling summary, memories, offered knowledge); optionally ``async notice(conversation_id)
+    # -> str``, a line shown under the answer.
     context_sources: list[Any] = field(default_factory=list)
 
 
@@ -302,7 +303,7 @@ class ConversationService:
         system = _system_messages(settings.chat.system_prompt, persona)
         for source in self._services.context_sources:
             system += await source.system_messages(
-                turn.user_id, turn.user_name, turn.guild_id, conversation.id
+                turn.user_id, turn.user_name, turn.guild_id, conversation.id, turn.text
             )
         context = self._tool_context(turn, conversation)
         registry = self._services.registry

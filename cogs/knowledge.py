@@ -16,6 +16,7 @@ from discord.ext import commands
 
 from bot.app import ToolcordBot
 from bot.errors import LimitError, ModelError
+from bot.knowledge.auto_offer import set_auto_offer
 from bot.knowledge.intake import (
     ReadSource,
     from_file,
@@ -160,6 +161,18 @@ class Knowledge(commands.Cog):
             ) from error
         author = message.author.display_name
         return from_message(link, author, message.content, self.service.settings.chunk_chars)
+
+    @knowledge.command(name="auto-offer")
+    @app_commands.describe(enabled="Offer the best notes with every message here")
+    async def auto_offer(self, interaction: discord.Interaction, enabled: bool) -> None:
+        """Offer the model the best notes for every message (else only when it searches)."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        guild_id = await self._manager(interaction)
+        if guild_id is None:
+            return
+        await set_auto_offer(self.bot.services.store, guild_id, enabled)
+        state = "on: each message here gets" if enabled else "off: the model searches for"
+        await _say(interaction, f"Auto-offer is {state} the best notes of the knowledge base.")
 
     @knowledge.command(name="list")
     async def list_sources(self, interaction: discord.Interaction) -> None:

@@ -24,7 +24,12 @@ class MemoryContext:
         self._store = store
 
     async def system_messages(
-        self, user_id: int, user_name: str, guild_id: int | None, conversation_id: int
+        self,
+        user_id: int,
+        user_name: str,
+        guild_id: int | None,
+        conversation_id: int,
+        text: str = "",
     ) -> list[dict[str, Any]]:
         """One system message listing the memories, or none when there are none."""
         scope = guild_id if guild_id is not None else DM_SCOPE

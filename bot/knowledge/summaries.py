@@ -59,7 +59,12 @@ class RollingSummaries:
         self._counter = counter
 
     async def system_messages(
-        self, user_id: int, user_name: str, guild_id: int | None, conversation_id: int
+        self,
+        user_id: int,
+        user_name: str,
+        guild_id: int | None,
+        conversation_id: int,
+        text: str = "",
     ) -> list[dict[str, Any]]:
         """The conversation's summary (refreshed first if the window is about to drop turns)."""
         summary = await self.refresh(conversation_id, user_id, guild_id)

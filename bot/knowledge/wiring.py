@@ -6,6 +6,7 @@ from typing import Any
 
 import openai
 
+from bot.knowledge.auto_offer import AutoOffer
 from bot.knowledge.context import MemoryContext
 from bot.knowledge.export import EXPORT_EXTRAS, KnowledgeExport
 from bot.knowledge.service import KNOWLEDGE_SERVICE_KEY, CallGate, KnowledgeService
@@ -49,4 +50,4 @@ def add_knowledge(
         gate,
         counter,
     )
-    return [summaries, MemoryContext(knowledge)]
+    return [summaries, MemoryContext(knowledge), AutoOffer(store, service)]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from bot.knowledge.auto_offer import HEADER
 from bot.knowledge.intake import parse_message_link
 from bot.testing.discord import DiscordEmulator
 from bot.testing.harness import BotHarness
@@ -175,3 +176,38 @@ async def test_a_message_link_becomes_a_cited_source(
         hits = await _answer_with_search(emu, oai, "are spoilers allowed?", "spoilers rule")
     assert added.startswith("Added **message by ")
     assert hits[0]["link"] == link and "no spoilers" in hits[0]["text"]
+
+
+async def test_auto_offer_puts_the_best_notes_in_each_turn_where_turned_on(
+    discord_emulator: DiscordEmulator, openai_emulator: OpenAIEmulator, bot_harness: BotHarness
+) -> None:
+    emu, oai = discord_emulator, openai_emulator
+    general = emu.channel("general")
+    async with bot_harness.run(tools=TOOLS) as bot:
+        await synced(bot)
+        await _add_sources(emu)
+        oai.chat.reply_text("Without notes.")
+        await ask(emu, "how long do refunds take?", user="bob")
+        await emu.wait_for_message(general, lambda m: m.content == "Without notes.", timeout=30)
+        off = oai.chat.requests[-1]
+        refused = await run_command(emu, "knowledge auto-offer", user="bob", enabled=True)
+        turned_on = await run_command(emu, "knowledge auto-offer", enabled=True)
+        oai.chat.reply_text("With notes.")
+        await ask(emu, "how long do refunds take?", user="bob")
+        await emu.wait_for_message(general, lambda m: m.content == "With notes.", timeout=30)
+        on = oai.chat.requests[-1]
+    assert "Manage Server" in refused
+    assert (
+        turned_on
+        == "Auto-offer is on: each message here gets the best notes of the knowledge base."
+    )
+    assert not any(HEADER in str(m["content"]) for m in off["messages"])
+    [offered] = [m["content"] for m in on["messages"] if HEADER in str(m["content"])]
+    notes = json.loads(offered.split("\n", 1)[1])
+    assert notes[0] == {
+        "source": "faq.md",
+        "section": "faq.md > Shop FAQ > Refunds",
+        "link": None,
+        "text": "Refunds take five business days after the parcel comes back.",
+    }
+    assert len(notes) <= 3
