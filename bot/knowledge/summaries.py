@@ -27,6 +27,7 @@ from bot.store.tokens import TokenCounter
 log = logging.getLogger("toolcord.knowledge")
 TRIGGER_SHARE = 0.75
 KEEP_SHARE = 0.5
+INPUT_SHARE = 2.0
 SUMMARY_HEADER = (
     "Summary of the earlier part of this conversation (those messages are no longer shown):"
 )
@@ -136,8 +137,19 @@ def due(turns: Sequence[PastTurn], budget: int) -> list[PastTurn]:
     for index in range(len(turns) - 1, -1, -1):
         kept += turns[index].token_estimate
         if kept > budget * KEEP_SHARE:
-            return list(turns[: index + 1])
+            return _newest_within(turns[: index + 1], budget * INPUT_SHARE)
     return []
+
+
+def _newest_within(turns: Sequence[PastTurn], tokens: float) -> list[PastTurn]:
+    """The newest of ``turns`` that fit ``tokens`` (older ones, dropped long ago, are skipped:
+    the summarizer's input stays bounded even for a conversation older than summaries)."""
+    total = 0
+    for index in range(len(turns) - 1, -1, -1):
+        total += turns[index].token_estimate
+        if total > tokens:
+            return list(turns[index + 1 :]) or [turns[-1]]
+    return list(turns)
 
 
 def transcript(previous: str, turns: Sequence[PastTurn]) -> str:

@@ -7,6 +7,7 @@ by cosine similarity with one matrix-vector product: exact, no extension needed.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -45,10 +46,13 @@ class GuildVectors:
 
     @classmethod
     def build(cls, mark: tuple[int, int], rows: Sequence[tuple[int, bytes]]) -> GuildVectors:
-        """From ``(chunk id, embedding bytes)`` rows; rows of another dimension are skipped."""
+        """From ``(chunk id, embedding bytes)`` rows. Only rows of the most common dimension are
+        kept (after a change of embedding model, sources added before it are found by full text
+        only until they are added again)."""
         ids = [row[0] for row in rows]
         vectors = [unpack(row[1]) for row in rows]
-        width = max((len(vector) for vector in vectors), default=0)
+        widths = Counter(len(vector) for vector in vectors).most_common(1)
+        width = widths[0][0] if widths else 0
         keep = [i for i, vector in enumerate(vectors) if len(vector) == width]
         matrix = (
             np.vstack([vectors[i] for i in keep])

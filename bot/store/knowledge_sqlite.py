@@ -28,6 +28,8 @@ from bot.store.sqlite_base import fetch_all, fetch_one, from_ms, on_thread, sele
 from bot.store.sqlite_writer import Writer
 
 CANDIDATES = 50
+TURNS_READ = 2000
+"""Most turns a summary refresh reads (a conversation older than the feature starts there)."""
 VECTOR_PATH = "exact cosine search in numpy over float32 blobs (no SQLite extension needed)"
 
 
@@ -176,17 +178,21 @@ class SqliteKnowledge:
         )
         return _summary(row) if row else None
 
-    async def turns_since(self, conversation_id: int, after_turn_id: int) -> list[PastTurn]:
-        """Text turns of complete exchanges after ``after_turn_id``, oldest first."""
+    async def turns_since(
+        self, conversation_id: int, after_turn_id: int, limit: int = TURNS_READ
+    ) -> list[PastTurn]:
+        """The newest ``limit`` text turns of complete exchanges after ``after_turn_id``,
+        oldest first."""
         rows = await fetch_all(
             self._reader,
             "SELECT t.id, t.role, t.author_name, t.content, COALESCE(t.token_estimate, 0) "
             "AS token_estimate FROM turns t JOIN exchanges e ON e.id = t.exchange_id "
             "WHERE t.conversation_id = ? AND t.id > ? AND e.status = 'complete' "
-            "AND t.role IN ('user', 'assistant') AND t.content IS NOT NULL ORDER BY t.id",
-            (conversation_id, after_turn_id),
+            "AND t.role IN ('user', 'assistant') AND t.content IS NOT NULL "
+            "ORDER BY t.id DESC LIMIT ?",
+            (conversation_id, after_turn_id, limit),
         )
-        return [PastTurn(*tuple(row)) for row in rows]
+        return [PastTurn(*tuple(row)) for row in reversed(rows)]
 
     async def save_summary(
         self, conversation_id: int, text: str, through_turn_id: int, token_estimate: int
