@@ -87,3 +87,10 @@ def test_the_transcript_names_speakers() -> None:
     assert (
         transcript("", turns) == "Previous summary:\n(none)\n\nMessages:\nbob: hi\nassistant: hello"
     )
+
+
+async def test_a_url_to_a_private_address_is_refused_by_the_safe_fetcher() -> None:
+    from bot.knowledge.intake import from_url
+
+    with pytest.raises(SourceError, match=r"^http://127\.0\.0\.1:9/notes could not be fetched: "):
+        await from_url("http://127.0.0.1:9/notes", 10_000, 1000)
