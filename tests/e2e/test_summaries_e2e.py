@@ -88,3 +88,31 @@ async def test_memory_is_in_export_and_only_the_users(
     assert [memory["text"] for memory in exported["memories"]] == ["likes tea"]
     assert exported["memories"][0]["guild_id"] == emu.guild.id
     assert exported["summary"] is None
+
+
+async def test_forget_me_deletes_memories_and_summaries(
+    discord_emulator: DiscordEmulator, openai_emulator: OpenAIEmulator, bot_harness: BotHarness
+) -> None:
+    emu = discord_emulator
+    bob = emu.user("bob").id
+    async with bot_harness.run() as bot:
+        await synced(bot)
+        store = bot.services.tool_services["knowledge_service"].store
+        openai_emulator.chat.reply_text("hello")
+        await ask(emu, "my code is 4471", user="bob")
+        await emu.wait_for_message(
+            emu.channel("general"), lambda m: m.content == "hello", timeout=30
+        )
+        conversation = await bot.services.store.get_conversation(
+            f"guild:{emu.guild.id}:channel:{emu.channel('general').id}"
+        )
+        assert conversation is not None
+        await store.save_summary(conversation.id, "bob: my code is 4471", 1, 8)
+        await store.remember(bob, emu.guild.id, "code 4471")
+        await store.remember(bob, 0, "dm note")
+        answer = await run_command(
+            emu, "forget-me", user="bob", confirm="delete everything about me"
+        )
+        left = (await store.memories(bob, None), await store.summary(conversation.id))
+    assert answer.startswith("Done:")
+    assert left == ([], None)
