@@ -1,22 +1,31 @@
 """toolcord's command line: run the bot (default), check the configuration, migrate the store.
 
 This is the composition root: it builds the Settings once and wires concrete things together.
+Every failure that ends a command is explained in a line or two (bot.startup_failures).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
-import binascii
 import json
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from bot.errors import ConfigError, StoreError
+from bot.discord_token import application_id_from_token
+from bot.errors import ConfigError
 from bot.model_lifecycle import Today, utc_today
 from bot.settings import Settings, load_settings
+from bot.startup_failures import EXIT_CODE_HELP, ExitCode, explain
+
+if TYPE_CHECKING:
+    from tools import ToolRegistry
+
+
+DESCRIPTION = "Run a toolcord Discord bot, check its configuration, or migrate its store."
 
 
 def main(argv: Sequence[str] | None = None, *, today: Today = utc_today) -> int:
@@ -25,26 +34,50 @@ def main(argv: Sequence[str] | None = None, *, today: Today = utc_today) -> int:
     ``today`` is the clock the model shutdown check reads (tests pass a fixed date).
     """
     args = _parser().parse_args(argv)
+    _put_working_dir_on_path()
     try:
-        if args.command == "playground":
-            from bot.playground import run_playground
-
-            return run_playground(args.config, offline=args.offline, port=args.port)
-        settings = load_settings(args.config)
-        if args.command == "check":
-            return _check(settings, today)
-        if args.command == "migrate":
-            return asyncio.run(_migrate(settings))
-        return _run(settings, today)
-    except (ConfigError, StoreError) as exc:
-        print(f"toolcord: {exc}", file=sys.stderr)
-        return 2
+        return _command(args, today)
     except KeyboardInterrupt:
-        return 0
+        return ExitCode.OK
+    except Exception as exc:
+        if args.debug:
+            traceback.print_exc()
+        failure = explain(exc)
+        print(f"toolcord: {failure.message}", file=sys.stderr)
+        return failure.exit_code
+
+
+def _put_working_dir_on_path() -> None:
+    """Tool modules in the working folder import under ``toolcord`` as under ``python -m bot``.
+
+    ``python -m`` puts the working folder first on ``sys.path``; a console script puts its own
+    ``bin`` folder there instead, so ``tools.modules = ["mytools"]`` would fail only there.
+    """
+    here = str(Path.cwd())
+    if here not in sys.path and "" not in sys.path:
+        sys.path.insert(0, here)
+
+
+def _command(args: argparse.Namespace, today: Today) -> int:
+    if args.command == "playground":
+        from bot.playground import run_playground
+
+        return run_playground(args.config, offline=args.offline, port=args.port)
+    settings = load_settings(args.config)
+    if args.command == "check":
+        return _check(settings, today)
+    if args.command == "migrate":
+        return asyncio.run(_migrate(settings))
+    return _run(settings, today)
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="toolcord", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="toolcord",
+        description=DESCRIPTION,
+        epilog=EXIT_CODE_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument(
         "command",
         nargs="?",
@@ -63,6 +96,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--port", type=int, default=8470, help="playground: the page's port (default 8470)"
+    )
+    parser.add_argument(
+        "--debug", action="store_true", help="print the traceback when toolcord stops on an error"
     )
     return parser
 
@@ -89,29 +125,23 @@ def require_secrets(settings: Settings) -> tuple[str, str]:
     return token, key or "unused"
 
 
-def application_id_from_token(token: str) -> int | None:
-    """A bot token's first part is the bot's user id in base64 (equal to its application id)."""
-    first = token.split(".", 1)[0]
-    try:
-        decoded = base64.b64decode(first + "=" * (-len(first) % 4), validate=True).decode()
-    except (binascii.Error, UnicodeDecodeError):
-        return None
-    return int(decoded) if decoded.isdigit() else None
+def _load_tools(settings: Settings) -> ToolRegistry:
+    """Import the configured tool modules and check every schema (before connecting anywhere)."""
+    from bot.wiring import load_tools
+    from tools.schema import assert_strict_schema
+
+    registry = load_tools(settings)
+    for tool in registry.all():
+        assert_strict_schema(tool.openai_schema()["function"]["parameters"])
+    return registry
 
 
 def _check(settings: Settings, today: Today) -> int:
     from bot.app import describe_settings, invite_url
     from bot.models import check_models
-    from tools import ToolRegistry
-    from tools.schema import assert_strict_schema
 
     warnings = check_models(settings, today())
-
-    registry = ToolRegistry()
-    for module in settings.tools.modules:
-        registry.load_module(module)
-    for tool in registry.all():
-        assert_strict_schema(tool.openai_schema()["function"]["parameters"])
+    registry = _load_tools(settings)
     summary = describe_settings(settings)
     summary["tools"] = sorted(tool.name for tool in registry.all())
     summary["knowledge_search"] = _knowledge_search(settings)
@@ -143,8 +173,9 @@ def _knowledge_search(settings: Settings) -> str:
 
 async def _migrate(settings: Settings) -> int:
     from bot.store import open_store
+    from bot.store.errors import make_data_folder
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    make_data_folder(settings.data_dir)
     store = await open_store(settings.store_dsn())
     await store.close()
     print("toolcord: the store is at the current schema version.", file=sys.stderr)
@@ -153,9 +184,11 @@ async def _migrate(settings: Settings) -> int:
 
 def _run(settings: Settings, today: Today) -> int:
     token, key = require_secrets(settings)
+    _load_tools(settings)
     from bot.runner import run_bot
 
-    asyncio.run(run_bot(settings, token, key, today=today))
+    app_id = application_id_from_token(token)
+    asyncio.run(run_bot(settings, token, key, application_id=app_id, today=today))
     return 0
 
 

@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from bot.conversation import ConversationService, Services
 from bot.delivery import EditPacer
+from bot.i18n import Catalogue, CatalogueTranslator
 from bot.observability.shards import shard_plan
 from bot.settings import Settings
 from bot.wiring import build_services
@@ -83,6 +84,7 @@ class ToolcordBot(commands.AutoShardedBot):
         self.pacer = EditPacer(
             settings.chat.edit_interval_s, forbidden_retry_s=settings.breaker.channel_pause_s
         )
+        self.catalogue = Catalogue.load()  # the bot's own words, per locale (bot/i18n)
         self._services: Services | None = None
         self._conversations: ConversationService | None = None
         self._http_session: aiohttp.ClientSession | None = None
@@ -103,9 +105,9 @@ class ToolcordBot(commands.AutoShardedBot):
         self._services = await self._start_services()
         self._conversations = ConversationService(self._services)
         await self._report_interrupted()
+        await self.tree.set_translator(CatalogueTranslator(self.catalogue))
         for extension in EXTENSIONS:
             await self.load_extension(extension)
-        log.info("invite the bot with: %s", invite_url(self.application_id or self.user.id))  # type: ignore[union-attr]
 
     async def _start_services(self) -> Services:
         self._http_session = aiohttp.ClientSession(trust_env=False)
@@ -148,6 +150,7 @@ def describe_settings(settings: Settings) -> dict[str, Any]:
         "gateway": settings.discord.gateway_url,
         "model_server": settings.openai.base_url or "https://api.openai.com/v1",
         "chat_model": settings.openai.chat_model,
+        "api_dialect": settings.openai.resolved_dialect(),
         "store": settings.store_dsn() if not settings.store.dsn else "postgresql (DSN configured)",
         "tool_modules": settings.tools.modules,
         "message_content_intent": settings.discord.message_content_intent,

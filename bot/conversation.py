@@ -15,6 +15,7 @@ from typing import Any, Protocol
 
 import openai
 
+from bot.conversation_images import StoreImageLibrary, ToolImages, images_note
 from bot.engine import (
     EngineEvent,
     Failed,
@@ -27,13 +28,19 @@ from bot.engine import (
 )
 from bot.engine import Usage as EngineUsage
 from bot.errors import ReplyUnavailable, StoreError
+from bot.i18n import language_name
 from bot.keyed_locks import KeyedLocks
 from bot.models import tool_config
 from bot.policy import Refusal, TurnPolicy
+from bot.policy.gate import RoundPolicy
 from bot.settings import Settings
 from bot.store import NewTurn, Store, TokenCounter, Usage, UserTurn
 from tools import Artifact, Dispatcher, Permissions, ToolContext, ToolRegistry
 
+USER_LOCALE_LINE = (
+    "The user's Discord language is {}. Answer in that language unless they write in another "
+    "one or the persona says otherwise."
+)
 log = logging.getLogger("toolcord.conversation")
 
 MIN_RETRY_BUDGET = 1_000
@@ -300,7 +307,10 @@ class ConversationService:
         settings = self._services.settings
         model = self._model(turn, conversation)
         persona = conversation.overrides.get("persona") or turn.overrides.get("persona")
-        system = _system_messages(settings.chat.system_prompt, persona)
+        system = _system_messages(settings.chat.system_prompt, persona, turn.locale)
+        note = await images_note(self._services.store, conversation.id)
+        if note is not None:
+            system.append(note)
         for source in self._services.context_sources:
             system += await source.system_messages(
                 turn.user_id, turn.user_name, turn.guild_id, conversation.id, turn.text
@@ -332,6 +342,7 @@ class ConversationService:
                 retry_budget=settings.chat.tool_retry_budget,
                 ledger=self._services.store,
                 on_event=on_event,
+                max_files=settings.chat.max_files_per_answer,
             )
 
         return TurnRequest(
@@ -346,7 +357,31 @@ class ConversationService:
             ),
             max_output_tokens=settings.openai.max_output_tokens,
             temperature=settings.openai.temperature,
+            show_tool_images=ToolImages(
+                self._services.store, conversation.id, show=settings.inputs.show_tool_images
+            ),
+            dialect=settings.openai.resolved_dialect(),
+            reasoning_effort=turn.overrides.get("reasoning_effort")
+            or settings.openai.reasoning_effort,
+            reasoning_summary=settings.openai.reasoning_summary,
+            hosted_web_search=settings.openai.hosted_web_search,
+            round_gate=self._round_gate(turn),
         )
+
+    def _round_gate(self, turn: IncomingTurn) -> Callable[[int], Awaitable[str | None]] | None:
+        """What the loop asks before each round after the first: the policies that gate rounds."""
+        gates = [p for p in self._services.policies if isinstance(p, RoundPolicy)]
+        if not gates:
+            return None
+
+        async def gate(used: int) -> str | None:
+            for policy in gates:
+                refusal = await policy.before_round(turn, used)
+                if refusal is not None:
+                    return refusal.message
+            return None
+
+        return gate
 
     def _tool_context(self, turn: IncomingTurn, conversation: Any) -> ToolContext:
         settings = self._services.settings
@@ -364,7 +399,11 @@ class ConversationService:
             locale=turn.locale,
             http=self._services.http,
             tool_settings=tool_config(settings),
-            services={**self._services.tool_services, "input_files": list(turn.files)},
+            services={
+                **self._services.tool_services,
+                "input_files": list(turn.files),
+                "conversation_images": StoreImageLibrary(self._services.store, conversation.id),
+            },
             conversation_id=str(conversation.id),
             turn_id=str(turn.source_message_id),
         )
@@ -461,10 +500,15 @@ def _refused(refusal: Refusal, final: Final | None = None) -> Failed:
     )
 
 
-def _system_messages(system_prompt: str, persona: str | None) -> list[dict[str, Any]]:
+def _system_messages(
+    system_prompt: str, persona: str | None, locale: str | None = None
+) -> list[dict[str, Any]]:
     messages = [{"role": "system", "content": system_prompt}]
     if persona:
         messages.append({"role": "system", "content": f"Persona for this conversation: {persona}"})
+    if locale:
+        line = USER_LOCALE_LINE.format(language_name(locale))
+        messages.append({"role": "system", "content": line})
     return messages
 
 
@@ -479,9 +523,13 @@ def _user_turn(turn: IncomingTurn, counter: TokenCounter) -> UserTurn:
 
 
 def _new_turn(message: dict[str, Any]) -> NewTurn:
+    content = message.get("content")
+    if isinstance(content, list):  # the images tools returned, shown to the model
+        return NewTurn(role=message["role"], content="", parts=list(content))
     return NewTurn(
         role=message["role"],
         content=message.get("content"),
         tool_calls=message.get("tool_calls") or [],
         tool_call_id=message.get("tool_call_id"),
+        reasoning=message.get("_reasoning"),
     )

@@ -127,6 +127,11 @@ class DiscordReply(StreamingReply[discord.Message]):
         files = [*final.artifacts, *self._reasoning_file()]
         return rendered.chunks or self._render(NO_ANSWER), files
 
+    def _file_limit(self) -> int:
+        guild = getattr(self._channel, "guild", None)
+        limit = getattr(guild, "filesize_limit", None)
+        return limit if isinstance(limit, int) and limit > 0 else super()._file_limit()
+
     def _reasoning_file(self) -> list[Artifact]:
         reasoning = "".join(self._reasoning).strip()
         if not (self._chat.attach_reasoning and reasoning):

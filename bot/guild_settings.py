@@ -25,6 +25,7 @@ from bot.store import Store
 
 Scope = Literal["guild", "channel"]
 ModerationMode = Literal["off", "flag", "block"]
+ReasoningEffort = Literal["none", "minimal", "low", "medium", "high", "xhigh"]
 SCOPES: tuple[Scope, ...] = ("guild", "channel")
 MAX_PERSONA_CHARS = 2_000
 MAX_RULES_CHARS = 4_000
@@ -37,6 +38,7 @@ class ScopeSettings(BaseModel):
 
     persona: str | None = Field(default=None, max_length=MAX_PERSONA_CHARS)
     model: str | None = None
+    reasoning_effort: ReasoningEffort | None = None
     tools: dict[str, bool] = Field(default_factory=dict)
     free_chat: bool | None = None
     auto_thread: bool | None = None
@@ -69,6 +71,7 @@ class EffectiveSettings:
     Attributes:
         persona: text added to the system prompt, or None.
         model: the chat model chosen here (one of the allowed models), or None for the default.
+        reasoning_effort: the reasoning effort chosen here, or None (``openai.reasoning_effort``).
         enabled_tools: the tools enabled here, or None when nobody switched any tool here (the
             owner's ``tools.enabled`` applies).
         free_chat: the bot answers every message here without a mention.
@@ -80,6 +83,7 @@ class EffectiveSettings:
 
     persona: str | None = None
     model: str | None = None
+    reasoning_effort: str | None = None
     enabled_tools: tuple[str, ...] | None = None
     free_chat: bool = False
     auto_thread: bool = False
@@ -111,6 +115,8 @@ class EffectiveSettings:
             overrides["persona"] = self.persona
         if self.model:
             overrides["model"] = self.model
+        if self.reasoning_effort:
+            overrides["reasoning_effort"] = self.reasoning_effort
         if self.enabled_tools is not None:
             overrides["enabled_tools"] = list(self.enabled_tools)
         return overrides
@@ -249,6 +255,7 @@ class GuildSettings:
         return EffectiveSettings(
             persona=merged.persona or None,
             model=merged.model if merged.model in config.openai.allowed_models else None,
+            reasoning_effort=merged.reasoning_effort,
             enabled_tools=self._enabled_tools(merged.tools),
             free_chat=_pick(
                 merged.free_chat, bool(channels & set(config.chat.free_chat_channel_ids))
@@ -369,6 +376,7 @@ def describe_effective(effective: EffectiveSettings, default_model: str) -> str:
     tools = "all" if effective.enabled_tools is None else ", ".join(effective.enabled_tools)
     lines = [
         f"Model: {effective.model or default_model + ' (default)'}",
+        f"Reasoning effort: {effective.reasoning_effort or 'default'}",
         f"Persona: {'set' if effective.persona else 'none'}",
         f"Tools: {tools or 'none'}",
         f"Free chat here: {_on(effective.free_chat)}",

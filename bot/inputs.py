@@ -1,7 +1,10 @@
 """A Discord message's attachments as model input: image parts, inlined text, short notes.
 
-Images and text files are read only from the CDN the message came from (the configured Discord CDN
-or Discord's own media hosts), within type and size limits; anything else becomes a one-line note.
+Images, PDFs and text files are read only from the CDN the message came from (the configured
+Discord CDN or Discord's own media hosts), within type and size limits; anything else becomes a
+one-line note. PDFs become their text page by page (``bot.documents``); image links in the text
+and the images of the message's embeds are fetched through the SSRF-safe fetcher
+(``bot.image_links``).
 Images are checked by their magic bytes and re-encoded at the size the model uses (``bot.images``)
 before they become parts; tools still get the original bytes. Voice messages are left to the voice
 cog.
@@ -18,8 +21,12 @@ from urllib.parse import urlsplit
 
 import discord
 
+from bot.documents import PdfLimits, PdfUnreadable, pdf_message, read_pdf_bounded
+from bot.image_links import image_links, read_image_links
 from bot.images import ImageRejected, data_url, prepare
+from bot.settings import InputsSettings
 from tools import Artifact
+from tools.net import SafeFetcher
 
 log = logging.getLogger("toolcord.inputs")
 
@@ -65,18 +72,35 @@ def _kind(attachment: discord.Attachment) -> str:
     content_type = (attachment.content_type or "").split(";")[0].strip().lower()
     if content_type in IMAGE_TYPES:
         return "image"
+    if content_type == "application/pdf" or attachment.filename.lower().endswith(".pdf"):
+        return "pdf"
     if content_type.startswith("text/") or attachment.filename.lower().endswith(TEXT_SUFFIXES):
         return "text"
     return "other"
 
 
-async def read_inputs(message: discord.Message, cdn_base_url: str) -> MessageInputs:
-    """Read the message's attachments into parts, inlined text and files for tools."""
+async def read_inputs(
+    message: discord.Message,
+    cdn_base_url: str,
+    settings: InputsSettings | None = None,
+    fetcher: SafeFetcher | None = None,
+) -> MessageInputs:
+    """Read the message's attachments and image links into parts, inlined text and files.
+
+    Args:
+        message: The Discord message.
+        cdn_base_url: The Discord CDN attachments may come from.
+        settings: The ``[inputs]`` settings (defaults when None).
+        fetcher: The safe fetcher image links go through (default: one built from ``settings``).
+    """
+    config = settings or InputsSettings()
     inputs = MessageInputs()
     notes: list[str] = []
-    # Decoding an image takes up to seconds of CPU: on a thread of its own, never on the default
-    # executor that DNS lookups (getaddrinfo) wait for.
+    # Decoding an image or a PDF takes up to seconds of CPU: on threads of their own, never on
+    # the default executor that DNS lookups (getaddrinfo) wait for.
     images = ThreadPoolExecutor(max_workers=1, thread_name_prefix="toolcord-image")
+    documents = ThreadPoolExecutor(max_workers=1, thread_name_prefix="toolcord-pdf")
+    reader = _Reader(inputs, images, documents, config)
     try:
         for attachment in message.attachments:
             kind = _kind(attachment)
@@ -86,13 +110,49 @@ async def read_inputs(message: discord.Message, cdn_base_url: str) -> MessageInp
                 size = attachment.size
                 notes.append(f"[attached file {attachment.filename} ({size} bytes): not read]")
                 continue
-            note = await _read_one(attachment, kind, inputs, images)
+            note = await reader.read(attachment, kind)
             if note:
                 notes.append(note)
+        if config.image_links:
+            urls = image_links(message, config.link_max_images)
+            linked = await read_image_links(urls, config, images, fetcher)
+            inputs.parts.extend(linked.parts)
+            inputs.files.extend(linked.files)
+            notes.extend(linked.notes)
     finally:
         images.shutdown(wait=False, cancel_futures=True)
+        documents.shutdown(wait=False, cancel_futures=True)
     inputs.text = "\n".join(notes)
     return inputs
+
+
+@dataclass
+class _Reader:
+    inputs: MessageInputs
+    images: ThreadPoolExecutor
+    documents: ThreadPoolExecutor
+    settings: InputsSettings
+
+    async def read(self, attachment: discord.Attachment, kind: str) -> str:
+        if kind == "pdf":
+            return await self._read_pdf(attachment)
+        return await _read_one(attachment, kind, self.inputs, self.images)
+
+    async def _read_pdf(self, attachment: discord.Attachment) -> str:
+        name = attachment.filename
+        if attachment.size > self.settings.pdf_max_bytes:
+            return f"[PDF {name}: over {self.settings.pdf_max_bytes:,} bytes, not read]"
+        data = await _download(attachment)
+        if data is None:
+            return f"[PDF {name}: could not be downloaded]"
+        limits = PdfLimits(
+            self.settings.pdf_max_pages, self.settings.pdf_max_chars, self.settings.pdf_timeout_s
+        )
+        try:
+            pdf = await read_pdf_bounded(data, limits, self.documents)
+        except PdfUnreadable as exc:
+            return f"[PDF {name}: {exc}; not read]"
+        return pdf_message(name, pdf, limits)
 
 
 async def _read_one(

@@ -87,6 +87,10 @@ class InteractionReply(StreamingReply[Any]):
             return await self._interaction.edit_original_response(**kwargs)
         return await self._messages[index].edit(**kwargs)
 
+    def _file_limit(self) -> int:
+        limit = getattr(self._interaction, "filesize_limit", None)
+        return limit if isinstance(limit, int) and limit > 0 else super()._file_limit()
+
     def _can_post_in_channel(self) -> bool:
         return isinstance(self._interaction.channel, discord.abc.Messageable)
 

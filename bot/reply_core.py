@@ -23,12 +23,14 @@ from typing import ClassVar, Generic, Protocol, Self, TypeVar
 
 import discord
 
+from bot.attachments import DEFAULT_FILE_LIMIT, lay_out, pack
 from bot.engine import (
     EngineEvent,
     Failed,
     Final,
     ReasoningDelta,
     RoundReset,
+    TextComplete,
     TextDelta,
     ToolDone,
     ToolProgress,
@@ -74,13 +76,18 @@ class StreamingReply(abc.ABC, Generic[MessageT]):
         self._messages: list[MessageT] = []
         self._contents: list[str] = []
         self._dirty = asyncio.Event()
-        self._shown = asyncio.Event()  # set once text shows, or streaming stopped
+        self._shown = asyncio.Event()  # set once text shows, or the answer is delivered
         self._write_lock = asyncio.Lock()
-        self._tasks: list[asyncio.Task[None]] = []
+        self._tasks: list[asyncio.Task[None]] = []  # helpers (typing) that end with the answer
+        self._writer_task: asyncio.Task[None] | None = None
+        self._complete = False  # the model's text is whole (TextComplete): no tail held back
+        self._ended = False  # finish() or fail() was called
+        self._pacing = False  # the writer is waiting for a write slot
+        self._slot_held = False  # the writer got its slot after the end: the final write uses it
 
     async def start(self) -> Self:
         """Start the writer that streams the answer as it grows."""
-        self._tasks.append(asyncio.create_task(self._writer(), name=self._writer_name))
+        self._writer_task = asyncio.create_task(self._writer(), name=self._writer_name)
         return self
 
     @property
@@ -92,6 +99,9 @@ class StreamingReply(abc.ABC, Generic[MessageT]):
             self._text += event.text
         elif isinstance(event, RoundReset):
             self._text = event.text
+            self._complete = False
+        elif isinstance(event, TextComplete):
+            self._complete = True
         elif isinstance(event, ToolProgress):
             self._progress[event.call_id] = event.text
         elif isinstance(event, ToolDone):
@@ -103,18 +113,44 @@ class StreamingReply(abc.ABC, Generic[MessageT]):
         self._dirty.set()
 
     async def finish(self, final: Final) -> list[int]:
-        await self._stop_streaming()
-        text = final.text if not final.notice else f"{final.text}\n\n-# {final.notice}"
-        chunks, files = self._final_output(text, final)
-        await self._write_final(chunks, files)
+        try:
+            await self._stop_streaming()
+            text = final.text if not final.notice else f"{final.text}\n\n-# {final.notice}"
+            chunks, files = self._final_output(text, final)
+            await self._write_final(*self._deliverable(chunks, files))
+        finally:
+            await self._stop_helpers()
         return self.sent_ids
 
     async def fail(self, failed: Failed) -> list[int]:
-        await self._stop_streaming()
-        partial = failed.partial_text.strip()
-        text = f"{partial}\n\n⚠️ {failed.user_message}" if partial else f"⚠️ {failed.user_message}"
-        await self._write_final(self._render(text), list(failed.artifacts))
+        try:
+            await self._stop_streaming()
+            partial = failed.partial_text.strip()
+            text = (
+                f"{partial}\n\n⚠️ {failed.user_message}" if partial else f"⚠️ {failed.user_message}"
+            )
+            await self._write_final(*self._deliverable(self._render(text), list(failed.artifacts)))
+        finally:
+            await self._stop_helpers()
         return self.sent_ids
+
+    def _deliverable(
+        self, chunks: list[str], files: Sequence[Artifact]
+    ) -> tuple[list[str], list[Artifact]]:
+        """The files Discord will take here, and the chunks with a notice naming the rest."""
+        layout = lay_out(
+            files, max_files=self._chat.max_files_per_answer, file_limit=self._file_limit()
+        )
+        notice = layout.notice()
+        if not notice:
+            return chunks, layout.kept
+        if chunks and len(chunks[-1]) + len(notice) + 1 <= MAX_LEN:
+            return [*chunks[:-1], f"{chunks[-1]}\n{notice}"], layout.kept
+        return [*chunks, *self._render(notice)], layout.kept
+
+    def _file_limit(self) -> int:
+        """The largest file Discord takes from the bot here."""
+        return DEFAULT_FILE_LIMIT
 
     @abc.abstractmethod
     def _final_output(self, text: str, final: Final) -> tuple[list[str], list[Artifact]]:
@@ -144,17 +180,35 @@ class StreamingReply(abc.ABC, Generic[MessageT]):
     async def _writer(self) -> None:
         while True:
             await self._dirty.wait()
-            await self._pace()
             self._dirty.clear()
+            if self._streaming_chunks() in ([], self._contents):
+                continue  # nothing new to show: no write slot is spent on it
+            self._pacing = True
+            try:
+                await self._pace()
+            finally:
+                self._pacing = False
+            if self._ended:
+                self._slot_held = True  # the final write takes this slot, not the next one
+                return
             async with self._write_lock:
                 await self._write_partial()
             await self._rest_after_stream()
 
+    def _streaming_chunks(self) -> list[str]:
+        """What the messages should show now: the text whole once it is complete, else the part
+        of it that more text cannot change, with the running tools' progress lines."""
+        if self._complete:
+            chunks = self._render(self._text)
+        else:
+            limit_hosts = self._chat.link_allow_hosts
+            chunks = render_partial(self._text, allow_hosts=limit_hosts, limit=MAX_LEN)
+        return _with_progress([c for c in chunks if c.strip()], list(self._progress.values()))
+
     async def _write_partial(self) -> None:
         if not self._may_write():
             return
-        chunks = render_partial(self._text, allow_hosts=self._chat.link_allow_hosts, limit=MAX_LEN)
-        chunks = _with_progress([c for c in chunks if c.strip()], list(self._progress.values()))
+        chunks = self._streaming_chunks()
         if not chunks:
             return
         self._shown.set()
@@ -174,12 +228,25 @@ class StreamingReply(abc.ABC, Generic[MessageT]):
         )
 
     async def _stop_streaming(self) -> None:
-        self._shown.set()
+        """End the writer. A writer waiting for its write slot hands that slot to the final write
+        (cancelled, its slot would be lost and the final text would wait for the next one)."""
+        self._ended = True
+        writer, self._writer_task = self._writer_task, None
+        if writer is None:
+            return
         # A streaming write in flight finishes first: cancelled mid-request, its message could
         # reach Discord unknown to this reply, and the final text would then come twice.
         async with self._write_lock:
-            for task in self._tasks:
-                task.cancel()
+            if not self._pacing:
+                writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await writer
+
+    async def _stop_helpers(self) -> None:
+        """The answer is delivered (or given up): end the typing indicator and other helpers."""
+        self._shown.set()
+        for task in self._tasks:
+            task.cancel()
         for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
@@ -188,8 +255,9 @@ class StreamingReply(abc.ABC, Generic[MessageT]):
     async def _write_final(self, chunks: list[str], files: Sequence[Artifact]) -> None:
         async with self._write_lock:
             self._check_final()
+            held, self._slot_held = self._slot_held, False
             try:
-                await self._sync(chunks, files=files, final=True)
+                await self._sync(chunks, files=files, final=True, first_paced=held)
             except (discord.HTTPException, discord.RateLimited) as exc:
                 await self._final_failed(chunks, files, exc)
 
@@ -212,8 +280,7 @@ class StreamingReply(abc.ABC, Generic[MessageT]):
     ) -> None:
         """Make the sent messages show ``chunks``; every write but a paced first one is paced."""
         paced = first_paced
-        for index, chunk in enumerate(chunks):
-            attach = files if final and index == len(chunks) - 1 else ()
+        for index, (chunk, attach) in enumerate(self._plan(chunks, files if final else ())):
             if index < len(self._messages) and self._contents[index] == chunk and not attach:
                 continue
             if not paced:
@@ -226,7 +293,20 @@ class StreamingReply(abc.ABC, Generic[MessageT]):
                 self._messages.append(await self._send(chunk, attach))
                 self._contents.append(chunk)
         if final:
-            await self._drop_extra(max(len(chunks), self._keep_at_least))
+            planned = len(self._plan(chunks, files))
+            await self._drop_extra(max(planned, self._keep_at_least))
+
+    def _plan(
+        self, chunks: list[str], files: Sequence[Artifact]
+    ) -> list[tuple[str, Sequence[Artifact]]]:
+        """Each message's text and files: the last chunk takes the first ten files, further
+        messages (files only) the rest, within Discord's per-request size."""
+        plan: list[tuple[str, Sequence[Artifact]]] = [(chunk, ()) for chunk in chunks] or [("", ())]
+        groups = pack(files, self._file_limit()) if files else []
+        if groups:
+            plan[-1] = (plan[-1][0], groups[0])
+            plan += [("", group) for group in groups[1:]]
+        return plan
 
     async def _drop_extra(self, keep: int) -> None:
         for message in self._messages[keep:]:

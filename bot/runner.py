@@ -1,14 +1,14 @@
-"""Run the bot until it is stopped: logging, endpoints, the client, and clear start-up errors."""
+"""Run the bot until it is stopped: logging, endpoints, the client.
+
+Failures propagate as they are; the command line explains them (see bot.startup_failures).
+"""
 
 from __future__ import annotations
 
 import logging
 
-import discord
-
-from bot.app import ToolcordBot
-from bot.discord_endpoints import point_discord_at
-from bot.errors import ConfigError
+from bot.app import ToolcordBot, invite_url
+from bot.discord_endpoints import point_discord_at, quiet_voice_connection_warnings
 from bot.logging_setup import configure_logging
 from bot.model_lifecycle import Today, utc_today
 from bot.models import check_models
@@ -19,9 +19,14 @@ log = logging.getLogger("toolcord")
 
 
 async def run_bot(
-    settings: Settings, token: str, api_key: str, *, today: Today = utc_today
+    settings: Settings,
+    token: str,
+    api_key: str,
+    *,
+    application_id: int | None = None,
+    today: Today = utc_today,
 ) -> None:
-    """Connect to Discord and serve until closed; owner-actionable failures become ConfigError.
+    """Connect to Discord and serve until closed; logs the invite URL first, before connecting.
 
     A configured model that OpenAI has shut down is refused (ConfigError) before connecting;
     one that shuts down within 60 days is logged as a warning.
@@ -31,18 +36,10 @@ async def run_bot(
     for warning in warnings:
         log.warning("%s", warning)
     install_shard_logging(shard_label(settings.discord))
+    if application_id is not None:
+        log.info("invite the bot with: %s", invite_url(application_id))
     point_discord_at(settings.discord)
+    quiet_voice_connection_warnings()
     bot = ToolcordBot(settings)
-    try:
-        async with bot:
-            await bot.start(token)
-    except discord.LoginFailure:
-        raise ConfigError(
-            "Discord refused DISCORD_TOKEN: reset the token in the Developer Portal (Bot -> Reset "
-            "Token) and put the new one in .env."
-        ) from None
-    except discord.PrivilegedIntentsRequired:
-        raise ConfigError(
-            "Discord refused the Message Content intent: enable it in the Developer Portal (Bot -> "
-            "Privileged Gateway Intents) or set discord.message_content_intent = false."
-        ) from None
+    async with bot:
+        await bot.start(token)

@@ -3,14 +3,16 @@
 Sources, highest priority first: the environment (prefix ``TOOLCORD_``, ``__`` for nesting,
 plus the well-known ``DISCORD_TOKEN``, ``OPENAI_API_KEY`` and ``OPENAI_BASE_URL``), the ``.env``
 file, the TOML file (``config/bot.toml`` by default), then the defaults written here. Secrets are
-read only from the environment and ``.env``: a TOML file that holds one is refused.
+read only from the environment and ``.env``: a TOML file that holds one (a secret-shaped key at
+any depth, or a URL/DSN with a password; see :mod:`bot.config_secrets`) is refused.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     BaseModel,
@@ -28,10 +30,12 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from bot.config_secrets import secret_problems
 from bot.errors import ConfigError
 from bot.model_lifecycle import SPEECH_API_ONLY_VOICES, uses_speech_api
 
 DEFAULT_CONFIG_PATH = Path("config/bot.toml")
+OPENAI_API_HOST = "api.openai.com"
 SECRET_KEYS = ("discord_token", "openai_api_key")
 DEFAULT_SYSTEM_PROMPT = (
     "You are a helpful assistant in a Discord server. Answer concisely and use Discord markdown. "
@@ -92,6 +96,34 @@ class OpenAISettings(_Section):
     context_tokens: int = Field(32_000, ge=1_000)
     max_output_tokens: int | None = None
     temperature: float | None = None
+    api_dialect: Literal["auto", "responses", "chat"] = "auto"
+    reasoning_effort: Literal["none", "minimal", "low", "medium", "high", "xhigh"] | None = None
+    reasoning_summary: bool = False
+    hosted_web_search: bool = False
+
+    def resolved_dialect(self) -> Literal["responses", "chat"]:
+        """The wire dialect: ``auto`` speaks Responses to OpenAI itself, chat to anything else."""
+        if self.api_dialect != "auto":
+            return self.api_dialect
+        if self.base_url is None or urlsplit(self.base_url).hostname == OPENAI_API_HOST:
+            return "responses"
+        return "chat"
+
+
+class InputsSettings(_Section):
+    """What a user's message may bring besides text: PDFs, image links, images tools return."""
+
+    pdf_max_bytes: int = Field(20 * 1024 * 1024, ge=1)
+    pdf_max_pages: int = Field(20, ge=1, le=1000)
+    pdf_max_chars: int = Field(20_000, ge=100)
+    pdf_timeout_s: float = Field(10.0, gt=0)
+    image_links: bool = True
+    link_max_images: int = Field(4, ge=0, le=16)
+    link_max_bytes: int = Field(8 * 1024 * 1024, ge=1)
+    link_timeout_s: float = Field(10.0, gt=0)
+    link_allow_networks: list[str] = Field(default_factory=list)
+    link_allow_ports: list[int] = Field(default_factory=list)
+    show_tool_images: bool = True
 
 
 class ChatSettings(_Section):
@@ -100,6 +132,7 @@ class ChatSettings(_Section):
     system_prompt: str = DEFAULT_SYSTEM_PROMPT
     max_rounds: int = Field(6, ge=1, le=20)
     max_tool_calls: int = Field(12, ge=1, le=100)
+    max_files_per_answer: int = Field(10, ge=1, le=50)
     turn_deadline_s: float = Field(120.0, gt=0)
     tool_concurrency: int = Field(4, ge=1, le=32)
     tool_retry_budget: int = Field(2, ge=0, le=10)
@@ -194,8 +227,8 @@ class QuotaSettings(_Section):
     """Token and image budgets per user, per guild and for the whole bot; 0 means no limit.
 
     Days and months are calendar days and months in UTC. Tokens are what the model server
-    reported (prompt plus completion). A request is admitted while the budget has room; it may
-    overshoot by at most that one request.
+    reported (prompt plus completion). Every model round of a turn is admitted under one lock
+    (README, "Quotas", states the overshoot bound the tests prove).
     """
 
     enabled: bool = True
@@ -210,6 +243,7 @@ class QuotaSettings(_Section):
     guild_monthly_images: int = Field(500, ge=0)
     global_daily_images: int = Field(200, ge=0)
     reserve_tokens: int = Field(8_000, ge=1)
+    max_turns_per_user: int = Field(2, ge=0)
     owners_exempt: bool = True
     totals_ttl_s: float = Field(5.0, ge=0.0, le=300.0)
     near_end: float = Field(0.1, ge=0.0, le=1.0)
@@ -275,6 +309,7 @@ class Settings(BaseSettings):
     discord: DiscordSettings = Field(default_factory=DiscordSettings)
     openai: OpenAISettings = Field(default_factory=OpenAISettings)
     chat: ChatSettings = Field(default_factory=ChatSettings)
+    inputs: InputsSettings = Field(default_factory=InputsSettings)
     store: StoreSettings = Field(default_factory=StoreSettings)
     tools: ToolsSettings = Field(default_factory=ToolsSettings)
     moderation: ModerationSettings = Field(default_factory=ModerationSettings)
@@ -318,13 +353,9 @@ class _SecretFreeTomlSource(TomlConfigSettingsSource):
                 f"unknown setting(s) {', '.join(unknown)} in the config file: fix the spelling "
                 "(config/bot.example.toml lists every setting)."
             )
-        found = [key.lower() for key in data if key.lower() in SECRET_KEYS]
-        if found:
-            names = ", ".join(key.upper() for key in found)
-            raise ConfigError(
-                f"{', '.join(found)} must not be in the config file: remove it and set {names} "
-                "in the environment or .env instead."
-            )
+        problems = secret_problems(data, str(self.toml_file_path))
+        if problems:
+            raise ConfigError("\n".join(problems))
         return data
 
 

@@ -5,6 +5,7 @@ Only ``bot/app.py`` (``setup_hook``) calls this; everything else receives the se
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -21,7 +22,9 @@ from bot.policy.moderation import ModerationPolicy, guild_config
 from bot.policy.quotas import QuotaPolicy
 from bot.settings import Settings
 from bot.store import TokenCounter, open_store
+from bot.store.errors import make_data_folder
 from tools import ToolRegistry
+from tools.search.tool import PAGE_TEXT_SLOTS_SERVICE, PAGE_TEXT_WORKERS
 
 if TYPE_CHECKING:
     from bot.app import ToolcordBot
@@ -38,7 +41,7 @@ def load_tools(settings: Settings) -> ToolRegistry:
 async def build_services(bot: ToolcordBot, http: aiohttp.ClientSession) -> Services:
     """Open the store and build every service the bot runs with."""
     settings = bot.settings
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    make_data_folder(settings.data_dir)
     store = await open_store(settings.store_dsn(), owner=process_name(settings.discord))
     registry = load_tools(settings)
     api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
@@ -59,6 +62,7 @@ async def build_services(bot: ToolcordBot, http: aiohttp.ClientSession) -> Servi
         config_source=guild_config(guild_settings.effective, settings.moderation),
         report=ModerationLog(bot),
         fail_closed=settings.moderation.fail_closed,
+        meter=quotas.meter,
     )
     tool_services: dict[str, Any] = {
         "openai": client,
@@ -67,6 +71,7 @@ async def build_services(bot: ToolcordBot, http: aiohttp.ClientSession) -> Servi
         "moderation_actions": ModerationActions(
             bot, confirm_timeout_s=settings.moderation.confirm_timeout_s
         ),
+        PAGE_TEXT_SLOTS_SERVICE: asyncio.Semaphore(PAGE_TEXT_WORKERS),
     }
     policies: list[TurnPolicy] = [quotas, moderation]
     counter = TokenCounter()

@@ -116,15 +116,16 @@ class Admin(commands.Cog):
 
     @admin.command(name="quota-reset")
     @app_commands.describe(
-        scope="Whose budgets: one user's, or the global one", user="The user (scope user)"
+        scope="Whose budgets: one user's, this server's, or the global one",
+        user="The user (scope user)",
     )
     async def quota_reset(
         self,
         interaction: discord.Interaction,
-        scope: Literal["user", "global"],
+        scope: Literal["user", "guild", "global"],
         user: discord.User | None = None,
     ) -> None:
-        """Start a user's or the global budgets afresh from now (bot owner)."""
+        """Start a user's, this server's or the global budgets afresh from now (bot owner)."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         refusal = await self._owner_refusal(interaction)
         quotas = self._quotas()
@@ -137,6 +138,13 @@ class Admin(commands.Cog):
                 return
             await quotas.reset("user", user.id)
             await _say(interaction, f"The budgets of {user.mention} start afresh from now.")
+            return
+        if scope == "guild":
+            if interaction.guild_id is None:
+                await _say(interaction, "Run it in the server whose budgets to reset.")
+                return
+            await quotas.reset("guild", interaction.guild_id)
+            await _say(interaction, "This server's budgets start afresh from now.")
             return
         await quotas.reset("global")
         await _say(interaction, "The global budgets start afresh from now.")

@@ -63,6 +63,21 @@ class Chat(commands.Cog):
             )
 
     @commands.Cog.listener()
+    async def on_raw_message_delete(self, payload: discord.RawMessageDeleteEvent) -> None:
+        """A message was deleted on Discord: redact what the store kept of it."""
+        await self._redact([payload.message_id])
+
+    @commands.Cog.listener()
+    async def on_raw_bulk_message_delete(self, payload: discord.RawBulkMessageDeleteEvent) -> None:
+        """Messages were purged on Discord: redact what the store kept of them."""
+        await self._redact(sorted(payload.message_ids))
+
+    async def _redact(self, message_ids: list[int]) -> None:
+        redacted = await self.bot.services.store.mark_messages_deleted(message_ids)
+        if redacted:
+            log.info("redacted %d stored turn(s) of deleted Discord messages", redacted)
+
+    @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
         me = self.bot.user
         if me is None or message.author.id == me.id or self.bot.pacer.is_paused(message.channel.id):
@@ -77,7 +92,12 @@ class Chat(commands.Cog):
         )
         if trigger is None:
             return
-        inputs = await read_inputs(message, self.bot.settings.discord.cdn_base_url)
+        inputs = await read_inputs(
+            message,
+            self.bot.settings.discord.cdn_base_url,
+            self.bot.settings.inputs,
+            self.bot.services.tool_services.get("image_link_fetcher"),
+        )
         text = user_text(message, me, self.bot.settings.chat.max_input_chars)
         text = "\n\n".join(part for part in (text, inputs.text) if part)
         if not text and not inputs.parts:

@@ -38,7 +38,14 @@ from bot.guild_settings import (
 from bot.inputs import read_inputs
 from bot.interaction_reply import InteractionReply
 from bot.models import tool_config
-from bot.policy.permissions import Invoker, admin_refusal, invoker_from, shared_reset_refusal
+from bot.policy.permissions import (
+    Invoker,
+    admin_refusal,
+    invoker_from,
+    may_read_history,
+    quota_reset_refusal,
+    shared_reset_refusal,
+)
 from bot.policy.quotas import QuotaPolicy
 from bot.policy.usage import format_report
 from bot.store import keys
@@ -56,6 +63,7 @@ SERVER_INSTALL = app_commands.AppInstallationType(guild=True, user=False)
 MANAGE_GUILD = discord.Permissions(manage_guild=True)
 FORGET_PHRASE = "delete everything about me"
 IMAGE_TOOL = "generate_image"
+EFFORT_CHOICES = ("default", "none", "minimal", "low", "medium", "high", "xhigh")
 ScopeChoice = Literal["channel", "guild"]
 ImageSize = Literal["1024x1024", "1536x1024", "1024x1536"]
 
@@ -129,11 +137,15 @@ class _CommandCog(commands.Cog):
     async def _invoker(self, interaction: discord.Interaction) -> Invoker:
         return invoker_from(interaction, is_owner=await self.bot.is_owner(interaction.user))
 
+    def _t(self, interaction: discord.Interaction, key: str, **values: Any) -> str:
+        """The bot's message ``key`` in the interaction's language (English when missing)."""
+        return self.bot.catalogue.text(key, locale_of(interaction), **values)
+
     async def cog_app_command_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
     ) -> None:
         log.exception("/%s failed", getattr(interaction.command, "name", "?"), exc_info=error)
-        text = "⚠️ Something went wrong on the bot's side; the owner can find it in the log."
+        text = self._t(interaction, "error.internal")
         if interaction.response.is_done():
             await _say(interaction, text)
         else:
@@ -187,7 +199,7 @@ class Commands(_CommandCog):
         invoker = await self._invoker(interaction)
         place = place_of(interaction, invoker)
         if new_thread and (private or place.guild_id is None or place.thread_id is not None):
-            await _say(interaction, "A new thread needs a public answer in a server channel.")
+            await _say(interaction, self._t(interaction, "chat.thread_needs_public"))
             return
         effective = await self.guild_settings.effective(
             place.guild_id, place.channel_id, place.parent_id
@@ -203,7 +215,7 @@ class Commands(_CommandCog):
             return await InteractionReply(interaction, private=private, chat=chat_settings).start()
 
         if not await self.bot.conversations.handle(turn, make_sink):
-            await _say(interaction, "This was answered already.")
+            await _say(interaction, self._t(interaction, "chat.answered_already"))
 
     async def _chat_in_thread(
         self,
@@ -215,7 +227,7 @@ class Commands(_CommandCog):
     ) -> None:
         original = await interaction.original_response()
         thread = await original.create_thread(name=_thread_name(prompt))
-        await _say(interaction, f"🧵 Answering in {thread.mention}.")
+        await _say(interaction, self._t(interaction, "chat.answering_in", thread=thread.mention))
         in_thread = Place(
             place.guild_id, thread.id, thread_id=thread.id, parent_id=place.channel_id
         )
@@ -273,7 +285,12 @@ class Commands(_CommandCog):
         effective = await self.guild_settings.effective(
             place.guild_id, place.channel_id, place.parent_id
         )
-        inputs = await read_inputs(message, self.bot.settings.discord.cdn_base_url)
+        inputs = await read_inputs(
+            message,
+            self.bot.settings.discord.cdn_base_url,
+            self.bot.settings.inputs,
+            self.bot.services.tool_services.get("image_link_fetcher"),
+        )
         text = _about_prompt(message, inputs.text)
         turn = self._turn(
             interaction, invoker, place, effective, text, private=True, parts=inputs.parts
@@ -291,10 +308,15 @@ class Commands(_CommandCog):
     ) -> None:
         """Check a message with the moderation model (only you see the result)."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        inputs = await read_inputs(message, self.bot.settings.discord.cdn_base_url)
+        inputs = await read_inputs(
+            message,
+            self.bot.settings.discord.cdn_base_url,
+            self.bot.settings.inputs,
+            self.bot.services.tool_services.get("image_link_fetcher"),
+        )
         images = [part["image_url"]["url"] for part in inputs.parts if "image_url" in part]
         if not message.content.strip() and not images:
-            await _say(interaction, "There is no text or image in this message to check.")
+            await _say(interaction, self._t(interaction, "check.nothing_to_check"))
             return
         invoker = await self._invoker(interaction)
         place = place_of(interaction, invoker)
@@ -310,7 +332,7 @@ class Commands(_CommandCog):
             )
         except openai.OpenAIError as exc:
             log.warning("the moderation endpoint failed: %s", exc)
-            await _say(interaction, "⚠️ The moderation service did not answer; try again later.")
+            await _say(interaction, self._t(interaction, "check.service_down"))
             return
         over = verdict.over(effective.moderation.thresholds)
         await _say(interaction, _moderation_text(over, verdict.scores))
@@ -342,7 +364,7 @@ class Commands(_CommandCog):
         if self.bot.services.registry.get(IMAGE_TOOL) is None or (
             enabled is not None and IMAGE_TOOL not in enabled
         ):
-            await _say(interaction, "Image generation is not enabled here.")
+            await _say(interaction, self._t(interaction, "imagine.not_enabled"))
             return
         refusal = await self.quotas.charge_images(
             invoker.user_id, place.guild_id, 1, is_owner=invoker.is_owner
@@ -396,10 +418,8 @@ class Commands(_CommandCog):
                 return
         key = place.shared_key(invoker.user_id) if shared else place.own_key(invoker.user_id)
         cleared = await self.bot.services.store.clear_conversation(key)
-        which = "The conversation everyone here shares" if shared else "Your conversation here"
-        await _say(
-            interaction, f"{which} was cleared." if cleared else "There was nothing to clear here."
-        )
+        which = "reset.shared_cleared" if shared else "reset.own_cleared"
+        await _say(interaction, self._t(interaction, which if cleared else "reset.nothing"))
 
     @app_commands.command(name="forget-me")
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
@@ -410,33 +430,36 @@ class Commands(_CommandCog):
         """Delete everything the bot stored about you: your messages and your conversations."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         if confirm != FORGET_PHRASE:
-            await _say(interaction, f'Nothing was deleted: confirm with "{FORGET_PHRASE}".')
+            await _say(
+                interaction, self._t(interaction, "forget.not_confirmed", phrase=FORGET_PHRASE)
+            )
             return
-        user_id = interaction.user.id
-        today = await self.quotas.spent_today(user_id)
-        report = await self.bot.services.store.forget_user(user_id)
-        await self.quotas.keep_today(user_id, today)
+        report = await self.quotas.forget_user(interaction.user.id)
         await _say(
             interaction,
-            f"Done: {report.conversations} conversation(s), {report.exchanges} exchange(s) and "
-            f"{report.turns} message(s) about you were deleted, and the usage records no longer "
-            "name you (only today's totals are kept, so your daily budget still holds).",
+            self._t(
+                interaction,
+                "forget.done",
+                conversations=report.conversations,
+                exchanges=report.exchanges,
+                turns=report.turns,
+            ),
         )
 
     @app_commands.command(name="export")
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
     @app_commands.allowed_installs(guilds=True, users=True)
     async def export(self, interaction: discord.Interaction) -> None:
-        """Download your conversation here as a JSON file (only you see it)."""
+        """Download your conversation here as a JSON file (only you see it).
+
+        Your own conversation here if you have one; else the one this channel shares: whole if
+        you may read the channel's history, otherwise only your own exchanges in it.
+        """
         await interaction.response.defer(ephemeral=True, thinking=True)
         invoker = await self._invoker(interaction)
-        place = place_of(interaction, invoker)
-        store = self.bot.services.store
-        document = await store.export_conversation(place.own_key(invoker.user_id))
+        document = await self._exportable(invoker, place_of(interaction, invoker))
         if document is None:
-            document = await store.export_conversation(place.shared_key(invoker.user_id))
-        if document is None:
-            await _say(interaction, "There is no conversation with the bot here yet.")
+            await _say(interaction, self._t(interaction, "export.none"))
             return
         extras = self.bot.services.tool_services.get("export_extras")  # issue 18: summary, memory
         if extras is not None:
@@ -445,16 +468,28 @@ class Commands(_CommandCog):
         if len(data) > interaction.filesize_limit:
             size_mb = len(data) / 1_048_576
             await _say(
-                interaction,
-                f"Your conversation here is too large to send ({size_mb:.1f} MB); "
-                "use /reset to start a new one.",
+                interaction, self._t(interaction, "export.too_large", size_mb=f"{size_mb:.1f}")
             )
             return
         await interaction.edit_original_response(
-            content="Your conversation:",
+            content=self._t(interaction, "export.caption"),
             attachments=[discord.File(io.BytesIO(data), filename="conversation.json")],
             allowed_mentions=NO_MENTIONS,
         )
+
+    async def _exportable(self, invoker: Invoker, place: Place) -> dict[str, Any] | None:
+        """The export document the invoker may see here, with its ``scope``, or None."""
+        store = self.bot.services.store
+        own_key, shared_key = place.own_key(invoker.user_id), place.shared_key(invoker.user_id)
+        document = await store.export_conversation(own_key)
+        if document is not None:
+            return {**document, "scope": "own"}
+        whole = may_read_history(invoker)
+        only = None if whole else invoker.user_id
+        document = await store.export_conversation(shared_key, only_user_id=only)
+        if document is None or not document["exchanges"]:
+            return None
+        return {**document, "scope": "shared" if whole and shared_key != own_key else "own"}
 
     @app_commands.command(name="usage")
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=True)
@@ -553,6 +588,22 @@ class ServerSettings(_CommandCog):
         """Go back to the default model in this channel or the server (Manage Server)."""
         await self._change(interaction, scope, model=None)
 
+    @model.command(name="effort")
+    @app_commands.describe(
+        level="How much the model reasons before answering (default: the bot's setting)",
+        scope="Where",
+    )
+    @app_commands.choices(level=[app_commands.Choice(name=e, value=e) for e in EFFORT_CHOICES])
+    async def model_effort(
+        self,
+        interaction: discord.Interaction,
+        level: app_commands.Choice[str],
+        scope: ScopeChoice = "channel",
+    ) -> None:
+        """Choose the model's reasoning effort for this channel or the server (Manage Server)."""
+        effort = None if level.value == "default" else level.value
+        await self._change(interaction, scope, reasoning_effort=effort)
+
     @model.command(name="show")
     async def model_show(self, interaction: discord.Interaction) -> None:
         """Show the chat model in force here and the ones that may be chosen."""
@@ -560,7 +611,12 @@ class ServerSettings(_CommandCog):
         openai_settings = self.bot.settings.openai
         current = effective.model or f"{openai_settings.chat_model} (default)"
         allowed = ", ".join(openai_settings.allowed_models)
-        await _say(interaction, f"Model here: **{current}**\nAllowed: {allowed}")
+        configured = openai_settings.reasoning_effort or "the model's own"
+        effort = effective.reasoning_effort or f"{configured} (default)"
+        await _say(
+            interaction,
+            f"Model here: **{current}**\nReasoning effort: {effort}\nAllowed: {allowed}",
+        )
 
     # -- /tools -----------------------------------------------------------------------------
 
@@ -707,10 +763,10 @@ class ServerSettings(_CommandCog):
 
     @settings.command(name="quota-reset")
     async def settings_quota_reset(self, interaction: discord.Interaction) -> None:
-        """Start this server's token and image budgets afresh from now (Manage Server)."""
+        """Start this server's token and image budgets afresh from now (bot owner)."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         invoker = await self._invoker(interaction)
-        refusal = admin_refusal(invoker)
+        refusal = quota_reset_refusal(invoker)
         if refusal is not None or invoker.guild_id is None:
             await _say(interaction, refusal or "Budgets belong to servers.")
             return
@@ -760,6 +816,12 @@ def _id(channel: discord.abc.Snowflake | None) -> int | None:
 
 async def _say(interaction: discord.Interaction, text: str) -> None:
     await interaction.edit_original_response(content=_fit(text), allowed_mentions=NO_MENTIONS)
+
+
+def locale_of(interaction: discord.Interaction) -> str | None:
+    """The user's language (Discord sends it with every interaction), else the server's."""
+    locale = interaction.locale or interaction.guild_locale
+    return locale.value if locale is not None else None
 
 
 def _fit(text: str) -> str:

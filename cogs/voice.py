@@ -37,6 +37,7 @@ from bot.turns import (
 from bot.voice import (
     AnswerRecorder,
     AudioRejected,
+    Payer,
     SpokenReply,
     Transcript,
     VoiceFailure,
@@ -67,7 +68,8 @@ class Voice(commands.Cog):
 
     def __init__(self, bot: ToolcordBot) -> None:
         self.bot = bot
-        self.voice = VoiceService.from_settings(bot.settings, bot.services.client)
+        meter = bot.services.tool_services.get("quotas")
+        self.voice = VoiceService.from_settings(bot.settings, bot.services.client, meter=meter)
         self._in_flight: set[int] = set()
         self._menu = app_commands.ContextMenu(name="Transcribe", callback=self.transcribe_message)
 
@@ -137,7 +139,9 @@ class Voice(commands.Cog):
     ) -> Transcript | None:
         try:
             async with message.channel.typing():
-                transcript = await self.voice.transcribe_attachment(attachment)
+                transcript = await self.voice.transcribe_attachment(
+                    attachment, payer=await self._payer(message.author, message.guild)
+                )
         except (AudioRejected, VoiceFailure) as exc:
             await self._reply(message, f"⚠️ {exc.user_message}")
             return None
@@ -145,7 +149,6 @@ class Voice(commands.Cog):
             log.exception("transcribing voice message %s failed", message.id)
             await self._reply(message, UNEXPECTED)
             return None
-        await self._record_usage(self.voice.transcriber.model, message.author.id, message.guild)
         return transcript
 
     async def _send_transcript(self, message: discord.Message, transcript: Transcript) -> None:
@@ -265,6 +268,13 @@ class Voice(commands.Cog):
     async def _sink(self, message: discord.Message) -> DiscordReply:
         return await reply_sink(self.bot, message)
 
+    async def _payer(
+        self, user: discord.User | discord.Member, guild: discord.Guild | None
+    ) -> Payer:
+        """Whose budgets a transcription for ``user`` counts against."""
+        guild_id = guild.id if guild is not None else None
+        return Payer(user.id, guild_id, is_owner=await self.bot.is_owner(user))
+
     async def _record_usage(self, model: str, user_id: int, guild: discord.Guild | None) -> None:
         try:
             await self.bot.services.store.record_usage(
@@ -310,7 +320,9 @@ class Voice(commands.Cog):
     ) -> None:
         try:
             transcript = await self.voice.transcribe_attachment(
-                attachment, normalize_language(language)
+                attachment,
+                normalize_language(language),
+                payer=await self._payer(interaction.user, interaction.guild),
             )
         except (AudioRejected, VoiceFailure) as exc:
             await _edit_response(interaction, f"⚠️ {exc.user_message}")
@@ -319,9 +331,6 @@ class Voice(commands.Cog):
             log.exception("transcribing attachment %s failed", attachment.id)
             await _edit_response(interaction, UNEXPECTED)
             return
-        await self._record_usage(
-            self.voice.transcriber.model, interaction.user.id, interaction.guild
-        )
         shown = show_transcript(
             transcript.text,
             transcript.duration_s,

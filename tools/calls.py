@@ -45,7 +45,8 @@ class ToolOutcome:
         name: The tool name the model called.
         content: Text for the model (always model-safe).
         status: What happened (``ok`` or why not).
-        artifacts: Files this call produced, for the bot to attach.
+        artifacts: Files this call produced, for the bot to attach; its images are also shown
+            to the model in its next round (``images_for_model``).
         duration_s: Run time in seconds (0 when the tool never ran).
         started_at: ``time.monotonic()`` when the call started (or was answered).
         finished_at: ``time.monotonic()`` when it finished.
@@ -64,6 +65,11 @@ class ToolOutcome:
     def ok(self) -> bool:
         """True when the tool ran and succeeded."""
         return self.status == "ok"
+
+    @property
+    def images_for_model(self) -> list[Artifact]:
+        """The images this call returned that a model which sees images is shown next round."""
+        return [item for item in self.artifacts if item.is_image and item.show_model]
 
     def as_message(self) -> dict[str, str]:
         """The Chat Completions ``tool`` message answering this call."""

@@ -28,12 +28,20 @@ class Artifact:
         data: The file's bytes.
         content_type: MIME type, e.g. ``image/png``.
         description: Alt text / short description, if any.
+        show_model: For an image: also show it to the model in its next round, when the model
+            sees images (the default). False keeps it to the reply's attachments.
     """
 
     filename: str
     data: bytes
     content_type: str
     description: str | None = None
+    show_model: bool = True
+
+    @property
+    def is_image(self) -> bool:
+        """True for ``image/*`` files."""
+        return self.content_type.lower().startswith("image/")
 
 
 @dataclass(slots=True)
@@ -91,9 +99,18 @@ class ToolContext:
         return self.guild_id is not None
 
     def attach(
-        self, filename: str, data: bytes, content_type: str, description: str | None = None
+        self,
+        filename: str,
+        data: bytes,
+        content_type: str,
+        description: str | None = None,
+        *,
+        show_model: bool = True,
     ) -> Artifact:
         """Add a file for the bot to attach to its reply and return it.
+
+        An image (``image/*``) is also shown to the model in its next round, when the model sees
+        images, unless ``show_model`` is False.
 
         Raises:
             ValueError: If the filename is empty or contains a directory part.
@@ -102,7 +119,7 @@ class ToolContext:
             raise ValueError(
                 f"Artifact filename {filename!r} must be a plain file name without directories."
             )
-        artifact = Artifact(filename, bytes(data), content_type, description)
+        artifact = Artifact(filename, bytes(data), content_type, description, show_model)
         self.artifacts.append(artifact)
         return artifact
 

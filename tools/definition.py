@@ -47,6 +47,9 @@ class Tool:
         max_retries: Bad calls allowed per turn before "stop calling"; None = dispatcher's.
         progress: Format string over the arguments shown while the tool runs.
         family: Settings section of the tool (default: last part of its module name).
+        files: Files one call may attach: a number, or the name of the integer argument that
+            says how many (e.g. ``"n"``). The dispatcher refuses a call whose files would not
+            fit in the answer, before it runs.
         parameters: The strict JSON schema of the arguments (computed).
     """
 
@@ -64,6 +67,7 @@ class Tool:
     max_retries: int | None = None
     progress: str | None = None
     family: str = ""
+    files: int | str = 0
     parameters: dict[str, Any] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -84,6 +88,10 @@ class Tool:
             Permissions.check_names(self.required_permissions)
         except ValueError as error:
             raise ToolDefinitionError(f"{where}: {error}") from None
+        if isinstance(self.files, str) and self.files not in self.params_model.model_fields:
+            raise ToolDefinitionError(f"{where}: files names no argument {self.files!r}.")
+        if isinstance(self.files, int) and self.files < 0:
+            raise ToolDefinitionError(f"{where}: files must be 0 or more.")
         schema = strict_json_schema(self.params_model)
         object.__setattr__(self, "parameters", schema)
         if not self.family:
@@ -127,6 +135,13 @@ class Tool:
         )
 
     # ------------------------------------------------------------------ use
+
+    def files_of(self, params: BaseModel) -> int:
+        """How many files a call with ``params`` may attach (its declared ``files``)."""
+        if isinstance(self.files, int):
+            return self.files
+        value = getattr(params, self.files, 0)
+        return value if isinstance(value, int) and value > 0 else 0
 
     def openai_schema(self) -> dict[str, Any]:
         """The Chat Completions ``tools`` entry: a strict function tool."""
@@ -201,6 +216,7 @@ def _normalise(options: dict[str, Any]) -> dict[str, Any]:
         "max_retries",
         "progress",
         "family",
+        "files",
     }
     unknown = set(options) - known
     if unknown:
@@ -230,6 +246,7 @@ def tool(
     max_retries: int | None = None,
     progress: str | None = None,
     family: str | None = None,
+    files: int | str | None = None,
 ) -> Callable[[ToolFunction], Tool]: ...
 
 

@@ -71,6 +71,8 @@ class Dispatcher:
         ledger: Records side effects so they never run twice; None = no ledger.
         on_event: Called (sync or async) with ToolStarted / ToolProgress / ToolFinished.
         max_output_chars: Longer tool output is truncated before the model sees it.
+        max_files: Most files one answer may carry (the turn's artifacts so far count); a call
+            whose declared files would go beyond it is refused before it runs. None = no cap.
     """
 
     def __init__(
@@ -84,6 +86,7 @@ class Dispatcher:
         ledger: Ledger | None = None,
         on_event: EventCallback | None = None,
         max_output_chars: int = DEFAULT_MAX_OUTPUT_CHARS,
+        max_files: int | None = None,
     ) -> None:
         if concurrency < 1:
             raise ValueError("Dispatcher concurrency must be at least 1.")
@@ -96,6 +99,7 @@ class Dispatcher:
         self._ledger = ledger
         self._on_event = on_event
         self._max_output_chars = max_output_chars
+        self._max_files = max_files
         self._failures: dict[str, int] = {}
         self._exhausted: set[str] = set()
         self.started_call_ids: set[str] = set()
@@ -116,6 +120,8 @@ class Dispatcher:
             else:
                 seen_ids.add(call.id)
                 prepared = self._prepare(index, call)
+            if isinstance(prepared, _Runnable):
+                prepared = self._within_file_cap(prepared, len(self._ctx.artifacts), runnables)
             if isinstance(prepared, ToolOutcome):
                 outcomes[index] = prepared
                 await self._emit(ToolFinished(prepared))
@@ -152,6 +158,22 @@ class Dispatcher:
             )
             return self._retryable(call, tool, "invalid_arguments", message)
         return _Runnable(index, call, tool, params)
+
+    def _within_file_cap(
+        self, runnable: _Runnable, made: int, admitted: list[_Runnable]
+    ) -> ToolOutcome | _Runnable:
+        """The runnable, or a refusal when its files would not fit in the answer."""
+        need = runnable.tool.files_of(runnable.params)
+        if self._max_files is None or need == 0:
+            return runnable
+        coming = made + sum(r.tool.files_of(r.params) for r in admitted)
+        if coming + need <= self._max_files:
+            return runnable
+        return _immediate(
+            runnable.call,
+            "denied",
+            _file_cap_message(runnable.tool.name, self._max_files, coming, need),
+        )
 
     def _retryable(
         self, call: ToolCall, tool: Tool | None, status: OutcomeStatus, message: str
@@ -381,6 +403,14 @@ def _stop_message(name: str, last_problem: str | None) -> str:
     return (
         f"Stop calling '{name}': it failed too many times in this turn. Do not call it again "
         f"now; tell the user what could not be done.{detail}"
+    )
+
+
+def _file_cap_message(name: str, cap: int, coming: int, need: int) -> str:
+    return (
+        f"Not run: one answer can carry at most {cap} files and this one already has {coming} "
+        f"made or on their way, so '{name}' (up to {need} more) would not fit. Tell the user "
+        "which files were not made and that they can ask for them in a new message."
     )
 
 

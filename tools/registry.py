@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import traceback
 from collections.abc import Collection, Iterable
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 from tools.context import ToolContext
 from tools.definition import Tool
-from tools.errors import ToolLoadError
+from tools.errors import ToolDefinitionError, ToolLoadError
 from tools.permissions import Permissions
 
 FRAMEWORK_MODULES = frozenset(
@@ -30,6 +32,7 @@ FRAMEWORK_MODULES = frozenset(
     }
 )
 """Modules of the ``tools`` framework itself (never scanned for built-in tools)."""
+_FRAMEWORK_DIR = Path(__file__).resolve().parent
 
 
 def builtin_tool_modules() -> list[str]:
@@ -55,11 +58,63 @@ def builtin_tool_modules() -> list[str]:
 def _import(module: str) -> ModuleType:
     try:
         return importlib.import_module(module)
-    except Exception as error:
+    except ModuleNotFoundError as error:
+        if error.name is None or not _is_part_of(module, error.name):
+            raise ToolLoadError(_import_failed(module, error)) from error
         raise ToolLoadError(
-            f"Could not import tool module {module!r}: {type(error).__name__}: {error}. "
-            "Check the module path in the tool settings and the module's own imports."
+            f"No tool module named {module!r} (tools.modules names it). Check the spelling, and "
+            "run toolcord from the folder that contains it or put that folder on PYTHONPATH."
         ) from error
+    except ToolDefinitionError as error:
+        raise ToolLoadError(
+            f"Tool module {module!r} defines a tool toolcord cannot use"
+            f"{_where(error, definition=True)}: {_sentence(error)} Fix that definition."
+        ) from error
+    except Exception as error:
+        raise ToolLoadError(_import_failed(module, error)) from error
+
+
+def _import_failed(module: str, error: BaseException) -> str:
+    return (
+        f"Tool module {module!r} failed to import{_where(error, definition=False)}: "
+        f"{type(error).__name__}: {_sentence(error)} Fix the module's code or its imports."
+    )
+
+
+def _is_part_of(module: str, missing: str) -> bool:
+    """True when ``missing`` is ``module`` itself or one of its parent packages."""
+    return module == missing or module.startswith(missing + ".")
+
+
+def _sentence(error: BaseException) -> str:
+    text = str(error).strip() or type(error).__name__
+    return text if text.endswith((".", "!", "?")) else text + "."
+
+
+def _where(error: BaseException, *, definition: bool) -> str:
+    """`` (at file:line)``: the deepest frame outside importlib (and the framework, if asked)."""
+    frames = [
+        frame
+        for frame in traceback.extract_tb(error.__traceback__)
+        if not frame.filename.startswith("<") and not (definition and _in_framework(frame))
+    ]
+    if not frames:
+        return ""
+    frame = frames[-1]
+    return f" (at {_short_path(frame.filename)}:{frame.lineno})"
+
+
+def _in_framework(frame: traceback.FrameSummary) -> bool:
+    path = Path(frame.filename).resolve()
+    return path.parent == _FRAMEWORK_DIR and path.stem in FRAMEWORK_MODULES | {"__init__"}
+
+
+def _short_path(filename: str) -> str:
+    path = Path(filename)
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 class ToolRegistry:

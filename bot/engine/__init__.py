@@ -1,4 +1,5 @@
-"""The completion engine: knows OpenAI's chat API and toolcord's tools, and nothing of Discord."""
+"""The completion engine: knows OpenAI's two APIs (Responses and Chat Completions, see
+``dialects.py``) and toolcord's tools, and nothing of Discord."""
 
 from bot.engine.events import (
     EngineEvent,
@@ -6,6 +7,7 @@ from bot.engine.events import (
     Final,
     ReasoningDelta,
     RoundReset,
+    TextComplete,
     TextDelta,
     ToolDone,
     ToolProgress,
@@ -20,6 +22,7 @@ __all__ = [
     "LoopLimits",
     "ReasoningDelta",
     "RoundReset",
+    "TextComplete",
     "TextDelta",
     "ToolDone",
     "ToolProgress",

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import AsyncIterator, Collection
+from typing import Any, ClassVar
+
 import httpx2
 import openai
 
@@ -10,6 +14,7 @@ from bot.settings import OpenAISettings
 
 NO_RETRY_CODES = (b"insufficient_quota", b"billing_hard_limit_reached")
 CHAT_COMPLETIONS_PATH = "/chat/completions"
+RESPONSES_PATH = "/responses"
 # The SDK's telemetry headers: the API needs none of them. Chat requests leave them out, so the SDK,
 # httpx2 and aiohttp merge, copy and convert 7 fewer of the 16 headers on every model round.
 # ``x-stainless-retry-count`` and ``x-stainless-read-timeout`` are still sent.
@@ -92,7 +97,17 @@ def make_openai_client(
 
 
 def chat_completions_url(client: openai.AsyncOpenAI) -> str:
-    """Where ``client`` posts chat completions: an absolute URL where the SDK's join is plain.
+    """Where ``client`` posts chat completions (see :func:`endpoint_url`)."""
+    return endpoint_url(client, CHAT_COMPLETIONS_PATH)
+
+
+def responses_url(client: openai.AsyncOpenAI) -> str:
+    """Where ``client`` posts Responses API requests (see :func:`endpoint_url`)."""
+    return endpoint_url(client, RESPONSES_PATH)
+
+
+def endpoint_url(client: openai.AsyncOpenAI, path: str) -> str:
+    """Where ``client`` posts to ``path``: an absolute URL where the SDK's join is plain.
 
     Given the relative path, the SDK parses it, joins it to the base URL and parses the join on
     every request (then httpx2 parses the URL a third time); an absolute URL it parses once. An
@@ -101,15 +116,83 @@ def chat_completions_url(client: openai.AsyncOpenAI) -> str:
     """
     base = client.base_url
     if type(client) is not openai.AsyncOpenAI or base.query or base.fragment:
-        return CHAT_COMPLETIONS_PATH
+        return path
     # The SDK keeps the base path ending in "/" and joins ``raw_path + path.lstrip("/")``; the
     # text of a URL whose path is just "/" has no slash at all, hence removesuffix, not "+".
-    return str(base).removesuffix("/") + CHAT_COMPLETIONS_PATH
+    return str(base).removesuffix("/") + path
 
 
 def chat_request_options() -> openai.RequestOptions:
-    """The SDK options of a chat completion request: bearer auth, no SDK telemetry headers."""
+    """The SDK options of a model request (either dialect): bearer auth, no telemetry headers."""
     return {
         "security": {"bearer_auth": True},
         "headers": dict.fromkeys(SDK_TELEMETRY_HEADERS, openai.omit),
     }
+
+
+class NamedEventStream(openai.AsyncStream[object]):
+    """An SSE stream of named events that decodes only the events in ``wanted``.
+
+    The Responses API names each event (``event: response.output_text.delta``) and repeats the
+    whole response object (instructions and tools included) in ``response.created``,
+    ``response.in_progress`` and ``response.completed``. This stream splits the body into events
+    itself and decodes (UTF-8 and JSON) only the wanted ones, instead of the SDK's line-by-line
+    decoder that decodes every line of every event. Network errors become the SDK's
+    ``APITimeoutError``/``APIConnectionError`` as in the SDK's own stream. This reaches into the
+    SDK's stream class; it lives here, the openai shim, with the other SDK internals.
+    """
+
+    wanted: ClassVar[Collection[str]] = ()
+
+    async def __stream__(self) -> AsyncIterator[Any]:
+        wanted = frozenset(name.encode() for name in self.wanted)
+        pending = b""
+        try:
+            async for chunk in self._chunks():
+                pending += chunk
+                if b"\r" in pending:  # CRLF line ends (a CR may wait for its LF)
+                    pending = pending.replace(b"\r\n", b"\n")
+                *blocks, pending = pending.split(b"\n\n")
+                for block in blocks:
+                    data = _wanted_data(block, wanted)
+                    if data is not None:
+                        yield json.loads(data)
+            data = _wanted_data(pending, wanted) if pending.strip() else None
+            if data is not None:
+                yield json.loads(data)
+        finally:
+            await self.response.aclose()
+
+    async def _chunks(self) -> AsyncIterator[bytes]:
+        request = self.response.request
+        timeouts, failures = _network_errors()
+        try:
+            async for chunk in self.response.aiter_bytes():
+                yield chunk
+        except timeouts as error:
+            raise openai.APITimeoutError(request=request) from error
+        except failures as error:
+            raise openai.APIConnectionError(request=request) from error
+
+
+def _wanted_data(block: bytes, wanted: frozenset[bytes]) -> bytes | None:
+    """The ``data`` of one SSE event block when its ``event`` name is wanted, else None."""
+    name, data = b"", []
+    for line in block.split(b"\n"):
+        if line.startswith(b"event:"):
+            name = line[6:].strip()
+        elif line.startswith(b"data:"):
+            value = line[5:]
+            data.append(value[1:] if value.startswith(b" ") else value)
+    if name not in wanted or not data:
+        return None
+    return b"\n".join(data)
+
+
+def _network_errors() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseException], ...]]:
+    """The exceptions the SDK's own stream maps to timeouts and to connection errors."""
+    try:
+        from openai._httpx2 import request_exceptions, timeout_exceptions
+    except ImportError:  # an SDK without the helpers
+        return (httpx2.TimeoutException,), (httpx2.RequestError,)
+    return timeout_exceptions(), request_exceptions()

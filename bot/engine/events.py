@@ -15,10 +15,12 @@ class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     requests: int = 0
+    reasoning_tokens: int = 0  # part of ``completion_tokens``, as the server counts them
 
-    def add(self, prompt_tokens: int, completion_tokens: int) -> None:
+    def add(self, prompt_tokens: int, completion_tokens: int, reasoning_tokens: int = 0) -> None:
         self.prompt_tokens += prompt_tokens
         self.completion_tokens += completion_tokens
+        self.reasoning_tokens += reasoning_tokens
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,14 @@ class RoundReset:
     """
 
     text: str
+
+
+@dataclass(frozen=True)
+class TextComplete:
+    """The model finished the answer's text (its last round ended): no more text will come.
+
+    A front end may show the text whole now, before the turn's bookkeeping ends in a Final.
+    """
 
 
 @dataclass(frozen=True)
@@ -94,4 +104,13 @@ class Failed:
     artifacts: list[Artifact] = field(default_factory=list)
 
 
-EngineEvent = TextDelta | ReasoningDelta | RoundReset | ToolProgress | ToolDone | Final | Failed
+EngineEvent = (
+    TextDelta
+    | ReasoningDelta
+    | RoundReset
+    | TextComplete
+    | ToolProgress
+    | ToolDone
+    | Final
+    | Failed
+)

@@ -22,6 +22,8 @@ USER_MESSAGES = {
     "Use /reset to start a fresh one.",
     "auth": "The bot is not configured correctly for the AI service. The bot owner has been told.",
     "incomplete": "The answer was cut off by the AI service. Please try again.",
+    "invalid_request": "The AI service refused the bot's request, so the bot's settings need a "
+    "change. The bot owner has been told.",
     "corrupt_stream": "Something went wrong while answering. Please try again.",
     "error": "Something went wrong while answering. Please try again.",
 }
@@ -32,6 +34,16 @@ OWNER_ACTIONS = {
     "the spending limit in the provider's billing settings",
     "auth": "the model provider refused the API key or model: check OPENAI_API_KEY, "
     "OPENAI_BASE_URL and openai.chat_model",
+    "invalid_request": "the model provider refused the request as invalid; its message (below) "
+    "says what to change in the settings (openai.chat_model, openai.api_dialect, "
+    "openai.reasoning_effort, ...)",
+}
+# Codes of a failed response (``response.failed`` / an ``error`` event on the Responses API).
+STREAM_FAILURE_KINDS = {
+    "rate_limit_exceeded": "rate_limited",
+    "insufficient_quota": "out_of_credit",
+    "context_length_exceeded": "context_too_long",
+    "invalid_prompt": "content_filtered",
 }
 
 
@@ -69,8 +81,25 @@ class CorruptStream(Exception):
         self.after_content = after_content
 
 
+class ResponseFailed(Exception):
+    """The server ended a streamed response with a failure (Responses API: ``response.failed`` or
+    an ``error`` event); ``code`` is the server's error code."""
+
+    def __init__(self, code: str, message: str, *, after_content: bool) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.after_content = after_content
+
+
 def classify(exc: BaseException) -> Failure:
     """Map an exception from the openai client (or the stream) to a Failure."""
+    if isinstance(exc, ResponseFailed):
+        # A server error before any output is the streamed twin of an HTTP 500 (which the SDK
+        # retries): one more attempt may help.
+        kind = STREAM_FAILURE_KINDS.get(exc.code, "unavailable")
+        retryable = exc.code == "server_error" and not exc.after_content
+        return Failure(kind, f"response failed: {exc}", retryable=retryable)
     if isinstance(exc, IncompleteStream):
         return Failure("incomplete", str(exc), retryable=True)
     if isinstance(exc, CorruptStream):
@@ -103,7 +132,26 @@ def _classify_status(exc: openai.APIStatusError) -> Failure:
         return Failure("content_filtered", detail)
     if isinstance(exc, openai.NotFoundError):
         return Failure("auth", detail)
+    if isinstance(exc, openai.BadRequestError):
+        return Failure("invalid_request", f"{detail}{_param(exc)}: {_message(exc)}")
     return Failure("error", detail)
+
+
+def _message(exc: openai.APIStatusError) -> str:
+    """The server's own error message, verbatim (it says what to change)."""
+    body = exc.body
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        if isinstance(inner, dict) and isinstance(inner.get("message"), str):
+            return str(inner["message"])
+    return exc.message
+
+
+def _param(exc: openai.APIStatusError) -> str:
+    body = exc.body
+    inner = body.get("error", body) if isinstance(body, dict) else None
+    param = inner.get("param") if isinstance(inner, dict) else None
+    return f" param={param}" if param else ""
 
 
 def _error_code(exc: openai.APIStatusError) -> str | None:

@@ -1,5 +1,8 @@
 """The tool-call loop: stream a completion, run the tools it asks for, repeat within bounds.
 
+The wire format is the request's dialect (``dialects.py``: Responses API or Chat Completions);
+rounds, tools, retries and the deadline are the same for both.
+
 The loop runs in its own task and hands events to the caller through a queue, so the caller's work
 (editing Discord messages) never runs under the loop's deadline and the loop never waits on it.
 """
@@ -10,34 +13,38 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import openai
 
 from bot.engine.chat_compat import send_leaving_out_refused
-from bot.engine.client import chat_completions_url, chat_request_options
+from bot.engine.client import chat_request_options
+from bot.engine.dialects import DialectName, attach_reasoning, dialect_for
 from bot.engine.events import (
     EngineEvent,
     Failed,
     Final,
     ReasoningDelta,
     RoundReset,
+    TextComplete,
     TextDelta,
     ToolDone,
     ToolProgress,
     Usage,
 )
 from bot.engine.failures import Failure, classify
-from bot.engine.stream import RoundResult, StreamReader
+from bot.engine.stream import RoundResult
 from tools import Artifact, Dispatcher, ToolCall, ToolOutcome
 
 log = logging.getLogger("toolcord.engine")
 
 ROUND_SEPARATOR = "\n\n"
+TEXT_ENDS = frozenset({"stop", "length"})
+"""finish_reasons after which the answer's text is complete (a TextComplete event follows)."""
 # Failures after which the round is asked once more, when ``Failure.retryable`` says it may help.
-RETRIED_KINDS = frozenset({"incomplete", "timeout", "corrupt_stream"})
+RETRIED_KINDS = frozenset({"incomplete", "timeout", "corrupt_stream", "unavailable"})
 
 
 @dataclass(frozen=True)
@@ -60,6 +67,19 @@ class TurnRequest:
     limits: LoopLimits = field(default_factory=LoopLimits)
     max_output_tokens: int | None = None
     temperature: float | None = None
+    dialect: DialectName = "chat"
+    reasoning_effort: str | None = None
+    reasoning_summary: bool = False
+    hosted_web_search: bool = False
+    round_gate: Callable[[int], Awaitable[str | None]] | None = None
+    """Asked before every round after the first with the tokens the turn used so far; a text
+    stops the turn there (a spent budget) and is shown to the user."""
+    # Images tools returned, shown to the model: given a round's outcomes, the chat-shaped
+    # message that follows the tool results ({"role": "user", "content": [text and image_url
+    # parts]}), or None (a model that sees no images). Called only when a tool returned one.
+    show_tool_images: Callable[[Sequence[ToolOutcome]], Awaitable[dict[str, Any] | None]] | None = (
+        None
+    )
 
 
 class _RoundFailed(Exception):
@@ -89,7 +109,7 @@ async def run_turn(client: openai.AsyncOpenAI, request: TurnRequest) -> AsyncIte
 class _TurnRunner:
     def __init__(self, client: openai.AsyncOpenAI, request: TurnRequest, emit: Any) -> None:
         self._client = client
-        self._chat_url = chat_completions_url(client)
+        self._dialect = dialect_for(client, request)
         self._post_options = chat_request_options()
         self._request = request
         self._emit = emit
@@ -119,6 +139,12 @@ class _TurnRunner:
         limits = self._request.limits
         for round_no in range(1, limits.max_rounds + 1):
             last = round_no == limits.max_rounds or self._tool_calls_used >= limits.max_tool_calls
+            gate = self._request.round_gate
+            if round_no > 1 and gate is not None:
+                stop = await gate(self._usage.prompt_tokens + self._usage.completion_tokens)
+                if stop is not None:
+                    self._stop(stop)
+                    return
             result = await self._stream_round(tools_allowed=not last)
             if result.finish_reason == "tool_calls" and result.tool_calls and not last:
                 await self._run_tools(result)
@@ -139,7 +165,7 @@ class _TurnRunner:
                     self._reset_to(mark)
                     continue
                 raise _RoundFailed(failure) from exc
-            self._usage.add(result.prompt_tokens, result.completion_tokens)
+            self._usage.add(result.prompt_tokens, result.completion_tokens, result.reasoning_tokens)
             return result
         raise AssertionError("unreachable")
 
@@ -149,16 +175,23 @@ class _TurnRunner:
         # per-request walk of every message against its TypedDicts (a third of a turn's CPU).
         # ``object`` chunks are the decoded JSON dicts: no pydantic model is built per chunk. The
         # URL is absolute and the SDK's telemetry headers are left out (see engine/client.py).
-        # Compatible servers: a parameter this server refused (HTTP 400) is left out, and the
-        # request sent again without it (bot/engine/chat_compat.py).
-        stream = await send_leaving_out_refused(
-            self._client, self._request_kwargs(tools_allowed), self._post
-        )
-        reader = StreamReader()
+        dialect = self._dialect
+        body = dialect.body(self._messages, tools_allowed)
+        if dialect.leaves_out_refused:
+            # Compatible servers: a parameter this server refused (HTTP 400) is left out, and
+            # the request sent again without it (bot/engine/chat_compat.py).
+            stream = await send_leaving_out_refused(self._client, body, self._post)
+        else:
+            stream = await self._post(body)
+        reader = dialect.reader()
+        announced = False
         try:
             async for chunk in stream:
                 for delta in reader.take(chunk):
                     self._show(delta)
+                if not announced and reader.finish_reason in TEXT_ENDS:
+                    announced = True  # the answer's text is complete: say so before usage, close
+                    self._emit(TextComplete())
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise reader.corrupt(f"unparseable chunk ({type(exc).__name__}: {exc})") from exc
         finally:
@@ -166,31 +199,15 @@ class _TurnRunner:
         return reader.finish()
 
     async def _post(self, body: dict[str, Any]) -> openai.AsyncStream[object]:
+        dialect = self._dialect
         return await self._client.post(
-            self._chat_url,
+            dialect.url,
             body=body,
             cast_to=object,
             options=self._post_options,
             stream=True,
-            stream_cls=openai.AsyncStream[object],
+            stream_cls=dialect.stream_cls,
         )
-
-    def _request_kwargs(self, tools_allowed: bool) -> dict[str, Any]:
-        request = self._request
-        kwargs: dict[str, Any] = {
-            "model": request.model,
-            "messages": self._messages,
-            "stream": True,
-            "stream_options": {"include_usage": True},
-        }
-        if request.tools:
-            kwargs["tools"] = request.tools
-            kwargs["tool_choice"] = "auto" if tools_allowed else "none"
-        if request.max_output_tokens:
-            kwargs["max_completion_tokens"] = request.max_output_tokens
-        if request.temperature is not None:
-            kwargs["temperature"] = request.temperature
-        return kwargs
 
     def _show(self, delta: TextDelta | ReasoningDelta) -> None:
         if isinstance(delta, ReasoningDelta):
@@ -213,6 +230,7 @@ class _TurnRunner:
     async def _run_tools(self, result: RoundResult) -> None:
         assistant: dict[str, Any] = {"role": "assistant", "content": result.text or None}
         assistant["tool_calls"] = result.tool_calls
+        attach_reasoning(assistant, result, self._dialect.family)
         self._append(assistant)
         budget = max(0, self._request.limits.max_tool_calls - self._tool_calls_used)
         runnable, refused = result.tool_calls[:budget], result.tool_calls[budget:]
@@ -225,6 +243,11 @@ class _TurnRunner:
             )
         for call in refused:
             self._append({"role": "tool", "tool_call_id": call["id"], "content": _over_budget()})
+        show = self._request.show_tool_images
+        if show is not None and any(outcome.images_for_model for outcome in outcomes):
+            follow = await show(outcomes)
+            if follow is not None:
+                self._append(follow)
 
     async def _dispatch(self, calls: Sequence[ToolCall]) -> list[ToolOutcome]:
         make_dispatcher = self._request.make_dispatcher
@@ -256,7 +279,9 @@ class _TurnRunner:
             notice = "(The answer was cut short: it reached the length limit.)"
         elif result.finish_reason == "tool_calls":
             notice = f"(I stopped after {rounds} steps; ask again to continue.)"
-        self._append({"role": "assistant", "content": result.text})
+        answer: dict[str, Any] = {"role": "assistant", "content": result.text}
+        attach_reasoning(answer, result, self._dialect.family)
+        self._append(answer)
         self._emit(self._final(notice))
 
     def _final(self, notice: str) -> Final:
@@ -275,6 +300,24 @@ class _TurnRunner:
             return
         self._append({"role": "assistant", "content": "".join(self._visible)})
         self._emit(self._final("(I ran out of time for this answer; this is what I have.)"))
+
+    def _stop(self, reason: str) -> None:
+        """End the turn before its next round (the round gate said no), keeping what it has."""
+        log.info("a turn was stopped before its next model round: %s", reason)
+        if "".join(self._visible).strip():
+            self._append({"role": "assistant", "content": "".join(self._visible)})
+            self._emit(self._final(f"({reason})"))
+            return
+        self._emit(
+            Failed(
+                kind="stopped",
+                user_message=reason,
+                partial_text="",
+                new_messages=self._complete_messages(),
+                usage=self._usage,
+                artifacts=self._artifacts,
+            )
+        )
 
     def _fail(self, failure: Failure) -> None:
         if failure.owner_action:

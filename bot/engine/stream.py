@@ -49,6 +49,8 @@ class RoundResult:
     finish_reason: str
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    reasoning_tokens: int = 0
+    reasoning_items: list[dict[str, Any]] = field(default_factory=list)
     usage_reported: bool = False
 
 
@@ -81,6 +83,16 @@ class StreamReader:
         except (AttributeError, KeyError, TypeError) as exc:
             raise self.corrupt(f"malformed chunk ({type(exc).__name__}: {exc})") from exc
 
+    @property
+    def finish_reason(self) -> str | None:
+        """The finish_reason seen so far (usage may still follow it), or None.
+
+        ``stop`` after tool calls reads as ``tool_calls``: some servers end a tool-call turn so.
+        """
+        if self._finish == "stop" and self._calls:
+            return "tool_calls"
+        return self._finish
+
     def corrupt(self, detail: str) -> CorruptStream:
         """The error for an unusable chunk, knowing whether anything was delivered before it."""
         return CorruptStream(detail, after_content=self.delivered)
@@ -90,9 +102,7 @@ class StreamReader:
         if self._finish is None:
             raise IncompleteStream("the stream ended without a finish_reason")
         calls = self._assembled_calls()
-        finish = self._finish
-        if finish == "stop" and calls:  # servers that end a tool-call turn with "stop"
-            finish = "tool_calls"
+        finish = self.finish_reason or self._finish
         prompt, completion = self._usage or (0, 0)
         return RoundResult(
             text="".join(self._text),

@@ -46,6 +46,7 @@ TURN_BUCKETS = (0.25, 0.5, 1.0, 2.0, 4.0, 8.0, 15.0, 30.0, 60.0, 120.0, 300.0)
 UNKNOWN_TOOL = "unknown"
 MODEL_ENDPOINTS = (
     "chat/completions",
+    "responses",
     "images/generations",
     "images/edits",
     "audio/transcriptions",
@@ -242,6 +243,17 @@ class WatchedPolicy:
 
     async def after_turn(self, turn: IncomingTurn, usage: Usage, model: str) -> None:
         await self.inner.after_turn(turn, usage, model)
+
+    async def before_round(self, turn: IncomingTurn, used: int) -> Refusal | None:
+        """The wrapped policy's round gate (when it has one); a stop counts as a refusal.
+
+        The turn itself still ends through the loop (its outcome is counted there).
+        """
+        gate = getattr(self.inner, "before_round", None)
+        refusal = await gate(turn, used) if gate is not None else None
+        if refusal is not None:
+            self._turns.metrics.refusal(refusal.kind)
+        return refusal
 
     async def holds_output(self, turn: IncomingTurn) -> bool:
         holds = getattr(self.inner, "holds_output", None)

@@ -2,10 +2,12 @@
 
 ``python -m bot playground --offline`` needs no key and no network: chat requests go to the OpenAI
 emulator, whose default responder is :class:`DemoModel`. It answers like a small, predictable
-model: weather questions call the ``weather`` tool (the fake Open-Meteo answers slowly, so the
-tool's progress line shows), "roll 2d20" calls ``roll_dice``, "draw ..." calls ``generate_image``
-when that tool is loaded, "long" gets a long streamed answer with a code block, and an attached
-image is acknowledged. Anything else gets a short guide to what to try.
+model: a message that names a loaded tool ("use greet") calls it with arguments made up from its
+schema, so an owner sees their own tool run; weather questions call the ``weather`` tool (the fake
+Open-Meteo answers slowly, so the tool's progress line shows), "roll 2d20" calls ``roll_dice``,
+"draw ..." calls ``generate_image`` when the config loads ``tools.images``, "long" gets a long
+streamed answer with a code block, and an attached image is acknowledged. Anything else gets a short
+guide to what to try, naming the loaded tools.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from bot.testing.fakes import DEFAULT_PLACES, FakeOpenMeteo
 from bot.testing.openai import OpenAIEmulator, TextReply, ToolCall, ToolCallsReply
 
 DEMO_MODULES = ("tools.weather",)
-OPTIONAL_MODULES = ("examples.dice", "tools.images")
+OPTIONAL_MODULES = ("examples.dice",)
 DEMO_KEY = "sk-playground-offline-demo-key"
 TOOL_DELAY_S = 1.0
 CHUNK_SIZE = 12
@@ -38,6 +40,7 @@ GUIDE = """Hi! I'm running on the **offline demo model**, so my answers are scri
 - *"Roll 2d20"* (calls the `roll_dice` example tool)
 - *"Draw a lighthouse at night"* (calls `generate_image`, when the images tools are loaded)
 - *"Show me a long answer"* (a long streamed answer with a code block)
+- *"Use <tool name>"* (calls any loaded tool with arguments made up from its schema)
 - attach an image, reply to one of my messages, or run a `/command`"""
 
 LONG_ANSWER = """## How a message reaches me
@@ -105,7 +108,7 @@ class DemoModel:
             return self._text(_image_answer(last.get("content"), text))
         if re.search(r"\b(long|stream|code)\b", text, re.IGNORECASE):
             return self._text(LONG_ANSWER)
-        return self._text(GUIDE)
+        return self._text(_guide(tools))
 
     def _text(self, content: str) -> TextReply:
         return TextReply(content, chunk_size=self.chunk_size, chunk_delay=self.chunk_delay_s)
@@ -148,8 +151,28 @@ def _tool_schemas(request: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return found
 
 
+def _guide(tools: Mapping[str, dict[str, Any]]) -> str:
+    if not tools:
+        return GUIDE
+    names = ", ".join(f"`{name}`" for name in sorted(tools))
+    return f"{GUIDE}\n\nTools loaded here: {names}."
+
+
+def _named_tool(text: str, tools: Mapping[str, dict[str, Any]]) -> str | None:
+    """The loaded tool the text names (``my_tool`` or ``my tool``), longest name first."""
+    folded = text.casefold()
+    for name in sorted(tools, key=len, reverse=True):
+        spoken = name.casefold().replace("_", " ")
+        if re.search(rf"(?<!\w)({re.escape(name.casefold())}|{re.escape(spoken)})(?!\w)", folded):
+            return name
+    return None
+
+
 def _tool_call_for(text: str, tools: Mapping[str, dict[str, Any]]) -> ToolCall | None:
     lowered = text.lower()
+    named = _named_tool(text, tools)
+    if named is not None and named not in {"weather", "roll_dice"}:
+        return ToolCall(named, fill_arguments(tools[named], text))
     if "weather" in tools and re.search(r"\b(weather|forecast|temperature)\b", lowered):
         return ToolCall("weather", {"place": _place_in(text), "units": "metric", "days": 2})
     if "roll_dice" in tools and re.search(r"\b(roll|dice|die)\b", lowered):
@@ -180,28 +203,71 @@ def _dice_in(text: str) -> tuple[int, int]:
 
 
 def fill_arguments(schema: Mapping[str, Any], text: str) -> dict[str, Any]:
-    """Arguments for a tool from its JSON schema: the user's text for strings, else defaults."""
-    arguments: dict[str, Any] = {}
-    for name, spec in (schema.get("properties") or {}).items():
-        arguments[name] = _value_for(spec if isinstance(spec, dict) else {}, text)
-    return arguments
+    """Arguments for a tool from its JSON schema: the user's text for strings, else the smallest
+    valid value (first enum member, minimum, empty list, None where null is allowed)."""
+    return _object_for(schema, text, schema.get("$defs") or {})
 
 
-def _value_for(spec: Mapping[str, Any], text: str) -> Any:
+def _object_for(spec: Mapping[str, Any], text: str, defs: Mapping[str, Any]) -> dict[str, Any]:
+    properties = spec.get("properties") or {}
+    return {
+        name: _value_for(sub if isinstance(sub, dict) else {}, text, defs)
+        for name, sub in properties.items()
+    }
+
+
+def _value_for(spec: Mapping[str, Any], text: str, defs: Mapping[str, Any]) -> Any:
+    spec = _resolved(spec, defs)
     kinds = spec.get("type")
     kinds = kinds if isinstance(kinds, list) else [kinds]
-    variants = spec.get("anyOf") or []
-    if "null" in kinds or any(v.get("type") == "null" for v in variants if isinstance(v, dict)):
+    variants = [_resolved(v, defs) for v in spec.get("anyOf") or [] if isinstance(v, dict)]
+    if "null" in kinds or any(v.get("type") == "null" for v in variants):
         return None
+    if variants:
+        return _value_for(variants[0], text, defs)
+    if "const" in spec:
+        return spec["const"]
     if spec.get("enum"):
         return spec["enum"][0]
-    if "integer" in kinds:
-        return int(spec.get("minimum", 1))
-    if "number" in kinds:
-        return float(spec.get("minimum", 1))
+    if "integer" in kinds or "number" in kinds:
+        return _number_for(spec, integer="integer" in kinds)
     if "boolean" in kinds:
         return False
-    return text[:1000] or "something nice"
+    if "array" in kinds:
+        items = spec.get("items")
+        item: Mapping[str, Any] = items if isinstance(items, dict) else {}
+        return [_value_for(item, text, defs) for _ in range(int(spec.get("minItems", 0)))]
+    if "object" in kinds:
+        return _object_for(spec, text, defs)
+    return _string_for(spec, text)
+
+
+def _resolved(spec: Mapping[str, Any], defs: Mapping[str, Any]) -> Mapping[str, Any]:
+    ref = spec.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        target = defs.get(ref.removeprefix("#/$defs/"))
+        if isinstance(target, dict):
+            return target
+    return spec
+
+
+def _number_for(spec: Mapping[str, Any], *, integer: bool) -> int | float:
+    low = spec.get("minimum")
+    if low is None and spec.get("exclusiveMinimum") is not None:
+        low = spec["exclusiveMinimum"] + 1
+    high = spec.get("maximum", spec.get("exclusiveMaximum"))
+    value = low if low is not None else 1
+    if high is not None and value > high:
+        value = high if "maximum" in spec else high - 1
+    return int(value) if integer else float(value)
+
+
+def _string_for(spec: Mapping[str, Any], text: str) -> str:
+    value = text.strip() or "something nice"
+    longest = spec.get("maxLength")
+    value = value[: int(longest)] if longest is not None else value[:1000]
+    shortest = int(spec.get("minLength", 0))
+    return value.ljust(shortest, ".")
 
 
 def _tool_summary(messages: Sequence[Mapping[str, Any]]) -> str:

@@ -24,6 +24,7 @@ from .world import channel_title, sidebar_channels
 
 STYLESHEET = "/static/playground.css"
 SCRIPT = "/static/playground.js"
+ICON = "/static/favicon.svg"
 
 
 @dataclass(frozen=True)
@@ -42,6 +43,7 @@ def page_html(view: View, channel: Channel, leaves: list[Leaf], info: PageInfo) 
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title} · toolcord playground</title>
+<link rel="icon" href="{ICON}" type="image/svg+xml">
 <link rel="stylesheet" href="{STYLESHEET}"><script src="{SCRIPT}" defer></script></head>
 <body data-channel="{channel.id}" data-token="{view.token}">
 <nav class="sidebar" id="sidebar">{sidebar_html(view, channel, info)}</nav>

@@ -23,7 +23,7 @@ _BARE_URL = re.compile(r"(?:&lt;)?(https?://(?:(?!&lt;|&gt;|&quot;|&#x27;)[^\s\x
 _USER = re.compile(r"&lt;@!?(\d{1,20})&gt;")
 _ROLE = re.compile(r"&lt;@&amp;(\d{1,20})&gt;")
 _CHANNEL = re.compile(r"&lt;#(\d{1,20})&gt;")
-_TIMESTAMP = re.compile(r"&lt;t:(-?\d{1,13})(?::[tTdDfFR])?&gt;")
+_TIMESTAMP = re.compile(r"&lt;t:(-?\d{1,13})(?::([tTdDfFR]))?&gt;")
 _EMOJI = re.compile(r"&lt;a?:(\w{1,32}):\d{1,20}&gt;")
 _EMPHASIS = (
     (re.compile(r"\*\*(.+?)\*\*"), "strong", ""),
@@ -167,13 +167,44 @@ def _mentions(text: str, names: Names, keep: Callable[[str], str]) -> str:
     text = _ROLE.sub(lambda m: pill("@", names.role(int(m.group(1))), "unknown-role"), text)
     text = _USER.sub(lambda m: pill("@", names.user(int(m.group(1))), "unknown-user"), text)
     text = _CHANNEL.sub(lambda m: pill("#", names.channel(int(m.group(1))), "unknown"), text)
-    text = _TIMESTAMP.sub(lambda m: keep(_timestamp(int(m.group(1)))), text)
+    text = _TIMESTAMP.sub(lambda m: keep(_timestamp(int(m.group(1)), m.group(2))), text)
     return _EMOJI.sub(lambda m: keep(f'<span class="emoji">:{m.group(1)}:</span>'), text)
 
 
-def _timestamp(seconds: int) -> str:
+def _timestamp(seconds: int, style: str | None, now: datetime.datetime | None = None) -> str:
+    """A Discord timestamp as a reader in UTC sees it; style ``R`` is relative ("in 3 hours")."""
     try:
         moment = datetime.datetime.fromtimestamp(seconds, tz=datetime.UTC)
     except (OverflowError, OSError, ValueError):
         return '<span class="md-time">(invalid time)</span>'
-    return f'<span class="md-time">{moment:%Y-%m-%d %H:%M} UTC</span>'
+    if style == "R":
+        shown = relative_time(moment, now or datetime.datetime.now(datetime.UTC))
+    else:
+        pattern = _TIME_FORMATS.get(style or "f", _TIME_FORMATS["f"])
+        shown = moment.strftime(pattern.replace("%-d", str(moment.day)))
+    return f'<span class="md-time">{shown}</span>'
+
+
+_TIME_FORMATS = {
+    "t": "%H:%M UTC",
+    "T": "%H:%M:%S UTC",
+    "d": "%Y-%m-%d",
+    "D": "%B %-d, %Y",
+    "f": "%B %-d, %Y %H:%M UTC",
+    "F": "%A, %B %-d, %Y %H:%M UTC",
+}
+_UNITS = (("year", 365 * 86400), ("month", 30 * 86400), ("day", 86400), ("hour", 3600))
+_SMALL_UNITS = (("minute", 60), ("second", 1))
+
+
+def relative_time(moment: datetime.datetime, now: datetime.datetime) -> str:
+    """Discord's relative form: "in 3 hours", "2 days ago", "in a few seconds"."""
+    delta = (moment - now).total_seconds()
+    size = abs(delta)
+    if size < 45:
+        amount = "a few seconds"
+    else:
+        name, unit = next((u for u in (*_UNITS, *_SMALL_UNITS) if size >= u[1]), _SMALL_UNITS[1])
+        count = round(size / unit)
+        amount = f"{'a' if name != 'hour' else 'an'} {name}" if count == 1 else f"{count} {name}s"
+    return f"in {amount}" if delta > 0 else f"{amount} ago"

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import signal
 import sys
+import urllib.parse
 from pathlib import Path
 
 from bot.errors import ConfigError
@@ -41,6 +43,29 @@ def _model_key(settings: Settings) -> str:
     return key
 
 
+def store_warning(settings: Settings) -> str:
+    """The warning printed at start: the playground opens the configured (production) store."""
+    return (
+        f"Warning: the playground opens the store your configuration names "
+        f"({_shown_dsn(settings.store_dsn())}). Conversations you have there, real Discord "
+        "ones included, are shown and exported in the playground, and what you do in it is "
+        "stored there; for a separate store, run it with a --config whose data_dir (or "
+        "store.dsn) points elsewhere."
+    )
+
+
+def _shown_dsn(dsn: str) -> str:
+    """``dsn`` without its password."""
+    try:
+        parts = urllib.parse.urlsplit(dsn)
+        if parts.password:
+            host = parts.netloc.rsplit("@", 1)[1]
+            return parts._replace(netloc=f"{parts.username}:***@{host}").geturl()
+    except ValueError:
+        return "a DSN that could not be parsed"
+    return re.sub(r"(password\s*=\s*)\S+", r"\1***", dsn, flags=re.IGNORECASE)
+
+
 async def _serve(settings: Settings, offline: bool, port: int) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -56,7 +81,13 @@ async def _serve(settings: Settings, offline: bool, port: int) -> None:
         ) from None
     try:
         mode = "offline demo model" if offline else f"model {settings.openai.chat_model}"
+        print(store_warning(settings), file=sys.stderr, flush=True)
         print(f"toolcord playground ({mode}): open {playground.url}", flush=True)
+        print(
+            "The link carries a key: whoever has it acts as you in the playground.",
+            file=sys.stderr,
+            flush=True,
+        )
         print("Press Ctrl+C to stop.", file=sys.stderr, flush=True)
         await stop.wait()
     finally:

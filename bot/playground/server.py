@@ -10,8 +10,11 @@ Routes (``{id}`` is a channel of the playground guild or your DM):
 - ``GET /channels/{id}/export``: the stored conversation as JSON.
 - ``GET /attachments/{message}/{attachment}``: attachment bytes (only images and audio inline).
 
-Every POST carries the page's token; requests for another host name or from another origin are
-refused, so other web pages cannot drive the playground.
+Every request needs the playground's key: the link the command prints carries it (``/?key=...``),
+the server answers that link with a cookie holding it (HttpOnly, SameSite=Strict) and every other
+request, the event stream included, must bring the cookie. Every POST also carries the page's
+token; requests for another host name or from another origin are refused, so neither other local
+processes nor other web pages can drive the playground.
 """
 
 from __future__ import annotations
@@ -62,7 +65,13 @@ from .world import PlaygroundWorld
 Exporter = Callable[[str], Awaitable[JsonDict | None]]
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 STATIC_DIR = Path(__file__).parent / "static"
-STATIC_TYPES = MappingProxyType({"playground.css": "text/css", "playground.js": "text/javascript"})
+STATIC_TYPES = MappingProxyType(
+    {
+        "playground.css": "text/css",
+        "playground.js": "text/javascript",
+        "favicon.svg": "image/svg+xml",
+    }
+)
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
 KEEPALIVE_S = 15.0
 PAGE_POLICY = (
@@ -71,6 +80,7 @@ PAGE_POLICY = (
     "form-action 'self'; base-uri 'none'"
 )
 FILE_POLICY = "default-src 'none'; sandbox"
+NO_KEY = "Open the playground with the link the playground command printed: it carries the key."
 
 
 class PlaygroundServer:
@@ -88,9 +98,12 @@ class PlaygroundServer:
         self._info = info
         self._exporter = exporter
         self.token = secrets.token_urlsafe(24)
+        self.key = secrets.token_urlsafe(32)
+        self._cookie = "toolcord_playground"
         self._runner: web.AppRunner | None = None
         self._streams: set[asyncio.Task[Any]] = set()
         self._hosts: set[str] = set()
+        self.base_url = ""
         self.url = ""
 
     # ---- lifecycle -------------------------------------------------------------------------
@@ -104,8 +117,14 @@ class PlaygroundServer:
         self._runner = runner
         bound = runner.addresses[0][1]
         self._hosts = {f"{host}:{bound}", f"localhost:{bound}", f"127.0.0.1:{bound}"}
-        self.url = f"http://{host}:{bound}/"
+        self._cookie = f"toolcord_playground_{bound}"
+        self.base_url = f"http://{host}:{bound}/"
+        self.url = f"{self.base_url}?key={self.key}"
         return self.url
+
+    def link(self, path: str) -> str:
+        """An address of ``path`` (no leading slash) that carries the key, like :attr:`url`."""
+        return f"{self.base_url}{path}?key={self.key}"
 
     async def stop(self) -> None:
         if self._runner is not None:
@@ -124,6 +143,7 @@ class PlaygroundServer:
         app.router.add_post("/channels/{channel}/click", self._click)
         app.router.add_get("/attachments/{message}/{attachment}", self._attachment)
         app.router.add_get("/static/{name}", self._static)
+        app.router.add_get("/favicon.ico", self._favicon)
         app.on_shutdown.append(self._close_streams)
         return app
 
@@ -136,7 +156,11 @@ class PlaygroundServer:
     @web.middleware
     async def _guard(self, request: web.Request, handler: Handler) -> web.StreamResponse:
         if self._hosts and request.host not in self._hosts:
-            return refusal(request, f"Open the playground at {self.url} instead.")
+            return refusal(request, f"Open the playground at {self.base_url} instead.")
+        if not self._has_key(request):
+            return refusal(request, NO_KEY)
+        if "key" in request.query and request.method == "GET":
+            return self._keep_key(request)
         if request.method == "POST":
             problem = await self._post_problem(request)
             if problem:
@@ -145,6 +169,18 @@ class PlaygroundServer:
         response.headers.setdefault("Content-Security-Policy", PAGE_POLICY)
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
+    def _has_key(self, request: web.Request) -> bool:
+        given = request.query.get("key") or request.cookies.get(self._cookie) or ""
+        return hmac.compare_digest(given.encode(), self.key.encode())
+
+    def _keep_key(self, request: web.Request) -> web.StreamResponse:
+        """Answer the printed link: the key goes into a cookie and out of the address bar."""
+        rest = [(name, value) for name, value in request.query.items() if name != "key"]
+        target = request.path + (f"?{urllib.parse.urlencode(rest)}" if rest else "")
+        response = web.Response(status=303, headers={"Location": target, **_NO_STORE})
+        response.set_cookie(self._cookie, self.key, path="/", httponly=True, samesite="Strict")
         return response
 
     async def _post_problem(self, request: web.Request) -> str | None:
@@ -182,6 +218,10 @@ class PlaygroundServer:
         if channel is None or not self._world.owns(channel):
             raise web.HTTPNotFound(text="No such channel in the playground.")
         return channel
+
+    async def _favicon(self, request: web.Request) -> web.StreamResponse:
+        """Browsers ask for /favicon.ico whatever the page says: the same icon, not a 404."""
+        raise web.HTTPFound("/static/favicon.svg")
 
     async def _static(self, request: web.Request) -> web.StreamResponse:
         name = request.match_info["name"]

@@ -17,7 +17,7 @@ from types import TracebackType
 from pydantic import SecretStr
 
 from bot.app import ToolcordBot
-from bot.discord_endpoints import point_discord_at
+from bot.discord_endpoints import point_discord_at, quiet_voice_connection_warnings
 from bot.errors import ConfigError
 from bot.settings import Settings
 from bot.testing.discord import DiscordEmulator
@@ -88,7 +88,19 @@ class Playground:
 
     @property
     def url(self) -> str:
+        """The page's address with the key: whoever has it may act as you in the playground."""
         return self._server.url if self._server is not None else ""
+
+    @property
+    def base_url(self) -> str:
+        """The page's address without the key (refused until the key's cookie is set)."""
+        return self._server.base_url if self._server is not None else ""
+
+    def link(self, path: str) -> str:
+        """An address of ``path`` (e.g. ``"channels/1"``) that carries the key."""
+        if self._server is None:
+            raise RuntimeError("the playground is not started: use 'async with Playground(...)'")
+        return self._server.link(path)
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -161,6 +173,7 @@ class Playground:
 
     async def _start_bot(self) -> None:
         point_discord_at(self.settings.discord)
+        quiet_voice_connection_warnings()
         bot = ToolcordBot(self.settings)
         self._bot = bot
         self._runner = asyncio.create_task(bot.start(self.discord.config.token), name="playground")

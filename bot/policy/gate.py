@@ -8,7 +8,7 @@ Policies run in order; the first refusal wins.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from bot.conversation import IncomingTurn
@@ -34,3 +34,26 @@ class TurnPolicy(Protocol):
 
     async def after_turn(self, turn: IncomingTurn, usage: Usage, model: str) -> None:
         """Account for what the answer cost (also called after a failed answer)."""
+
+
+class CallMeter(Protocol):
+    """Quotas for a model call made outside a chat turn (a transcription): gate, then count."""
+
+    async def admit_call(
+        self, user_id: int, guild_id: int | None, tokens: int, *, is_owner: bool = False
+    ) -> Refusal | None:
+        """Refuse the call when a budget that applies is spent, or None to make it."""
+
+    async def record_call(
+        self, user_id: int, guild_id: int | None, model: str, tokens: int
+    ) -> None:
+        """Count what the call cost in the usage ledger and the budgets."""
+
+
+@runtime_checkable
+class RoundPolicy(Protocol):
+    """A policy that also admits every model round of a turn after the first (the quotas)."""
+
+    async def before_round(self, turn: IncomingTurn, used: int) -> Refusal | None:
+        """Stop the turn before its next round (a refusal), or None to run it; ``used`` is
+        what its rounds cost so far."""

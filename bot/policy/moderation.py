@@ -95,6 +95,10 @@ class ModerationConfig:
 ConfigSource = Callable[["IncomingTurn"], Awaitable[ModerationConfig]]
 """``async (turn) -> ModerationConfig``: the moderation settings in effect for a turn."""
 
+Meter = Callable[["IncomingTurn", str, int, int], Awaitable[None]]
+"""``async (turn, model, prompt_tokens, completion_tokens)``: count a model call against the
+turn's user and guild (``QuotaPolicy.meter``)."""
+
 
 @dataclass(frozen=True)
 class ModerationEvent:
@@ -206,6 +210,8 @@ class ModerationPolicy:
         report: Where flagged and blocked turns are reported (None: the log only).
         fail_closed: In block mode, refuse when the moderation service fails.
         timeout_s: Time allowed per moderation request.
+        meter: Where the written-rules check's tokens are counted (the usage ledger and the
+            quotas); None counts them nowhere.
     """
 
     def __init__(
@@ -218,6 +224,7 @@ class ModerationPolicy:
         report: Reporter | None = None,
         fail_closed: bool = False,
         timeout_s: float = 15.0,
+        meter: Meter | None = None,
     ) -> None:
         self._client = client.with_options(timeout=timeout_s)
         self._model = model
@@ -225,6 +232,7 @@ class ModerationPolicy:
         self._config_source = config_source
         self._report = report
         self._fail_closed = fail_closed
+        self._meter = meter
 
     async def before_turn(self, turn: IncomingTurn) -> Refusal | None:
         """Check the user's message (text and images) before any model call."""
@@ -234,7 +242,7 @@ class ModerationPolicy:
         images = _image_urls(turn.parts)
         if not turn.text.strip() and not images:
             return None
-        finding = await self._judge(turn.text, images, config)
+        finding = await self._judge(turn, turn.text, images, config)
         return await self._conclude(turn, config, "input", turn.text, finding)
 
     async def review_answer(self, turn: IncomingTurn, text: str) -> Refusal | None:
@@ -242,7 +250,7 @@ class ModerationPolicy:
         config = await self._config_source(turn)
         if config.mode == "off" or not config.check_output or not text.strip():
             return None
-        finding = await self._judge(text, [], config)
+        finding = await self._judge(turn, text, [], config)
         return await self._conclude(turn, config, "output", text, finding)
 
     async def after_turn(self, turn: IncomingTurn, usage: Usage, model: str) -> None:
@@ -260,7 +268,7 @@ class ModerationPolicy:
     # ------------------------------------------------------------------ judging
 
     async def _judge(
-        self, text: str, images: list[str], config: ModerationConfig
+        self, turn: IncomingTurn, text: str, images: list[str], config: ModerationConfig
     ) -> _Finding | None:
         try:
             verdict = await moderate(self._client, self._model, text=text, image_urls=images)
@@ -271,10 +279,10 @@ class ModerationPolicy:
         if categories:
             return _Finding(tuple(categories), dict(verdict.scores))
         if config.rules.strip() and text.strip():
-            return await self._check_rules(text, config.rules)
+            return await self._check_rules(turn, text, config.rules)
         return None
 
-    async def _check_rules(self, text: str, rules: str) -> _Finding | None:
+    async def _check_rules(self, turn: IncomingTurn, text: str, rules: str) -> _Finding | None:
         try:
             response = await self._client.chat.completions.create(
                 model=self._rules_model,
@@ -290,6 +298,10 @@ class ModerationPolicy:
         except openai.OpenAIError as error:
             log.warning("the written-rules check failed (%s)", type(error).__name__)
             return None
+        usage = getattr(response, "usage", None)
+        if self._meter is not None and usage is not None:
+            prompt, completion = usage.prompt_tokens or 0, usage.completion_tokens or 0
+            await self._meter(turn, self._rules_model, prompt, completion)
         return _rules_finding(response)
 
     # ------------------------------------------------------------------ outcome

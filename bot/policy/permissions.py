@@ -17,6 +17,7 @@ MANAGE_GUILD = discord.Permissions(manage_guild=True).value
 ADMINISTRATOR = discord.Permissions(administrator=True).value
 MANAGE_MESSAGES = discord.Permissions(manage_messages=True).value
 MANAGE_THREADS = discord.Permissions(manage_threads=True).value
+READ_HISTORY = discord.Permissions(view_channel=True, read_message_history=True).value
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,31 @@ def shared_reset_refusal(invoker: Invoker) -> str | None:
             "permission; `/reset` without `shared` clears your own."
         )
     return None
+
+
+def may_read_history(invoker: Invoker) -> bool:
+    """Whether the invoker may read this channel's history (always in DMs and group DMs).
+
+    What the bot shares of a channel's conversation (``/export``) follows the member's own
+    View Channel and Read Message History there, as Discord resolved them for this interaction.
+    """
+    return not invoker.in_guild or invoker.has(READ_HISTORY)
+
+
+def quota_reset_refusal(invoker: Invoker) -> str | None:
+    """Why the invoker may not reset this server's budgets, or None if they own the bot.
+
+    Every budget (user, server, global) is the bot owner's limit on what the bot spends, so
+    only the owner resets one; a server's admins cannot lift their own server's budget.
+    """
+    if invoker.guild_id is None:
+        return "Server budgets can only be reset in a server, not in direct messages."
+    if invoker.is_owner:
+        return None
+    return (
+        "Only the bot's owner may reset this server's budgets: they are the owner's limits on "
+        "what the bot spends here. Ask the bot's owner if this server needs more."
+    )
 
 
 def owner_refusal(invoker: Invoker) -> str | None:

@@ -1,30 +1,36 @@
 """Token and image budgets: a TurnPolicy that refuses a turn before any model call.
 
 Budgets (``[quotas]`` settings): per user and per guild over the UTC day and month, and one global
-daily budget. A turn is admitted while every budget that applies has room; it then holds a
-reservation (an estimate of its cost) until ``after_turn`` settles it, when the ledger has the
-tokens the server reported. Admission and reservation happen under one lock, so concurrent turns
-see each other:
+daily budget. Every model round of a turn is admitted under one lock: the first in
+``before_turn``, the others in ``before_round`` (the loop asks before each), so concurrent turns
+see each other. A running turn holds a reservation: what its finished rounds cost (``used``, as
+the server reported it) plus an estimate for the round about to run, until ``after_turn`` settles
+it, when the ledger has the turn's row. For each budget that applies:
 
-* a budget already spent refuses, with the time it renews;
-* a budget with room for this turn's estimate on top of what is spent and reserved admits;
-* a nearly spent budget admits a turn only when no other turn of it is running, and otherwise
-  makes the turn wait for the running ones to settle.
+* spent (the ledger plus what running turns used) reaching the limit refuses, with the time it
+  renews; a running turn stops before its next round;
+* room for the round's estimate on top of that and of the other rounds about to run admits;
+* otherwise the round runs only when no other round of the budget is about to run, and else
+  waits for them to settle (``wait_s`` at most).
 
-So a budget is overshot by at most one request (the last one admitted), as long as requests do not
-cost more than their estimate: the larger of ``reserve_tokens`` and the user's recent largest
-request. Images are counted exactly, before they are generated (``charge_images``).
+So a budget is overshot by at most one round, as long as rounds do not cost more than their
+estimate (the larger of ``reserve_tokens`` and the user's largest recent round); each round
+admitted at once that costs more adds the difference. One user runs at most
+``max_turns_per_user`` turns at once (more wait, then are refused). Calls outside rounds count
+too: the written-rules check (``meter``) and transcriptions (``admit_call``/``record_call``, refused
+once a budget is spent). Images are counted exactly, before they are generated
+(``charge_images``).
 
 What each budget has spent is kept in memory (``RunningTotals``): read from the ledger once, moved
-by the usage this process records (``after_turn``, images, ``keep_today``), and read again after
-``totals_ttl_s`` or when its day or month ends. A turn that clearly fits every budget (its
-estimate on top of the kept total and the reservations stays below ``1 - near_end`` of the limit)
-is admitted from memory, without awaiting anything. Otherwise (near the end of a budget, or a
-total not kept or too old) the ledger is read, and the decision is made on it as it always was.
-The kept total and the reservations together never count less than the ledger holds of this
-process's usage (a turn whose row a read may already include is added again when it settles: an
-overcount, corrected at the next read), so the shortcut admits nothing the ledger would refuse;
-it only skips reads far from the limit.
+by the usage this process records (``after_turn``, images, ``meter``, ``record_call``), and read
+again after ``totals_ttl_s`` or when its day or month ends. A round that clearly fits every budget
+(its estimate on top of the kept total and the reservations stays below ``1 - near_end`` of the
+limit) is admitted from memory, without awaiting anything. Otherwise (near the end of a budget, or a
+total not kept or too old) the ledger is read, and the decision is made on it as it always was. The
+kept total and the reservations together never count less than the ledger holds of this process's
+usage (a turn whose row a read may already include is added again when it settles: an overcount,
+corrected at the next read), so the shortcut admits nothing the ledger would refuse; it only skips
+reads far from the limit.
 
 Reservations live in this process. Several processes on one PostgreSQL store share the ledger and
 the reset markers, but each only sees its own running turns, and sees the others' usage when it
@@ -43,6 +49,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
 from bot.policy.gate import Refusal
+from bot.policy.reservations import Reservation, Reservations, ledger_subjects
 from bot.policy.usage import (
     TOTALS_TTL_S,
     BudgetLine,
@@ -57,9 +64,10 @@ from bot.policy.usage import (
     discord_time,
     utcnow,
     window_end,
+    window_start,
 )
 from bot.settings import QuotaSettings
-from bot.store import Store, Usage
+from bot.store import ForgetReport, Store, Usage
 
 if TYPE_CHECKING:
     from bot.conversation import IncomingTurn
@@ -95,18 +103,6 @@ def budgets_from(settings: QuotaSettings) -> list[Budget]:
         Budget("guild", "month", settings.guild_monthly_tokens, settings.guild_monthly_images),
         Budget("global", "day", settings.global_daily_tokens, settings.global_daily_images),
     ]
-
-
-@dataclass
-class _Reservation:
-    user: Subject
-    guild: Subject | None
-    tokens: int
-    expires_at: float
-
-    def subjects(self) -> list[Subject]:
-        """The subjects whose budgets this reservation holds tokens of."""
-        return _ledger_subjects(self.user.id, None if self.guild is None else self.guild.id)
 
 
 @dataclass(frozen=True)
@@ -154,9 +150,7 @@ class QuotaPolicy:
         self._wait_s = wait_s
         self._near_end = near_end
         self._condition = asyncio.Condition()
-        # In admission order, so in expiry order: the first reservation expires first.
-        self._reservations: OrderedDict[tuple[str, int], _Reservation] = OrderedDict()
-        self._reserved: dict[Subject, int] = {}
+        self._reservations = Reservations()
         self._recent: OrderedDict[int, deque[int]] = OrderedDict()
 
     @property
@@ -181,22 +175,74 @@ class QuotaPolicy:
         deadline = loop.time() + self._wait_s
         async with self._condition:
             while True:
-                self._drop_expired(loop.time())
-                if self._fits_kept_totals(budgets, estimate, "tokens"):
-                    self._reserve(turn, subjects, estimate, loop.time())
-                    return None
-                verdict = await self._judge_tokens(budgets, estimate)
-                if verdict.refusal is not None:
-                    return verdict.refusal
-                if not verdict.wait:
-                    self._reserve(turn, subjects, estimate, loop.time())
-                    return None
+                self._reservations.drop_expired(loop.time())
+                busy = self._busy_refusal(turn, subjects)
+                if busy is None:
+                    break
                 if not await self._wait_for_settle(deadline):
-                    return Refusal(
-                        "quota",
-                        "The budget is nearly spent and other requests are still running; "
-                        "try again in a minute.",
-                    )
+                    return busy
+            refusal = await self._admit(budgets, estimate, deadline)
+            if refusal is None:
+                self._reserve(turn, subjects, estimate, loop.time())
+            return refusal
+
+    async def before_round(self, turn: IncomingTurn, used: int) -> Refusal | None:
+        """Admit the turn's next model round, or stop the turn (see the module doc).
+
+        ``used`` is what the turn's rounds cost so far, as the server reported it: it counts
+        against every budget of the turn from now on (the ledger has it once the turn ends).
+        """
+        if not self._settings.enabled:
+            return None
+        subjects = self._subjects(turn.user_id, turn.guild_id, exempt=self._exempt(turn.is_owner))
+        budgets = self._applicable(subjects, "tokens")
+        key = _turn_key(turn)
+        loop = asyncio.get_running_loop()
+        async with self._condition:
+            reservation = self._reservations.get(key)
+            if reservation is None:  # expired or never admitted here: nothing to hold
+                return None
+            used = max(used, reservation.used)  # a retried loop counts from 0 again
+            self._note_cost(turn.user_id, used - reservation.used)
+            self._reservations.hold(reservation, tokens=0, used=used)
+            self._condition.notify_all()
+            estimate = self.estimate(turn.user_id)
+            refusal = await self._admit(budgets, estimate, loop.time() + self._wait_s)
+            reservation = self._reservations.get(key)
+            if refusal is None and reservation is not None:
+                self._reservations.hold(reservation, tokens=estimate, used=used)
+            return refusal
+
+    async def _admit(
+        self, budgets: list[tuple[Budget, Subject]], estimate: int, deadline: float
+    ) -> Refusal | None:
+        """Wait (lock held) until a round of ``estimate`` may run (None) or is refused."""
+        loop = asyncio.get_running_loop()
+        while True:
+            self._reservations.drop_expired(loop.time())
+            if self._fits_kept_totals(budgets, estimate, "tokens"):
+                return None
+            verdict = await self._judge_tokens(budgets, estimate)
+            if verdict.refusal is not None or not verdict.wait:
+                return verdict.refusal
+            if not await self._wait_for_settle(deadline):
+                return _NEARLY_SPENT
+
+    def _busy_refusal(self, turn: IncomingTurn, subjects: list[Subject]) -> Refusal | None:
+        """A refusal when the user already has ``max_turns_per_user`` turns running.
+
+        ``before_turn`` waits (up to ``wait_s``) for one of them to end before refusing.
+        """
+        limit = self._settings.max_turns_per_user
+        if limit <= 0 or not any(subject.kind == "user" for subject in subjects):
+            return None
+        running = self._reservations.running_for(turn.user_id, besides=_turn_key(turn))
+        if running < limit:
+            return None
+        return Refusal(
+            "busy",
+            f"You already have {running} answers on the way; ask again when one is done.",
+        )
 
     async def review_answer(self, turn: IncomingTurn, text: str) -> Refusal | None:
         return None
@@ -208,39 +254,61 @@ class QuotaPolicy:
         this, for the turn's user and guild (exempt or not), so the kept totals count it here.
         """
         cost = usage.prompt_tokens + usage.completion_tokens
-        self._note_cost(turn.user_id, cost)
         async with self._condition:
-            self._release(_turn_key(turn))
+            held = self._reservations.release(_turn_key(turn))
+            self._note_cost(turn.user_id, cost - (held.used if held is not None else 0))
             if cost:
-                self._totals.add(_ledger_subjects(turn.user_id, turn.guild_id), tokens=cost)
+                self._totals.add(ledger_subjects(turn.user_id, turn.guild_id), tokens=cost)
             self._condition.notify_all()
 
-    # -- model calls outside a turn (spoken replies) -------------------------------------------
+    # -- model calls besides the turn's own rounds ----------------------------------------
 
     async def admit_call(
-        self, user_id: int, guild_id: int | None, *, is_owner: bool = False
+        self, user_id: int, guild_id: int | None, tokens: int = 1, *, is_owner: bool = False
     ) -> Refusal | None:
-        """Refuse a model call made after a turn (a spoken reply) when a token budget is spent.
+        """Whether a model call outside a turn (a transcription of ``tokens``, a spoken reply)
+        may run now.
 
-        Nothing is reserved: the call is short and charged by ``charge_call`` when it is done.
+        Refused when a budget that applies is spent (the same refusal a turn gets); admitted
+        otherwise, without a reservation: the call is counted by ``record_call`` or
+        ``charge_call`` once made.
         """
         if not self._settings.enabled:
             return None
         subjects = self._subjects(user_id, guild_id, exempt=self._exempt(is_owner))
         budgets = self._applicable(subjects, "tokens")
         async with self._condition:
-            if self._fits_kept_totals(budgets, 1, "tokens"):
+            if self._fits_kept_totals(budgets, tokens, "tokens"):
                 return None
-            return (await self._judge_tokens(budgets, 1)).refusal
+            return (await self._judge_tokens(budgets, tokens)).refusal
+
+    async def record_call(
+        self, user_id: int, guild_id: int | None, model: str, tokens: int
+    ) -> None:
+        """Count a call made outside a turn in the ledger and the kept totals."""
+        await self.charge_call(user_id, guild_id, Usage(model, prompt_tokens=tokens))
 
     async def charge_call(self, user_id: int, guild_id: int | None, usage: Usage) -> None:
-        """Write a call admitted by ``admit_call`` to the ledger and to the kept totals."""
-        cost = usage.prompt_tokens + usage.completion_tokens
+        """Write a call admitted by ``admit_call`` (with its reported usage) to the ledger and
+        to the kept totals."""
         async with self._condition:
-            await self._store.record_usage(usage, user_id=user_id, guild_id=guild_id)
-            if cost:
-                self._totals.add(_ledger_subjects(user_id, guild_id), tokens=cost)
+            await self._record_tokens(user_id, guild_id, usage)
             self._condition.notify_all()
+
+    async def meter(
+        self, turn: IncomingTurn, model: str, prompt_tokens: int, completion_tokens: int
+    ) -> None:
+        """Record a model call a turn made besides its chat rounds (the written-rules check).
+
+        The ledger row and the kept totals count it at once, so the turn's next round (and
+        every other admission) sees it.
+        """
+        cost = prompt_tokens + completion_tokens
+        if cost <= 0:
+            return
+        async with self._condition:
+            row = Usage(model, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
+            await self._record_tokens(turn.user_id, turn.guild_id, row)
 
     # -- images -----------------------------------------------------------------------------
 
@@ -272,28 +340,19 @@ class QuotaPolicy:
 
     # -- a user who asks to be forgotten ----------------------------------------------------
 
-    async def spent_today(self, user_id: int) -> Spent:
-        """What a user spent today (read it before ``store.forget_user`` anonymises the ledger)."""
-        now = self._ledger.now()
-        return await self._ledger.spent(Subject("user", user_id), "day", now)
+    async def forget_user(self, user_id: int) -> ForgetReport:
+        """Forget a user (``store.forget_user``) without forgetting what they spent.
 
-    async def keep_today(self, user_id: int, spent: Spent) -> None:
-        """After ``forget_user``: one anonymous-content row so today's budget still holds.
-
-        Without it, deleting one's data would also reset one's daily budget. The row holds only
-        counts (no conversation, no guild); the guild totals keep the anonymised rows.
+        The usage rows of the current month (every budget window is within it) keep the user's
+        id, stripped of their conversation and model, so the daily and monthly budgets, the
+        guild's and the global one count exactly what they counted before; older rows lose the
+        user. Kept totals are dropped, so the next admission reads the ledger again.
         """
-        if spent.tokens <= 0 and spent.images <= 0:
-            return
+        since = window_start("month", self._ledger.now())
         async with self._condition:
-            await self._store.record_usage(
-                Usage(model="carried-over", prompt_tokens=spent.tokens, images=spent.images),
-                user_id=user_id,
-                guild_id=None,
-            )
-            # forget_user changed the user's rows: read them again. The row counts globally too.
+            report = await self._store.forget_user(user_id, keep_usage_since=since)
             self._totals.forget(Subject("user", user_id))
-            self._totals.add([Subject("global")], tokens=spent.tokens, images=spent.images)
+        return report
 
     # -- admins and reports -----------------------------------------------------------------
 
@@ -374,7 +433,7 @@ class QuotaPolicy:
     ) -> bool:
         """Whether ``amount`` on top of what is spent (and reserved) stays out of the end."""
         limit = budget.limit(unit)
-        used = spent.tokens + self._reserved.get(subject, 0) if unit == "tokens" else spent.images
+        used = spent.tokens + self._reservations.held(subject) if unit == "tokens" else spent.images
         return used + amount <= limit - limit * self._near_end
 
     async def _spent(
@@ -392,11 +451,13 @@ class QuotaPolicy:
         wait = False
         for budget, subject in budgets:
             spent = await self._spent(budget, subject, estimate, "tokens", now)
-            reserved = self._reserved.get(subject, 0)
-            if spent.tokens >= budget.tokens:
+            used = spent.tokens + self._reservations.used(subject)
+            if used >= budget.tokens:
                 renews = window_end(budget.window, now)
                 refusals.append((renews, _refusal(budget, subject, "tokens", renews)))
-            elif reserved > 0 and spent.tokens + reserved + estimate > budget.tokens:
+            elif self._reservations.pending(subject) > 0 and (
+                used + self._reservations.pending(subject) + estimate > budget.tokens
+            ):
                 wait = True
         if refusals:
             return _Verdict(refusal=max(refusals, key=lambda item: item[0])[1])
@@ -412,43 +473,26 @@ class QuotaPolicy:
                 refusals.append((renews, _refusal(budget, subject, "images", renews)))
         return max(refusals, key=lambda item: item[0])[1] if refusals else None
 
+    async def _record_tokens(self, user_id: int, guild_id: int | None, row: Usage) -> None:
+        """Write a token row to the ledger and to the kept totals (lock held)."""
+        await self._store.record_usage(row, user_id=user_id, guild_id=guild_id)
+        tokens = row.prompt_tokens + row.completion_tokens
+        self._totals.add(ledger_subjects(user_id, guild_id), tokens=tokens)
+
     async def _record_images(self, user_id: int, guild_id: int | None, n: int) -> None:
         """Write ``n`` images (negative: a refund) to the ledger and to the kept totals."""
         await self._store.record_usage(
             Usage(model=self._image_model, images=n), user_id=user_id, guild_id=guild_id
         )
-        self._totals.add(_ledger_subjects(user_id, guild_id), images=n)
+        self._totals.add(ledger_subjects(user_id, guild_id), images=n)
 
     def _reserve(
         self, turn: IncomingTurn, subjects: list[Subject], estimate: int, now: float
     ) -> None:
         user = next((s for s in subjects if s.kind == "user"), Subject("user", turn.user_id))
         guild = next((s for s in subjects if s.kind == "guild"), None)
-        key = _turn_key(turn)
-        self._release(key)  # the same turn admitted twice holds one reservation
-        reservation = _Reservation(user, guild, estimate, now + self._hold_s)
-        self._reservations[key] = reservation
-        for subject in reservation.subjects():
-            self._reserved[subject] = self._reserved.get(subject, 0) + estimate
-
-    def _release(self, key: tuple[str, int]) -> None:
-        reservation = self._reservations.pop(key, None)
-        if reservation is None:
-            return
-        for subject in reservation.subjects():
-            left = self._reserved.get(subject, 0) - reservation.tokens
-            if left > 0:
-                self._reserved[subject] = left
-            else:
-                self._reserved.pop(subject, None)
-
-    def _drop_expired(self, now: float) -> None:
-        while self._reservations:
-            key, first = next(iter(self._reservations.items()))
-            if first.expires_at > now:
-                return
-            log.warning("a turn never settled its quota reservation; releasing it (%s)", key[0])
-            self._release(key)
+        reservation = Reservation(user, guild, 0, now + self._hold_s)
+        self._reservations.reserve(_turn_key(turn), reservation, estimate)
 
     async def _wait_for_settle(self, deadline: float) -> bool:
         """Wait (lock released) until a turn settles or a reservation expires; False at deadline."""
@@ -456,8 +500,8 @@ class QuotaPolicy:
         remaining = deadline - loop.time()
         if remaining <= 0:
             return False
-        first = next(iter(self._reservations.values()), None)
-        soonest = deadline if first is None else first.expires_at
+        first = self._reservations.first_expiry()
+        soonest = deadline if first is None else first
         timeout = min(remaining, max(0.0, soonest - loop.time()) + 0.01)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._condition.wait(), timeout)
@@ -471,16 +515,14 @@ class QuotaPolicy:
             self._recent.popitem(last=False)
 
 
+_NEARLY_SPENT = Refusal(
+    "quota",
+    "The budget is nearly spent and other requests are still running; try again in a minute.",
+)
+
+
 def _turn_key(turn: IncomingTurn) -> tuple[str, int]:
     return turn.key, turn.source_message_id
-
-
-def _ledger_subjects(user_id: int, guild_id: int | None) -> list[Subject]:
-    """Whose totals a ledger row of this user and guild counts in (exemptions aside)."""
-    subjects = [Subject("user", user_id), Subject("global")]
-    if guild_id is not None:
-        subjects.insert(1, Subject("guild", guild_id))
-    return subjects
 
 
 _WHO = {

@@ -269,7 +269,8 @@ def format_report(lines: Sequence[BudgetLine]) -> str:
 
 
 def _describe(line: BudgetLine) -> str:
-    spent = f"{line.used:,} {line.unit} {_WINDOW_NAMES[line.window]}"
+    unit = line.unit.removesuffix("s") if line.used == 1 else line.unit
+    spent = f"{line.used:,} {unit} {_WINDOW_NAMES[line.window]}"
     if line.remaining is None:
         return f"{spent} (no limit)"
     return (

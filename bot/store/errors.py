@@ -2,7 +2,27 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from bot.errors import StoreError
+
+
+def make_data_folder(folder: Path) -> None:
+    """Create ``folder`` (and its parents) if missing.
+
+    Raises:
+        StoreError: It cannot be created (a read-only disk, a missing permission, a file there).
+    """
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        in_the_way = isinstance(error, (FileExistsError, NotADirectoryError))
+        reason = "a file is in the way" if in_the_way else error.strerror or str(error)
+        raise StoreError(
+            f"Cannot create the data folder {folder} for the conversation store ({reason}). The "
+            "bot owner must create it, make it writable, or set data_dir (or store.dsn) to a "
+            "writable place."
+        ) from error
 
 
 class SchemaTooNewError(StoreError):

@@ -1,6 +1,7 @@
 """Images in stored turns: kept once per conversation, referred to by id, resolved per request.
 
-When a user turn is stored, each ``image_url`` part holding a base64 ``data:`` URL becomes a row
+When a user turn is stored (or the user message after a round's tool results that shows the model
+the images the tools returned), each ``image_url`` part holding a base64 ``data:`` URL becomes a row
 of the ``images`` table (id: the SHA-256 of its bytes, once per conversation) and the turn keeps
 a reference part instead, chat-shaped like the part it replaces::
 
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from bot.images import data_url, data_url_length, decode_data_url, probe
@@ -30,22 +32,32 @@ NOT_RESENT = "[image from an earlier message, not re-sent]"
 LEFT_OUT = "[image left out: this request's image byte budget is spent]"
 NO_LONGER_STORED = "[image no longer stored]"
 DEFAULT_MAX_IMAGE_BYTES = 8_000_000
+CAPTION_CHARS = 200
 # OpenAI takes at most 500 images (and 50 MB of them) in one request: the newest 500 go.
 MAX_IMAGES_PER_REQUEST = 500
 Message = dict[str, Any]
 FetchImages = Callable[[Sequence[str]], Awaitable[dict[str, StoredImage]]]
 
 
-def split_images(parts: Iterable[JsonDict]) -> tuple[list[JsonDict], list[StoredImage]]:
-    """Parts with data-URL images replaced by references, and the images (once each)."""
+def split_images(
+    parts: Iterable[JsonDict], caption: str = ""
+) -> tuple[list[JsonDict], list[StoredImage]]:
+    """Parts with data-URL images replaced by references, and the images (once each).
+
+    Each image is captioned ``caption``, or else by the text part right before it (how the
+    images a tool returned are introduced), cut to ``CAPTION_CHARS``.
+    """
     kept: list[JsonDict] = []
     images: dict[str, StoredImage] = {}
+    before = ""
     for part in parts:
         image = _inline_image(part)
         if image is None:
             kept.append(part)
+            before = str(part.get("text", "")) if part.get("type") == "text" else ""
             continue
-        images.setdefault(image.image_id, image)
+        text = caption or before.strip().strip("[]")
+        images.setdefault(image.image_id, replace(image, caption=text[:CAPTION_CHARS]))
         detail = (part.get("image_url") or {}).get("detail")
         kept.append(ref_part(image, detail))
     return kept, list(images.values())

@@ -51,7 +51,7 @@ class UserTurn:
 
 @dataclass(frozen=True, slots=True)
 class NewTurn:
-    """An assistant or tool turn to append when an exchange completes.
+    """An assistant, tool (or tool-images user) turn to append when an exchange completes.
 
     Args:
         role: ``"assistant"`` or ``"tool"``.
@@ -59,7 +59,12 @@ class NewTurn:
         tool_calls: OpenAI tool call dicts (``{"id", "type": "function", "function": {...}}``).
         tool_call_id: For a ``tool`` turn: the call it answers.
         name: For a ``tool`` turn the tool's name (kept for the record, not sent to the model).
+        parts: For a ``user`` turn after tool results (images the tools returned, shown to the
+            model): its non-text content parts; data-URL images are stored by reference.
         token_estimate: Tokens this message costs, if the caller already counted them.
+        reasoning: For an ``assistant`` turn, the reasoning items that came with it, tagged with
+            the model family that made them (``{"family": ..., "items": [...]}``); stored in the
+            turn's ``parts`` and given back on the message under ``REASONING_KEY``.
     """
 
     role: Role
@@ -68,8 +73,10 @@ class NewTurn:
     tool_call_id: str | None = None
     name: str | None = None
     token_estimate: int | None = None
+    parts: list[JsonDict] = field(default_factory=list)
     prompt_tokens: int | None = None
     completion_tokens: int | None = None
+    reasoning: JsonDict | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +102,7 @@ class Turn:
     source_message_id: int | None
     sent_message_ids: list[int]
     created_at: datetime
+    deleted_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,13 +196,18 @@ class LedgerRecord:
 
 @dataclass(frozen=True, slots=True)
 class ForgetReport:
-    """What ``forget_user`` removed (rows per table) or anonymised (usage rows)."""
+    """What ``forget_user`` removed (rows per table), anonymised or kept (usage rows).
+
+    ``usage_kept``: usage rows of the budget windows still running, kept under the user's id
+    (counts and times only, no conversation and no model) so forgetting spends no budget.
+    """
 
     conversations: int
     exchanges: int
     turns: int
     settings: int
     usage_anonymised: int
+    usage_kept: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,7 +215,9 @@ class StoredImage:
     """An image of a conversation, stored once (keyed by the SHA-256 of its bytes).
 
     Turns refer to it with an ``image_ref`` part (``bot.store.images``); ``data`` is empty when
-    only the description was read (``list_images``).
+    only the description was read (``list_images``). ``caption`` says who posted it or which tool
+    made it; ``original`` holds the bytes a tool returned when ``data`` is a downscaled copy
+    (read by ``get_image`` only).
     """
 
     image_id: str
@@ -211,3 +226,5 @@ class StoredImage:
     height: int
     size: int
     data: bytes = b""
+    caption: str = ""
+    original: bytes | None = None

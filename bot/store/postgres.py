@@ -8,7 +8,8 @@ and unique keys (conversation key, source message id, ledger key) decide races.
 from __future__ import annotations
 
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
-from datetime import datetime
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
@@ -53,10 +54,23 @@ from bot.store.window import (
     assemble_window,
     batch_tokens,
     next_batch_size,
+    stored_parts,
 )
 from bot.store.window import group_by_exchange as group_turns
 
-IMAGE_COLUMNS = "id, mime, width, height, size"
+IMAGE_COLUMNS = "id, mime, width, height, size, caption"
+INSERT_IMAGE = (
+    "INSERT INTO images (conversation_id, id, mime, width, height, size, data, caption, "
+    "original, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+    "ON CONFLICT (conversation_id, id) DO NOTHING"
+)
+SAVE_IMAGE = (
+    "INSERT INTO images (conversation_id, id, mime, width, height, size, data, caption, "
+    "original, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+    "ON CONFLICT (conversation_id, id) DO UPDATE SET "
+    "original = COALESCE(images.original, excluded.original), "
+    "caption = CASE WHEN images.caption = '' THEN excluded.caption ELSE images.caption END"
+)
 # Images no turn of their conversation refers to any more (after a user's turns were deleted).
 UNREFERENCED_IMAGES = (
     "DELETE FROM images WHERE conversation_id = ANY($1::bigint[]) AND NOT EXISTS (SELECT 1 "
@@ -229,15 +243,10 @@ class PostgresStore:
             )
             if source is not None:
                 await _link(db, conversation_id, exchange_id, [source], "source")
-            await db.executemany(
-                "INSERT INTO images (conversation_id, id, mime, width, height, size, data, "
-                "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
-                "ON CONFLICT (conversation_id, id) DO NOTHING",
-                [
-                    (conversation_id, i.image_id, i.mime, i.width, i.height, i.size, i.data, now)
-                    for i in images
-                ],
-            )
+            if images:
+                await db.executemany(
+                    INSERT_IMAGE, [_image_row(conversation_id, image, now) for image in images]
+                )
             await _touch(db, conversation_id, now)
         return Exchange(int(exchange_id), conversation_id, int(turn_id), source)
 
@@ -266,6 +275,7 @@ class PostgresStore:
         """
         records.check_new_turns(turns)
         now = self._clock()
+        turns, images = records.new_turns_with_image_refs(turns)
         estimates = [records.new_turn_estimate(self.counter, turn) for turn in turns]
         async with self._db.transaction() as db:
             row = await _pending(db, exchange_id, "completed")
@@ -274,8 +284,9 @@ class PostgresStore:
             await db.executemany(
                 "INSERT INTO turns (conversation_id, exchange_id, seq, role, content, name, "
                 "tool_calls, tool_call_id, status, token_estimate, prompt_tokens, "
-                "completion_tokens, sent_message_ids, created_at) "
-                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'complete', $9, $10, $11, $12, $13)",
+                "completion_tokens, sent_message_ids, created_at, parts) "
+                "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'complete', $9, $10, $11, $12, $13, "
+                "$14)",
                 [
                     (
                         conversation_id,
@@ -291,10 +302,15 @@ class PostgresStore:
                         turn.completion_tokens,
                         sent if seq == len(turns) else [],
                         now,
+                        stored_parts(turn),
                     )
                     for seq, (turn, estimate) in enumerate(zip(turns, estimates, strict=True), 1)
                 ],
             )
+            if images:
+                await db.executemany(
+                    INSERT_IMAGE, [_image_row(conversation_id, image, now) for image in images]
+                )
             await _finish(db, exchange_id, "complete", None, sent, now)
             await _link(db, conversation_id, exchange_id, sent, "sent")
             if usage is not None:
@@ -407,8 +423,22 @@ class PostgresStore:
         return [_image(row) for row in rows]
 
     async def get_image(self, conversation_id: int, image_id: str) -> StoredImage | None:
-        """One image of a conversation with its bytes, or ``None``."""
-        return (await self._images(conversation_id, [image_id])).get(image_id)
+        """One image of a conversation with its bytes (and a tool's original), or ``None``."""
+        row = await self._db.fetchrow(
+            f"SELECT {IMAGE_COLUMNS}, data, original FROM images WHERE conversation_id = $1 "
+            "AND id = $2",
+            conversation_id,
+            image_id,
+        )
+        if row is None:
+            return None
+        original = bytes(row["original"]) if row["original"] is not None else None
+        return replace(_image(row, bytes(row["data"])), original=original)
+
+    async def save_image(self, conversation_id: int, image: StoredImage) -> None:
+        """Store an image before a turn refers to it (a tool's result, with its original)."""
+        async with self._db.transaction() as db:
+            await db.execute(SAVE_IMAGE, *_image_row(conversation_id, image, self._clock()))
 
     async def _current(
         self, conversation_id: int, exchange_id: int | None
@@ -533,17 +563,40 @@ class PostgresStore:
         """The pool wrapper, for narrow stores on the same database (``bot.store.knowledge``)."""
         return self._db
 
-    async def forget_user(self, user_id: int) -> ForgetReport:
+    async def forget_user(
+        self, user_id: int, *, keep_usage_since: datetime | None = None
+    ) -> ForgetReport:
         """Delete every row authored by or keyed to ``user_id``.
 
         Private conversations of the user go whole; in shared ones the user's exchanges (their
-        turns and the answers to them) go. Usage rows stay for guild totals, without the user.
+        turns and the answers to them) go. Usage rows stay for guild totals: those since
+        ``keep_usage_since`` under the user's id (counts only), older ones without the user.
         Dead rows leave the disk when PostgreSQL vacuums the tables.
         """
         async with self._db.transaction() as db:
-            return await _forget(db, user_id)
+            return await _forget(db, user_id, keep_usage_since)
 
-    async def export_conversation(self, key: str) -> JsonDict | None:
+    async def mark_messages_deleted(self, message_ids: Sequence[int]) -> int:
+        """Redact the turns deleted Discord messages carried (see the protocol)."""
+        ids = sorted({int(message_id) for message_id in message_ids})
+        if not ids:
+            return 0
+        async with self._db.transaction() as db:
+            status = await db.execute(
+                "UPDATE turns SET content = $1, parts = '[]', deleted_at = $2 "
+                "WHERE deleted_at IS NULL AND ((role = 'user' AND source_message_id = ANY($3)) "
+                "OR (role = 'assistant' AND content IS NOT NULL AND content != '' "
+                "AND exchange_id IN (SELECT exchange_id FROM message_links "
+                "WHERE kind = 'sent' AND message_id = ANY($3))))",
+                records.DELETED_TEXT,
+                self._clock(),
+                ids,
+            )
+        return row_count(status)
+
+    async def export_conversation(
+        self, key: str, *, only_user_id: int | None = None
+    ) -> JsonDict | None:
         """A JSON-serialisable document of a conversation, or ``None`` if there is none."""
         conversation = await self.get_conversation(key)
         if conversation is None:
@@ -561,6 +614,7 @@ class PostgresStore:
             conversation,
             [exchange_from(row) for row in exchange_rows],
             [turn_from(row) for row in turn_rows],
+            only_user_id=only_user_id,
         )
 
     # -- tool ledger ------------------------------------------------------------------------
@@ -687,7 +741,9 @@ async def _insert_usage(
     )
 
 
-async def _forget(db: asyncpg.Connection, user_id: int) -> ForgetReport:
+async def _forget(
+    db: asyncpg.Connection, user_id: int, keep_since: datetime | None
+) -> ForgetReport:
     await knowledge_postgres.forget_in_transaction(db, user_id)  # memories, summaries (issue 18)
     owned = "SELECT id FROM conversations WHERE private_user_id = $1"
     turns = await db.fetchval(
@@ -717,7 +773,17 @@ async def _forget(db: asyncpg.Connection, user_id: int) -> ForgetReport:
         "DELETE FROM conversations WHERE private_user_id = $1", user_id
     )
     await db.execute("UPDATE conversations SET user_id = NULL WHERE user_id = $1", user_id)
-    usage = await db.execute("UPDATE usage SET user_id = NULL WHERE user_id = $1", user_id)
+    since = keep_since if keep_since is not None else datetime.max.replace(tzinfo=UTC)
+    kept = await db.execute(
+        "UPDATE usage SET conversation_id = NULL, exchange_id = NULL, model = $1 "
+        "WHERE user_id = $2 AND created_at >= $3",
+        records.FORGOTTEN_MODEL,
+        user_id,
+        since,
+    )
+    usage = await db.execute(
+        "UPDATE usage SET user_id = NULL WHERE user_id = $1 AND created_at < $2", user_id, since
+    )
     settings = await db.execute(
         "DELETE FROM settings WHERE scope = 'user' AND scope_id = $1", user_id
     )
@@ -727,11 +793,20 @@ async def _forget(db: asyncpg.Connection, user_id: int) -> ForgetReport:
         turns=int(turns),
         settings=row_count(settings),
         usage_anonymised=row_count(usage),
+        usage_kept=row_count(kept),
     )
 
 
 def _image(row: asyncpg.Record, data: bytes = b"") -> StoredImage:
-    return StoredImage(row["id"], row["mime"], row["width"], row["height"], row["size"], data)
+    return StoredImage(
+        row["id"], row["mime"], row["width"], row["height"], row["size"], data, row["caption"]
+    )
+
+
+def _image_row(conversation_id: int, image: StoredImage, now: Any) -> tuple[Any, ...]:
+    i = image
+    values = (i.image_id, i.mime, i.width, i.height, i.size, i.data, i.caption, i.original)
+    return (conversation_id, *values, now)
 
 
 def _interrupted(row: asyncpg.Record) -> InterruptedExchange:

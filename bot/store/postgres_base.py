@@ -25,7 +25,7 @@ _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 TURN_COLUMNS = (
     "id, conversation_id, exchange_id, seq, role, content, parts, author_id, author_name, name, "
     "tool_calls, tool_call_id, status, token_estimate, prompt_tokens, completion_tokens, "
-    "source_message_id, sent_message_ids, created_at"
+    "source_message_id, sent_message_ids, created_at, deleted_at"
 )
 EXCHANGE_COLUMNS = (
     "id, conversation_id, user_id, owner, status, source_message_id, sent_message_ids, error, "

@@ -126,7 +126,13 @@ class Store(Protocol):
         """The images stored for a conversation (each once), oldest first, without bytes."""
 
     async def get_image(self, conversation_id: int, image_id: str) -> StoredImage | None:
-        """One stored image of a conversation with its bytes, or ``None``."""
+        """One stored image of a conversation with its bytes (and a tool's original) or None."""
+
+    async def save_image(self, conversation_id: int, image: StoredImage) -> None:
+        """Store an image before a turn refers to it (a tool's result, with its original).
+
+        Stored again, it keeps the first caption and original it was given.
+        """
 
     # -- usage and settings -----------------------------------------------------------------
 
@@ -162,11 +168,27 @@ class Store(Protocol):
     async def clear_conversation(self, key: str) -> bool:
         """Delete a conversation and everything in it."""
 
-    async def forget_user(self, user_id: int) -> ForgetReport:
-        """Delete every row authored by or keyed to a user."""
+    async def forget_user(
+        self, user_id: int, *, keep_usage_since: datetime | None = None
+    ) -> ForgetReport:
+        """Delete every row authored by or keyed to a user.
 
-    async def export_conversation(self, key: str) -> JsonDict | None:
-        """A JSON-serialisable document of a conversation."""
+        Usage rows stay: from ``keep_usage_since`` on under the user's id (stripped of their
+        conversation and model, so the budgets still count them), before it anonymised.
+        """
+
+    async def export_conversation(
+        self, key: str, *, only_user_id: int | None = None
+    ) -> JsonDict | None:
+        """A JSON-serialisable document of a conversation (only one user's exchanges)."""
+
+    async def mark_messages_deleted(self, message_ids: Sequence[int]) -> int:
+        """Discord messages were deleted: redact the turns they carried; returns turns redacted.
+
+        A deleted user message redacts its user turn; a deleted bot message redacts the
+        assistant text of its exchange. Redacted turns keep their place (the window stays
+        well-formed) with ``records.DELETED_TEXT`` as content, no parts, and ``deleted_at`` set.
+        """
 
     # -- tool-call ledger (tools.ledger protocol) -------------------------------------------
 

@@ -20,9 +20,11 @@ from bot.store.models import (
     UserTurn,
 )
 from bot.store.tokens import TokenCounter
-from bot.store.window import participant_name
+from bot.store.window import REASONING_KEY, participant_name
 
 EXPORT_FORMAT = "toolcord.conversation.v1"
+DELETED_TEXT = "[message deleted]"
+FORGOTTEN_MODEL = "forgotten"
 INTERRUPTED_BY_RESTART = "interrupted: the bot stopped before the answer was complete"
 
 
@@ -91,8 +93,13 @@ def check_new_turns(turns: Sequence[NewTurn]) -> None:
                     "the assistant message before it"
                 )
             open_calls.discard(turn.tool_call_id)
+        elif turn.role == "user" and index > 0 and turns[index - 1].role == "tool":
+            continue  # images the tools of the round returned, shown to the model after them
         else:
-            raise ValueError(f"turn {index}: role must be 'assistant' or 'tool', not {turn.role!r}")
+            raise ValueError(
+                f"turn {index}: role must be 'assistant' or 'tool' (or 'user' right after tool "
+                f"results), not {turn.role!r}"
+            )
     _require_answered(open_calls, len(turns))
 
 
@@ -105,8 +112,22 @@ def with_image_refs(turn: UserTurn) -> tuple[UserTurn, list[StoredImage]]:
     """The turn with its data-URL images replaced by references, and those images (once each)."""
     if not turn.parts:
         return turn, []
-    parts, images = split_images(turn.parts)
+    parts, images = split_images(turn.parts, caption=f"posted by {turn.author_name}")
     return (replace(turn, parts=parts), images) if images else (turn, [])
+
+
+def new_turns_with_image_refs(turns: Sequence[NewTurn]) -> tuple[list[NewTurn], list[StoredImage]]:
+    """New turns with their data-URL images replaced by references, and those images."""
+    kept: list[NewTurn] = []
+    images: list[StoredImage] = []
+    for turn in turns:
+        if not turn.parts:
+            kept.append(turn)
+            continue
+        parts, found = split_images(turn.parts)
+        kept.append(replace(turn, parts=parts))
+        images.extend(found)
+    return kept, images
 
 
 def user_turn_estimate(counter: TokenCounter, turn: UserTurn) -> int:
@@ -125,10 +146,15 @@ def new_turn_estimate(counter: TokenCounter, turn: NewTurn) -> int:
     if turn.token_estimate is not None:
         return turn.token_estimate
     message: JsonDict = {"role": turn.role, "content": turn.content}
+    if turn.parts:
+        text = [{"type": "text", "text": turn.content}] if turn.content else []
+        message["content"] = [*text, *turn.parts]
     if turn.tool_calls:
         message["tool_calls"] = turn.tool_calls
     if turn.tool_call_id:
         message["tool_call_id"] = turn.tool_call_id
+    if turn.reasoning:
+        message[REASONING_KEY] = turn.reasoning
     return counter.count_message(message)
 
 
@@ -136,8 +162,17 @@ def export_document(
     conversation: Conversation,
     exchanges: Sequence[ExchangeRecord],
     turns: Sequence[Turn],
+    *,
+    only_user_id: int | None = None,
 ) -> JsonDict:
-    """A JSON-serialisable document of one conversation, its exchanges and their turns."""
+    """A JSON-serialisable document of one conversation, its exchanges and their turns.
+
+    With ``only_user_id``, only that user's exchanges (their turns and the answers to them).
+    """
+    if only_user_id is not None:
+        exchanges = [exchange for exchange in exchanges if exchange.user_id == only_user_id]
+        kept = {exchange.id for exchange in exchanges}
+        turns = [turn for turn in turns if turn.exchange_id in kept]
     by_exchange: dict[int, list[JsonDict]] = {}
     for turn in turns:
         by_exchange.setdefault(turn.exchange_id, []).append(_plain(asdict(turn)))

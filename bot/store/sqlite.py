@@ -13,7 +13,7 @@ import asyncio
 import json
 import sqlite3
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -21,6 +21,7 @@ from typing import Any
 import aiosqlite
 
 from bot.store import knowledge_sqlite, records
+from bot.store.errors import make_data_folder
 from bot.store.images import DEFAULT_MAX_IMAGE_BYTES, resolve_images
 from bot.store.keys import private_user_id
 from bot.store.migrations import Migration, load_migrations
@@ -66,16 +67,29 @@ from bot.store.window import (
     assemble_window,
     batch_tokens,
     next_batch_size,
+    stored_parts,
 )
 from bot.store.window import group_by_exchange as group_turns
 
 CHECKPOINT_TRIES = 50
-IMAGE_COLUMNS = "id, mime, width, height, size"
+IMAGE_COLUMNS = "id, mime, width, height, size, caption"
 NO_EXCHANGE = 2**63 - 1
 # Images no turn of their conversation refers to any more (after a user's turns were deleted).
 UNREFERENCED_IMAGES = (
     "DELETE FROM images WHERE conversation_id = ? AND NOT EXISTS (SELECT 1 FROM turns t "
     "WHERE t.conversation_id = images.conversation_id AND instr(t.parts, images.id) > 0)"
+)
+INSERT_IMAGE = (
+    "INSERT INTO images (conversation_id, id, mime, width, height, size, data, caption, "
+    "original, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (conversation_id, id) DO NOTHING"
+)
+SAVE_IMAGE = (
+    "INSERT INTO images (conversation_id, id, mime, width, height, size, data, caption, "
+    "original, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+    "ON CONFLICT (conversation_id, id) DO UPDATE SET "
+    "original = COALESCE(images.original, excluded.original), "
+    "caption = CASE WHEN images.caption = '' THEN excluded.caption ELSE images.caption END"
 )
 OLDER_TURNS = (
     f"SELECT {TURN_COLUMNS} FROM turns WHERE exchange_id IN ("
@@ -126,7 +140,7 @@ class SqliteStore:
             migrations: Schema migrations (tests pass their own); default: the shipped ones.
         """
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_data_folder(path.parent)
         steps = list(migrations) if migrations is not None else load_migrations("sqlite")
         writer = await connect(path)
         try:
@@ -224,9 +238,12 @@ class SqliteStore:
         """
         records.check_new_turns(turns)
         now = to_ms(self._clock())
+        turns, images = records.new_turns_with_image_refs(turns)
         estimates = [records.new_turn_estimate(self.counter, turn) for turn in turns]
         finished = _Finished(exchange_id, "complete", None, sent_message_ids, now)
-        await self._writer.run(lambda db: _complete_exchange(db, finished, turns, estimates, usage))
+        await self._writer.run(
+            lambda db: _complete_exchange(db, finished, turns, estimates, usage, images)
+        )
 
     async def fail_exchange(
         self,
@@ -325,8 +342,24 @@ class SqliteStore:
         return [_image(row) for row in rows]
 
     async def get_image(self, conversation_id: int, image_id: str) -> StoredImage | None:
-        """One image of a conversation with its bytes, or ``None``."""
-        return (await self._images(conversation_id, [image_id])).get(image_id)
+        """One image of a conversation with its bytes (and a tool's original), or ``None``."""
+        row = await fetch_one(
+            self._reader,
+            f"SELECT {IMAGE_COLUMNS}, data, original FROM images WHERE conversation_id = ? "
+            "AND id = ?",
+            (conversation_id, image_id),
+        )
+        if row is None:
+            return None
+        original = bytes(row["original"]) if row["original"] is not None else None
+        return replace(_image(row, bytes(row["data"])), original=original)
+
+    async def save_image(self, conversation_id: int, image: StoredImage) -> None:
+        """Store an image before a turn refers to it (a tool's result, with its original)."""
+        now = to_ms(self._clock())
+        await self._writer.run(
+            lambda db: db.execute(SAVE_IMAGE, _image_row(conversation_id, image, now))
+        )
 
     async def _older(
         self, conversation_id: int, first: list[sqlite3.Row], room_tokens: int
@@ -428,17 +461,23 @@ class SqliteStore:
             await self._scrub()
         return deleted
 
-    async def forget_user(self, user_id: int) -> ForgetReport:
+    async def forget_user(
+        self, user_id: int, *, keep_usage_since: datetime | None = None
+    ) -> ForgetReport:
         """Delete every row authored by or keyed to ``user_id``; leave no copy in the WAL.
 
         Private conversations of the user go whole; in shared ones the user's exchanges (their
-        turns and the answers to them) go. Usage rows stay for guild totals, without the user.
+        turns and the answers to them) go. Usage rows stay for guild totals: those since
+        ``keep_usage_since`` under the user's id (counts only), older ones without the user.
         """
-        report = await self._writer.run(lambda db: _forget(db, user_id))
+        since = to_ms(keep_usage_since) if keep_usage_since is not None else None
+        report = await self._writer.run(lambda db: _forget(db, user_id, since))
         await self._scrub()
         return report
 
-    async def export_conversation(self, key: str) -> JsonDict | None:
+    async def export_conversation(
+        self, key: str, *, only_user_id: int | None = None
+    ) -> JsonDict | None:
         """A JSON-serialisable document of a conversation, or ``None`` if there is none."""
         found = await on_thread(self._reader, lambda db: _export_rows(db, key))
         if found is None:
@@ -448,7 +487,19 @@ class SqliteStore:
             conversation_from(conversation),
             [exchange_from(row) for row in exchanges],
             [turn_from(row) for row in turns],
+            only_user_id=only_user_id,
         )
+
+    async def mark_messages_deleted(self, message_ids: Sequence[int]) -> int:
+        """Redact the turns deleted Discord messages carried (see the protocol)."""
+        ids = sorted({int(message_id) for message_id in message_ids})
+        if not ids:
+            return 0
+        now = to_ms(self._clock())
+        redacted = await self._writer.run(lambda db: _redact(db, ids, now))
+        if redacted:
+            await self._scrub()
+        return redacted
 
     async def _scrub(self) -> None:
         """Checkpoint the WAL into the database and truncate it (deleted text leaves it)."""
@@ -568,14 +619,11 @@ def _begin_exchange(
     )
     if source is not None:
         _link(db, conversation_id, exchange_id, [source], "source")
-    db.executemany(
-        "INSERT INTO images (conversation_id, id, mime, width, height, size, data, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (conversation_id, id) DO NOTHING",
-        [
-            (conversation_id, i.image_id, i.mime, i.width, i.height, i.size, i.data, now)
-            for i in images
-        ],
-    )
+    if images:
+        db.executemany(
+            INSERT_IMAGE,
+            [_image_row(conversation_id, image, now) for image in images],
+        )
     _touch(db, conversation_id, now)
     return Exchange(exchange_id, conversation_id, int(cursor.lastrowid or 0), source)
 
@@ -596,6 +644,7 @@ def _complete_exchange(
     turns: Sequence[NewTurn],
     estimates: Sequence[int],
     usage: Usage | None,
+    images: Sequence[StoredImage] = (),
 ) -> None:
     exchange_id, now = finished.exchange_id, finished.now
     row = _pending(db, exchange_id, "completed")
@@ -604,8 +653,8 @@ def _complete_exchange(
     db.executemany(
         "INSERT INTO turns (conversation_id, exchange_id, seq, role, content, name, "
         "tool_calls, tool_call_id, status, token_estimate, prompt_tokens, "
-        "completion_tokens, sent_message_ids, created_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'complete', ?, ?, ?, ?, ?)",
+        "completion_tokens, sent_message_ids, created_at, parts) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'complete', ?, ?, ?, ?, ?, ?)",
         [
             (
                 conversation_id,
@@ -621,10 +670,13 @@ def _complete_exchange(
                 turn.completion_tokens,
                 records.to_json(sent if seq == len(turns) else []),
                 now,
+                records.to_json(stored_parts(turn)),
             )
             for seq, (turn, estimate) in enumerate(zip(turns, estimates, strict=True), 1)
         ],
     )
+    if images:
+        db.executemany(INSERT_IMAGE, [_image_row(conversation_id, i, now) for i in images])
     _finish(db, exchange_id, "complete", None, sent, now)
     _link(db, conversation_id, exchange_id, sent, "sent")
     if usage is not None:
@@ -774,7 +826,20 @@ def _insert_usage(
     )
 
 
-def _forget(db: sqlite3.Connection, user_id: int) -> ForgetReport:
+def _redact(db: sqlite3.Connection, ids: list[int], now: int) -> int:
+    """Redact the user turns of these source messages and the answers sent as these messages."""
+    marks = ", ".join("?" * len(ids))
+    cursor = db.execute(
+        "UPDATE turns SET content = ?, parts = '[]', deleted_at = ? WHERE deleted_at IS NULL AND "
+        f"((role = 'user' AND source_message_id IN ({marks})) OR (role = 'assistant' "
+        "AND content IS NOT NULL AND content != '' AND exchange_id IN (SELECT exchange_id FROM "
+        f"message_links WHERE kind = 'sent' AND message_id IN ({marks}))))",
+        (records.DELETED_TEXT, now, *ids, *ids),
+    )
+    return int(cursor.rowcount)
+
+
+def _forget(db: sqlite3.Connection, user_id: int, keep_since: int | None) -> ForgetReport:
     knowledge_sqlite.forget_in_transaction(db, user_id)  # memories, summaries (issue 18)
     owned = "SELECT id FROM conversations WHERE private_user_id = ?"
     authored = "SELECT id FROM exchanges WHERE user_id = ?"
@@ -807,7 +872,15 @@ def _forget(db: sqlite3.Connection, user_id: int) -> ForgetReport:
     db.executemany(UNREFERENCED_IMAGES, [(row[0],) for row in touched])
     conversations = db.execute("DELETE FROM conversations WHERE private_user_id = ?", (user_id,))
     db.execute("UPDATE conversations SET user_id = NULL WHERE user_id = ?", (user_id,))
-    usage = db.execute("UPDATE usage SET user_id = NULL WHERE user_id = ?", (user_id,))
+    since = keep_since if keep_since is not None else 2**62
+    kept = db.execute(
+        "UPDATE usage SET conversation_id = NULL, exchange_id = NULL, model = ? "
+        "WHERE user_id = ? AND created_at >= ?",
+        (records.FORGOTTEN_MODEL, user_id, since),
+    )
+    usage = db.execute(
+        "UPDATE usage SET user_id = NULL WHERE user_id = ? AND created_at < ?", (user_id, since)
+    )
     settings = db.execute("DELETE FROM settings WHERE scope = 'user' AND scope_id = ?", (user_id,))
     return ForgetReport(
         conversations=int(conversations.rowcount),
@@ -815,11 +888,20 @@ def _forget(db: sqlite3.Connection, user_id: int) -> ForgetReport:
         turns=turns,
         settings=int(settings.rowcount),
         usage_anonymised=int(usage.rowcount),
+        usage_kept=int(kept.rowcount),
     )
 
 
 def _image(row: Any, data: bytes = b"") -> StoredImage:
-    return StoredImage(row["id"], row["mime"], row["width"], row["height"], row["size"], data)
+    return StoredImage(
+        row["id"], row["mime"], row["width"], row["height"], row["size"], data, row["caption"]
+    )
+
+
+def _image_row(conversation_id: int, image: StoredImage, now: int) -> tuple[Any, ...]:
+    i = image
+    values = (i.image_id, i.mime, i.width, i.height, i.size, i.data, i.caption, i.original)
+    return (conversation_id, *values, now)
 
 
 def _interrupted(row: Any) -> InterruptedExchange:

@@ -36,7 +36,7 @@ PRAGMAS = (
 TURN_COLUMNS = (
     "id, conversation_id, exchange_id, seq, role, content, parts, author_id, author_name, name, "
     "tool_calls, tool_call_id, status, token_estimate, prompt_tokens, completion_tokens, "
-    "source_message_id, sent_message_ids, created_at"
+    "source_message_id, sent_message_ids, created_at, deleted_at"
 )
 EXCHANGE_COLUMNS = (
     "id, conversation_id, user_id, owner, status, source_message_id, sent_message_ids, error, "
@@ -291,6 +291,7 @@ def turn_from(row: sqlite3.Row) -> Turn:
         source_message_id=row["source_message_id"],
         sent_message_ids=_json(row["sent_message_ids"]),
         created_at=_at(row["created_at"]),
+        deleted_at=from_ms(row["deleted_at"]),
     )
 
 

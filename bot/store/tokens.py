@@ -232,6 +232,10 @@ class TokenCounter:
             total += self.count_text(str(function.get("arguments", "")), model)
         if message.get("tool_call_id"):
             total += self.count_text(str(message["tool_call_id"]), model)
+        reasoning = message.get("_reasoning")  # reasoning items kept with an assistant message
+        if reasoning:
+            text = json.dumps(reasoning.get("items"), separators=(",", ":"), ensure_ascii=False)
+            total += self.count_text(text, model)
         return total
 
     def count_messages(

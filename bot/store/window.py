@@ -11,6 +11,8 @@ query. This module decides what fits, so both backends build the same window:
 * a tool round (an assistant message with ``tool_calls`` and the ``tool`` results answering
   it) is kept or dropped as one piece, so the window never starts with, or orphans, a ``tool``
   message;
+* a user message right after a round's tool results (the images its tools returned, shown to
+  the model) belongs to that round;
 * tool results longer than ``max_tool_result_tokens`` are trimmed, with a marker saying so;
 * stored image references (``image_ref`` parts) count at their real token cost; the backend
   turns them into data URLs after assembly, within the request's image byte budget (images.py).
@@ -26,7 +28,7 @@ from collections.abc import AsyncGenerator, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.store.models import Turn
+from bot.store.models import NewTurn, Turn
 from bot.store.tokens import REPLY_PRIMING, TokenCounter
 
 DEFAULT_MAX_TOOL_RESULT_TOKENS = 2000
@@ -35,6 +37,10 @@ MAX_BATCH = 512
 TRIM_MARKER = "\n[tool result trimmed by toolcord: {kept} of {total} tokens kept]"
 _NAME_FORBIDDEN = re.compile(r"[^A-Za-z0-9_-]+")
 Message = dict[str, Any]
+# The message key the engine attaches reasoning items under (bot/engine/responses.py), and the
+# type of the ``parts`` entry that stores them on an assistant turn.
+REASONING_KEY = "_reasoning"
+REASONING_PART = "reasoning_items"
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +118,23 @@ def group_by_exchange(turns: Iterable[Turn]) -> list[ExchangeTurns]:
     ]
 
 
+def stored_parts(turn: NewTurn) -> list[Message]:
+    """The ``parts`` column of a turn of an answer: its content parts (a user turn after tool
+    results: the images the tools returned) and its reasoning items, if any."""
+    parts: list[Message] = list(turn.parts)
+    if turn.reasoning:
+        parts.append({"type": REASONING_PART, **turn.reasoning})
+    return parts
+
+
+def reasoning_from_parts(parts: Sequence[Message]) -> Message | None:
+    """The reasoning attachment stored by :func:`stored_parts`, or None."""
+    for part in parts:
+        if part.get("type") == REASONING_PART:
+            return {key: value for key, value in part.items() if key != "type"}
+    return None
+
+
 def participant_name(author_name: str | None) -> str | None:
     """A ``name`` OpenAI accepts (``[A-Za-z0-9_-]{1,64}``) from a Discord display name."""
     if not author_name:
@@ -139,6 +162,9 @@ def turn_message(
             message["tool_calls"] = turn.tool_calls
         elif turn.content is None:
             message["content"] = ""
+        reasoning = reasoning_from_parts(turn.parts) if turn.parts else None
+        if reasoning is not None:
+            message[REASONING_KEY] = reasoning
         return message
     message = {"role": turn.role, "content": _user_content(turn)}
     name = participant_name(turn.author_name)
@@ -248,6 +274,8 @@ def _shape(
             if units and turn.tool_call_id in units[-1].call_ids:
                 units[-1].answered.add(turn.tool_call_id or "")
                 units[-1].add(message, tokens)
+        elif units and units[-1].is_round:
+            units[-1].add(message, tokens)  # the images its tools returned: kept with the round
         elif not units:
             head.add(message, tokens)
     whole = [unit for unit in units if unit.answered == unit.call_ids]

@@ -93,7 +93,7 @@ class BotProcess:
 
 async def _serve(settings_values: dict[str, Any]) -> None:
     from bot.app import ToolcordBot
-    from bot.discord_endpoints import point_discord_at
+    from bot.discord_endpoints import point_discord_at, quiet_voice_connection_warnings
     from bot.logging_setup import configure_logging
     from bot.settings import settings_from
 
@@ -101,6 +101,7 @@ async def _serve(settings_values: dict[str, Any]) -> None:
     token = settings.discord_token.get_secret_value() if settings.discord_token else ""
     configure_logging(settings.log_level, secrets=(token,))
     point_discord_at(settings.discord)
+    quiet_voice_connection_warnings()
     bot = ToolcordBot(settings)
 
     async def announce() -> None:

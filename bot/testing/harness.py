@@ -44,6 +44,8 @@ class BotHarness:
     openai: OpenAIEmulator
     data_dir: Path
     overrides: dict[str, Any] = field(default_factory=dict)
+    config: dict[str, Any] = field(default_factory=dict)
+    """The bot owner's own settings (e.g. their config/bot.toml), beneath the emulator pins."""
 
     def settings(self, **overrides: Any) -> Settings:
         """Settings for a bot on the emulators; keyword overrides are nested dicts of settings."""
@@ -64,7 +66,7 @@ class BotHarness:
             "openai": {"base_url": self.openai.base_url, "max_retries": 0},
             "chat": {"edit_interval_s": 0.05},
         }
-        return _merge(_merge(base, self.overrides), overrides)
+        return _merge(_merge(_merge(self.config, base), self.overrides), overrides)
 
     @contextlib.asynccontextmanager
     async def run(

@@ -7,6 +7,7 @@ from bot.voice.realtime import RealtimeSynth
 from bot.voice.send import send_voice_message, voice_message_form
 from bot.voice.service import (
     AnswerRecorder,
+    Payer,
     SpokenReply,
     Transcript,
     VoiceService,
@@ -21,6 +22,7 @@ __all__ = [
     "AudioClip",
     "AudioLimits",
     "AudioRejected",
+    "Payer",
     "RealtimeSynth",
     "ShownTranscript",
     "SpeechSynth",

@@ -13,6 +13,7 @@ from bot.engine import EngineEvent, Failed, Final
 from bot.errors import StoreError
 from bot.model_lifecycle import Today, is_served, utc_today
 from bot.models import uses_speech_api
+from bot.policy.gate import CallMeter
 from bot.settings import Settings, VoiceSettings
 from bot.store import Store
 from bot.voice.audio import AudioLimits
@@ -20,7 +21,7 @@ from bot.voice.failures import VoiceFailure
 from bot.voice.intake import read_audio
 from bot.voice.realtime import RealtimeSynth
 from bot.voice.speech import SpeechSynth, Synth, VoiceClip, speakable_text
-from bot.voice.transcribe import Transcriber
+from bot.voice.transcribe import Transcriber, audio_tokens
 
 log = logging.getLogger("toolcord.voice")
 
@@ -43,12 +44,24 @@ class SpokenReply:
     model: str
 
 
+@dataclass(frozen=True)
+class Payer:
+    """Whose budgets a transcription counts against."""
+
+    user_id: int
+    guild_id: int | None
+    is_owner: bool = False
+
+
 class VoiceService:
     """Transcription and speech with the caps and models from ``[voice]`` and ``[openai]``.
 
     Speech goes through ``speech`` (the Realtime API, or the Speech API when ``speech_model``
     is a Speech API model); when that fails, ``fallback`` (a Speech API model) is tried, but only
     before its announced shutdown date and never after a refused API key.
+
+    With a ``meter`` (the quotas), every transcription for a ``Payer`` is gated before the
+    audio is uploaded (a spent budget refuses it) and counted after it (``cost_of``).
     """
 
     def __init__(
@@ -58,16 +71,22 @@ class VoiceService:
         speech: Synth,
         fallback: Synth | None = None,
         today: Today = utc_today,
+        meter: CallMeter | None = None,
     ) -> None:
         self.settings = settings
         self.transcriber = transcriber
         self.speech = speech
         self.fallback = fallback
         self._today = today
+        self.meter = meter
 
     @classmethod
     def from_settings(
-        cls, settings: Settings, client: openai.AsyncOpenAI, today: Today = utc_today
+        cls,
+        settings: Settings,
+        client: openai.AsyncOpenAI,
+        today: Today = utc_today,
+        meter: CallMeter | None = None,
     ) -> VoiceService:
         voice = settings.voice
         speech: Synth
@@ -81,23 +100,39 @@ class VoiceService:
             if voice.speech_fallback_model:
                 fallback = SpeechSynth(client, voice.speech_fallback_model, voice.speech_voice)
         transcriber = Transcriber(client, settings.openai.transcription_model)
-        return cls(voice, transcriber, speech, fallback, today)
+        return cls(voice, transcriber, speech, fallback, today, meter)
 
     @property
     def limits(self) -> AudioLimits:
         return AudioLimits(self.settings.max_bytes, self.settings.max_duration_s)
 
     async def transcribe_attachment(
-        self, attachment: discord.Attachment, language: str | None = None
+        self,
+        attachment: discord.Attachment,
+        language: str | None = None,
+        *,
+        payer: Payer | None = None,
     ) -> Transcript:
-        """Read ``attachment`` within the caps and transcribe it.
+        """Read ``attachment`` within the caps and transcribe it, within ``payer``'s budgets.
 
         Raises:
             AudioRejected: the file is empty, too large, too long or not audio (nothing uploaded).
-            VoiceFailure: the download or the transcription failed.
+            VoiceFailure: a budget is spent (``kind`` "quota", nothing uploaded), or the
+                download or the transcription failed.
         """
         clip = await read_audio(attachment, self.limits)
-        text = await self.transcriber.transcribe(clip, language or self.settings.language)
+        meter = self.meter if payer is not None else None
+        if meter is not None and payer is not None:
+            seconds = clip.duration_s if clip.duration_s is not None else self.limits.max_duration_s
+            refusal = await meter.admit_call(
+                payer.user_id, payer.guild_id, audio_tokens(seconds), is_owner=payer.is_owner
+            )
+            if refusal is not None:
+                raise VoiceFailure("quota", refusal.message)
+        language = language or self.settings.language
+        text, tokens = await self.transcriber.transcribe_priced(clip, language)
+        if meter is not None and payer is not None:
+            await meter.record_call(payer.user_id, payer.guild_id, self.transcriber.model, tokens)
         return Transcript(text, clip.duration_s)
 
     async def speak_answer(self, answer: str) -> SpokenReply | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import re
 
 import openai
@@ -14,6 +15,18 @@ log = logging.getLogger("toolcord.voice")
 
 LANGUAGE_CODE = re.compile(r"^[a-z]{2}$")
 SERVICE = "transcription"
+TOKENS_PER_AUDIO_SECOND = 20
+"""What one second of audio costs in budget tokens when the API reports no token usage.
+
+OpenAI's token-billed transcription models count about 10 audio tokens per second of input;
+the other 10 cover the transcript's text (speech runs at about 3 words a second). A model
+billed by duration (``usage.type == "duration"``) is priced from its reported seconds.
+"""
+
+
+def audio_tokens(seconds: float) -> int:
+    """Budget tokens for ``seconds`` of audio."""
+    return math.ceil(max(0.0, seconds) * TOKENS_PER_AUDIO_SECOND)
 
 
 def normalize_language(language: str | None) -> str | None:
@@ -47,6 +60,17 @@ class Transcriber:
         Raises:
             VoiceFailure: the endpoint failed, or heard no speech (``kind`` "no_speech").
         """
+        text, _ = await self.transcribe_priced(clip, language)
+        return text
+
+    async def transcribe_priced(
+        self, clip: AudioClip, language: str | None = None
+    ) -> tuple[str, int]:
+        """The transcript of ``clip`` and what it cost in budget tokens (see ``cost_of``).
+
+        Raises:
+            VoiceFailure: the endpoint failed, or heard no speech (``kind`` "no_speech").
+        """
         self._breaker.check()
         code = normalize_language(language)
         try:
@@ -64,7 +88,20 @@ class Transcriber:
         text = _text_of(result).strip()
         if not text:
             raise VoiceFailure("no_speech", "I could not hear any speech in this recording.")
-        return text
+        return text, cost_of(result, clip.duration_s)
+
+
+def cost_of(result: object, duration_s: float | None) -> int:
+    """Budget tokens of a transcription: the API's reported usage, else the audio's seconds."""
+    usage = getattr(result, "usage", None)
+    kind = getattr(usage, "type", None)
+    total = getattr(usage, "total_tokens", None)
+    if kind == "tokens" and isinstance(total, int):
+        return total
+    seconds = getattr(usage, "seconds", None)
+    if kind == "duration" and isinstance(seconds, int | float):
+        return audio_tokens(float(seconds))
+    return audio_tokens(duration_s or 0.0)
 
 
 def _text_of(result: object) -> str:

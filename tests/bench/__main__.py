@@ -16,12 +16,32 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from . import chat, concurrency, context_build, first_text, floors, memory, report, tools_round
+from . import (
+    chat,
+    concurrency,
+    context_build,
+    dialects,
+    first_text,
+    floors,
+    memory,
+    report,
+    tools_round,
+)
 from .children import REPO_ROOT
 from .counts import FULL, QUICK, SMOKE, Counts
 from .procstat import load_average
 
-PHASES = ("chat", "tools", "concurrency", "memory", "first_text", "context", "defer", "floors")
+PHASES = (
+    "chat",
+    "tools",
+    "dialects",
+    "concurrency",
+    "memory",
+    "first_text",
+    "context",
+    "defer",
+    "floors",
+)
 FLOOR_ROUNDS = {"quick": 300, "full": 1000, "smoke": 5}
 
 
@@ -49,6 +69,9 @@ async def run(
     if "tools" in only:
         tool = await phase("tools", lambda: tools_round.measure(counts))
         results.update(tools_round.ratio(echo, tool))
+    if "dialects" in only:
+        both = await phase("dialects", lambda: dialects.measure(counts))
+        results.update(dialects.ratios(both))
     if "concurrency" in only:
         burst = await phase("concurrency", lambda: concurrency.measure(counts))
         results["concurrency_500_wall_s"] = burst["concurrency_500_wall_s"]

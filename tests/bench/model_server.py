@@ -2,7 +2,7 @@
 
 ``python -m tests.bench.model_server --mode text|tool|stream [--latency S]`` prints
 ``model-server-ready <base_url>`` and answers every chat completion at once (or after
-``--latency``):
+``--latency``), on ``/v1/chat/completions`` and ``/v1/responses`` alike:
 
 - ``text``: a short text answer;
 - ``tool``: a call of the instant ``roll_dice`` tool, then (once the request carries the tool
@@ -45,8 +45,8 @@ def tool_round(latency: float) -> Any:
     """Call the dice tool first; answer in text once the tool result is in the request."""
 
     def respond(request: dict[str, Any]) -> TextReply | ToolCallsReply:
-        last = (request.get("messages") or [{}])[-1]
-        if last.get("role") == "tool":
+        last = (request.get("messages") or request.get("input") or [{}])[-1]
+        if last.get("role") == "tool" or last.get("type") == "function_call_output":
             return TextReply(TOOL_ANSWER, latency=latency)
         return ToolCallsReply([ToolCall("roll_dice", {"sides": 6, "count": 1})], latency=latency)
 
@@ -70,13 +70,14 @@ async def serve(mode: str, latency: float) -> None:
     loop.add_signal_handler(signal.SIGTERM, stop.set)
     loop.add_signal_handler(signal.SIGINT, stop.set)
     async with OpenAIEmulator(validate_requests=False, validate_responses=False) as emulator:
-        emulator.chat.chunk_size = 1_000
-        if mode == "text":
-            emulator.chat.set_default(text_reply(latency))
-        elif mode == "tool":
-            emulator.chat.set_default(tool_round(latency))
-        else:
-            emulator.chat.set_default(streamed())
+        for script in (emulator.chat, emulator.responses):  # either dialect
+            script.chunk_size = 1_000
+            if mode == "text":
+                script.set_default(text_reply(latency))
+            elif mode == "tool":
+                script.set_default(tool_round(latency))
+            else:
+                script.set_default(streamed())
         print(f"{READY_MARKER} {emulator.base_url}", flush=True)
         await stop.wait()
 

@@ -41,6 +41,10 @@ async def test_every_phase_runs_and_reports_its_figures(tmp_path: Path) -> None:
     assert written["machine"]["cpu_count"]
     assert written["machine"]["versions"]["discord.py"]
     assert set(written["targets"]) == set(report.TARGETS)
-    assert set(written["phases"]) >= {"echo", "chat", "tools", "floors"}
+    assert set(written["phases"]) >= {"echo", "chat", "tools", "dialects", "floors"}
+    for dialect in ("chat", "responses"):  # both dialects ran both kinds of turn
+        turns = written["phases"]["dialects"][dialect]
+        assert turns["chat_turn"]["turns"] == SMOKE.sequential
+        assert turns["tool_turn"]["turns"] == SMOKE.tool_sequential
     assert written["phases"]["chat"]["sequential"]["turns"] == SMOKE.sequential
     assert report.summary(written).count("\n") == len(report.TARGETS)

@@ -13,7 +13,15 @@ import discord
 import pytest
 
 from bot.delivery import ChannelPaused, DiscordReply, EditPacer
-from bot.engine import Failed, Final, ReasoningDelta, TextDelta, ToolProgress, Usage
+from bot.engine import (
+    Failed,
+    Final,
+    ReasoningDelta,
+    TextComplete,
+    TextDelta,
+    ToolProgress,
+    Usage,
+)
 from bot.settings import ChatSettings
 from tools import Artifact
 
@@ -187,3 +195,28 @@ async def test_a_failure_shows_the_partial_text_and_the_warning() -> None:
     )
     await reply.fail(failed)
     assert channel.shown() == ["So far\n\n⚠️ It took too long."]
+
+
+async def test_text_known_to_be_complete_is_shown_whole_with_its_last_word() -> None:
+    channel = FakeChannel()
+    reply = await _reply(channel).start()
+    await reply.on_event(TextDelta("Short ok."))
+    await reply.on_event(TextComplete())
+    await channel.until(lambda: channel.shown() == ["Short ok."])
+    await reply.finish(_final("Short ok."))
+    assert channel.writes == 1, "the final text equals what is shown: no further write"
+
+
+async def test_a_writer_waiting_for_its_slot_hands_it_to_the_final_write() -> None:
+    channel = FakeChannel()
+    pacer = EditPacer(0.5)
+    await pacer.turn(CHANNEL_ID)  # another answer just wrote here: the next slot is 0.5 s away
+    reply = await _reply(channel, pacer).start()
+    await reply.on_event(TextDelta("Short ok. "))
+    await asyncio.sleep(0)  # the writer runs and waits for the slot
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    await reply.finish(_final("Short ok."))
+    waited = loop.time() - started
+    assert channel.shown() == ["Short ok."] and channel.writes == 1
+    assert waited < 0.9, f"the final write took the next slot after the writer's ({waited:.2f} s)"

@@ -76,6 +76,7 @@ def test_check_with_the_example_config_passes(tmp_path: Path) -> None:
     )
     assert result.returncode == 0, result.stderr
     assert '"chat_model": "gpt-5.4-mini"' in result.stdout
+    assert '"api_dialect": "responses"' in result.stdout  # OpenAI itself: no base_url set
     assert "weather" in result.stdout
     assert "client_id=123456789012345678" in result.stdout
     search = '"knowledge_search": "SQLite: FTS5 full text + exact cosine vector search'

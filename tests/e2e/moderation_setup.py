@@ -32,6 +32,7 @@ def wire_policy(bot: ToolcordBot) -> ModerationPolicy:
         config_source=static_config(settings.moderation),
         report=ModerationLog(bot),
         fail_closed=settings.moderation.fail_closed,
+        meter=getattr(bot.services.tool_services.get("quotas"), "meter", None),
     )
     policies = bot.services.policies
     policies[:] = [p for p in policies if not _is_moderation(p)] + [policy]

@@ -100,7 +100,9 @@ async def test_a_small_image_budget_sends_the_newest_images_and_notes_the_rest(
 
     first, second, last = (json.loads(body)["messages"] for body in _chat_requests(openai_emulator))
     assert _image_parts(first[-1]) == [data_url(p.mime, p.data) for p in prepared[:3]] + [LEFT_OUT]
-    assert [m["role"] for m in last] == ["system", *["user", "assistant"] * 2, "user"]
+    # The system prompt, then the note naming the conversation's 8 images (issue 21).
+    assert [m["role"] for m in last] == ["system", "system", *["user", "assistant"] * 2, "user"]
+    assert last[1]["content"].startswith("Images in this conversation")
     assert _image_parts(last[-1]) == []
     assert _image_parts(last[-5]) == [NOT_RESENT] * 4, "the first DM's images are not re-sent"
     newest = [data_url(p.mime, p.data) for p in prepared[4:7]]

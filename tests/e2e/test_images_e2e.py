@@ -38,10 +38,11 @@ async def test_a_generated_image_arrives_as_an_attachment_of_the_reply(
     (body,) = openai_emulator.images.requests
     assert (body["model"], body["prompt"], body["n"]) == ("gpt-image-2", "an orange sunset", 1)
     assert openai_emulator.attempts(GENERATIONS) == 1
-    tool_message = openai_emulator.chat.requests[1]["messages"][-1]
+    *_, tool_message, shown = openai_emulator.chat.requests[1]["messages"]
     assert tool_message["role"] == "tool"
     assert "attached to your reply" in tool_message["content"]
-    assert len(tool_message["content"]) < 400, "the model gets a short text, not the image"
+    assert len(tool_message["content"]) < 400, "the tool result is a short text"
+    assert shown["role"] == "user", "the image follows as a user message (issue 21)"
 
 
 async def test_an_attached_image_is_edited_and_sent_back(

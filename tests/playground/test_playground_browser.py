@@ -42,7 +42,7 @@ RECORD_LENGTHS = """() => {
 
 async def open_channel(browser: Any, playground: Playground, channel_id: int) -> Any:
     page = await browser.new_page(viewport={"width": 1280, "height": 900})
-    await page.goto(f"{playground.url}channels/{channel_id}")
+    await page.goto(playground.link(f"channels/{channel_id}"))
     await expect(page.locator("body[data-live='1']")).to_be_attached(timeout=WAIT_MS)
     return page
 
@@ -120,6 +120,10 @@ async def test_a_slash_command_runs_from_the_palette(
     response = page.locator("article.from-bot", has=page.locator(".msg-context .cmd"))
     await expect(response.last).to_contain_text(f"/{command}", timeout=WAIT_MS)
     await expect(response.last).to_contain_text(expected, timeout=WAIT_MS)
+    # The "/cha" typed to find the command is gone, and the palette is closed and unfiltered.
+    await expect(box).to_have_value("")
+    await expect(palette).not_to_have_attribute("open", "")
+    assert await palette.locator(".command[hidden]").count() == 0
 
 
 async def test_an_attached_image_is_shown_and_reaches_the_model(
@@ -175,3 +179,50 @@ async def test_a_recorded_voice_message_is_transcribed_and_answered(
             await expect(answer.last).to_be_visible(timeout=WAIT_MS)
         finally:
             await browser.close()
+
+
+def _png(width: int, height: int) -> bytes:
+    """A plain grey PNG of this size (large enough to change the page's scroll height)."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    rows = b"".join(b"\x00" + b"\x80" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+AT_BOTTOM = "() => { const l = document.getElementById('messages'); " + (
+    "return l.scrollHeight - l.scrollTop - l.clientHeight < 4; }"
+)
+
+
+async def test_the_view_follows_an_image_that_loads_after_its_message(
+    playground: Playground, browser: Any, tmp_path: Path
+) -> None:
+    image = tmp_path / "tall.png"
+    image.write_bytes(_png(300, 300))
+    page = await browser.new_page(viewport={"width": 1000, "height": 420})
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    await page.goto(playground.link(f"channels/{playground.world.general.id}"))
+    await expect(page.locator("body[data-live='1']")).to_be_attached(timeout=WAIT_MS)
+    # No answer: the image is the last thing shown.
+    await page.locator("#composer input[name='mention_bot']").uncheck()
+    await page.locator("#composer input[name='files']").set_input_files(str(image))
+    await say(page, "a tall picture")
+    shown = page.locator("article[data-author='you'] figure.image img").last
+    await expect(shown).to_be_visible(timeout=WAIT_MS)
+    await page.wait_for_function(
+        "img => img.complete && img.naturalHeight === 300", arg=await shown.element_handle()
+    )
+    await page.wait_for_function(AT_BOTTOM, timeout=WAIT_MS)
+    assert failed == [], "no request of the page may fail (the favicon included)"

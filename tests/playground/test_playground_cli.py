@@ -48,11 +48,12 @@ async def test_offline_playground_serves_a_working_page(tmp_path: Path) -> None:
         )
     try:
         url = await asyncio.wait_for(_served_url(child, log), START_TIMEOUT_S)
-        async with aiohttp.ClientSession() as http:
+        async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
             await _talk_to_the_bot(http, url)
         child.send_signal(signal.SIGINT)
         code = await asyncio.wait_for(child.wait(), 30)
         assert code == 0
+        assert "Warning: the playground opens the store your configuration names (" in _tail(log)
     finally:
         if child.returncode is None:
             child.kill()
@@ -65,7 +66,7 @@ async def _served_url(child: asyncio.subprocess.Process, log: Path) -> str:
         line = (await child.stdout.readline()).decode()
         if not line:
             raise AssertionError(f"the playground exited: {_tail(log)}")
-        found = re.search(r"open (http://127\.0\.0\.1:\d+/)", line)
+        found = re.search(r"open (http://127\.0\.0\.1:\d+/\?key=[\w-]+)$", line.strip())
         if found:
             return found.group(1)
 

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from bot.playground import Playground
 from bot.playground.demo import LONG_ANSWER, DemoModel, OfflineBackends, fill_arguments
 from bot.settings import settings_from
 from bot.testing.openai import TextReply, ToolCallsReply
+
+from .conftest import playground_settings
 
 WEATHER = {"type": "function", "function": {"name": "weather", "parameters": {}}}
 DICE = {"type": "function", "function": {"name": "roll_dice", "parameters": {}}}
@@ -102,3 +108,76 @@ async def test_offline_settings_point_at_the_demo_backends(tmp_path: Path) -> No
         assert weather["geocoding_url"] == weather["forecast_url"] == backends.open_meteo.base_url
     finally:
         await backends.stop()
+
+
+GREET = {
+    "type": "function",
+    "function": {
+        "name": "greet_guest",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "name": {"type": "string", "maxLength": 12},
+                "times": {"type": "integer", "minimum": 2, "maximum": 5},
+                "tags": {"type": "array", "items": {"type": "string"}},
+                "style": {"$ref": "#/$defs/Style"},
+            },
+            "required": ["name", "times", "tags", "style"],
+            "additionalProperties": False,
+            "$defs": {"Style": {"type": "string", "enum": ["warm", "formal"]}},
+        },
+    },
+}
+
+
+def test_a_message_naming_any_loaded_tool_calls_it_with_arguments_from_its_schema() -> None:
+    for text in ("please use greet_guest now", "try the greet guest tool"):
+        reply = ask(text, [WEATHER, DICE, GREET])
+        assert isinstance(reply, ToolCallsReply), text
+        (call,) = reply.calls
+        assert call.name == "greet_guest"
+        assert call.arguments == {"name": text[:12], "times": 2, "tags": [], "style": "warm"}
+
+
+def test_the_guide_names_the_loaded_tools() -> None:
+    reply = ask("hello", [WEATHER, GREET])
+    assert isinstance(reply, TextReply)
+    assert reply.content.endswith("Tools loaded here: `greet_guest`, `weather`.")
+
+
+async def test_images_are_not_added_when_the_config_leaves_them_out(tmp_path: Path) -> None:
+    backends = await OfflineBackends().start()
+    try:
+        owner = settings_from({"data_dir": str(tmp_path), "tools": {"modules": ["tools.weather"]}})
+        assert backends.apply(owner).tools.modules == ["tools.weather", "examples.dice"]
+    finally:
+        await backends.stop()
+
+
+async def test_an_owner_tool_runs_in_the_offline_playground(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "owner_greeter.py").write_text(
+        "from tools import tool\n\n\n@tool\nasync def greet_guest(name: str, times: int) -> str:\n"
+        '    """Greet a guest warmly."""\n    return f"Welcome, {name}! x{times}"\n'
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    settings = playground_settings(
+        tmp_path / "data", tools={"modules": ["tools.weather", "owner_greeter"]}
+    )
+    async with Playground(settings, offline=True, realistic_rate_limits=False) as running:
+        emu, world = running.discord, running.world
+        channel, bot_user = world.general, world.bot
+        await emu.inject_message(
+            channel, world.you, f"<@{bot_user.id}> use greet_guest", mentions=[bot_user]
+        )
+        answer = await emu.wait_for_message(
+            channel, lambda m: "`greet_guest` returned" in m.content, timeout=30
+        )
+    assert running.backends is not None
+    requests = running.backends.openai.chat.requests
+    offered = [tool["function"]["name"] for tool in requests[0]["tools"]]
+    assert "greet_guest" in offered and "generate_image" not in offered
+    results = [m["content"] for r in requests for m in r["messages"] if m["role"] == "tool"]
+    assert len(results) == 1 and re.fullmatch(r"Welcome, .*use greet_guest.*! x1", results[0])
+    assert f"> {results[0]}" in answer.content

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import datetime
+import re
 from html.parser import HTMLParser
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.playground.render import Names, render_inline, render_markdown
+from bot.playground.render import Names, relative_time, render_inline, render_markdown
 
 ALLOWED_TAGS = {"div", "br", "strong", "em", "u", "s", "span", "code", "pre", "blockquote"}
 ALLOWED_ATTRIBUTES = {"class", "title", "data-lang"}
@@ -118,3 +121,29 @@ def test_any_text_gives_only_allowed_markup(text: str) -> None:
         for name, value in attributes:
             assert name in ALLOWED_ATTRIBUTES, (text, name)
             assert "<" not in (value or ""), (text, value)
+
+
+def test_timestamps_follow_their_style_and_relative_ones_are_relative() -> None:
+    names = Names(user=lambda i: None, role=lambda i: None, channel=lambda i: None)
+    markup = render_inline("<t:1717243200:f> (<t:1717243200:R>) <t:1717243200:d>", names)
+    assert '<span class="md-time">June 1, 2024 12:00 UTC</span>' in markup
+    assert '<span class="md-time">2024-06-01</span>' in markup
+    assert markup.count("2024") == 2, "the relative form must not repeat the date"
+    assert re.search(r'<span class="md-time">\d+ (year|month)s? ago</span>', markup)
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [
+        (10, "in a few seconds"),
+        (-10, "a few seconds ago"),
+        (90, "in 2 minutes"),
+        (3600, "in an hour"),
+        (3 * 3600, "in 3 hours"),
+        (-86400, "a day ago"),
+        (-5 * 86400, "5 days ago"),
+    ],
+)
+def test_relative_time(seconds: int, shown: str) -> None:
+    now = datetime.datetime(2024, 6, 1, tzinfo=datetime.UTC)
+    assert relative_time(now + datetime.timedelta(seconds=seconds), now) == shown

@@ -23,12 +23,12 @@ PNG = bytes.fromhex(
 
 @pytest.fixture
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as session:
         yield session
 
 
 async def open_page(http: aiohttp.ClientSession, playground: Playground, channel_id: int) -> str:
-    async with http.get(f"{playground.url}channels/{channel_id}") as response:
+    async with http.get(playground.link(f"channels/{channel_id}")) as response:
         assert response.status == 200
         return await response.text()
 
@@ -68,13 +68,13 @@ async def test_a_message_is_answered_and_streams_over_server_sent_events(
 ) -> None:
     general = playground.world.general
     token = page_token(await open_page(http, playground, general.id))
-    events_url = f"{playground.url}channels/{general.id}/events"
+    events_url = f"{playground.base_url}channels/{general.id}/events"
     async with http.get(events_url) as stream:
         first = await _next_event(stream)
         assert first[0] == "reset"
         status, answer = await post(
             http,
-            f"{playground.url}channels/{general.id}/messages",
+            f"{playground.base_url}channels/{general.id}/messages",
             token,
             {"content": "show me a long answer", "mention_bot": "1"},
         )
@@ -105,7 +105,7 @@ async def test_posts_need_the_page_token_and_the_page_origin(
     playground: Playground, http: aiohttp.ClientSession
 ) -> None:
     general = playground.world.general
-    url = f"{playground.url}channels/{general.id}/messages"
+    url = f"{playground.base_url}channels/{general.id}/messages"
     status, _ = await post(http, url, "wrong", {"content": "hi"})
     assert status == 403
     token = page_token(await open_page(http, playground, general.id))
@@ -113,7 +113,7 @@ async def test_posts_need_the_page_token_and_the_page_origin(
     async with http.post(url, data={"token": token, "content": "hi"}, headers=headers) as reply:
         assert reply.status == 403
     rebound = {"Host": "evil.example"}
-    async with http.get(f"{playground.url}channels/{general.id}", headers=rebound) as reply:
+    async with http.get(f"{playground.base_url}channels/{general.id}", headers=rebound) as reply:
         assert reply.status == 403, "a page asked for by another host name must be refused"
     assert not [m for m in playground.discord.messages(general) if m.content.endswith("hi")]
 
@@ -125,7 +125,7 @@ async def test_files_are_attached_and_served_safely(
     token = page_token(await open_page(http, playground, general.id))
     status, answer = await post(
         http,
-        f"{playground.url}channels/{general.id}/messages",
+        f"{playground.base_url}channels/{general.id}/messages",
         token,
         {
             "content": "look",
@@ -137,18 +137,19 @@ async def test_files_are_attached_and_served_safely(
     message = playground.discord.message(int(answer["sent"][0]))
     assert message is not None and message.content.startswith(f"<@{playground.world.bot.id}>")
     attachment = message.attachments[0]
-    async with http.get(f"{playground.url}attachments/{message.id}/{attachment.id}") as response:
+    served = f"{playground.base_url}attachments/{message.id}/{attachment.id}"
+    async with http.get(served) as response:
         assert response.headers["Content-Type"] == "image/png"
         assert await response.read() == PNG
     status, answer = await post(
         http,
-        f"{playground.url}channels/{general.id}/messages",
+        f"{playground.base_url}channels/{general.id}/messages",
         token,
         {"files": ("page.html", b"<script>alert(1)</script>", "text/html")},
     )
     message = playground.discord.message(int(answer["sent"][0]))
     assert message is not None
-    url = f"{playground.url}attachments/{message.id}/{message.attachments[0].id}"
+    url = f"{playground.base_url}attachments/{message.id}/{message.attachments[0].id}"
     async with http.get(url) as response:
         assert response.headers["Content-Type"] == "application/octet-stream"
         assert response.headers["Content-Disposition"].startswith("attachment")
@@ -166,7 +167,7 @@ async def test_a_voice_message_in_the_dm_is_transcribed_and_answered(
     token = page_token(await open_page(http, playground, dm.id))
     status, _ = await post(
         http,
-        f"{playground.url}channels/{dm.id}/messages",
+        f"{playground.base_url}channels/{dm.id}/messages",
         token,
         {"voice": ("voice.ogg", silent_ogg_opus(1.5), "audio/ogg"), "duration": "1.5"},
     )
@@ -182,19 +183,19 @@ async def test_the_conversation_can_be_exported(
     playground: Playground, http: aiohttp.ClientSession
 ) -> None:
     random = playground.world.channels[1]
-    async with http.get(f"{playground.url}channels/{random.id}/export") as response:
+    async with http.get(playground.link(f"channels/{random.id}/export")) as response:
         assert response.status == 404
     token = page_token(await open_page(http, playground, random.id))
     await post(
         http,
-        f"{playground.url}channels/{random.id}/messages",
+        f"{playground.base_url}channels/{random.id}/messages",
         token,
         {"content": "roll 2d6", "mention_bot": "1"},
     )
     await playground.discord.wait_for_message(
         random, lambda m: "`roll_dice` returned" in m.content, timeout=20
     )
-    async with http.get(f"{playground.url}channels/{random.id}/export") as response:
+    async with http.get(f"{playground.base_url}channels/{random.id}/export") as response:
         assert response.status == 200
         exported = json.loads(await response.text())
     assert "roll 2d6" in json.dumps(exported)
@@ -212,7 +213,7 @@ async def test_the_synced_commands_are_offered_and_run(
         assert name in page
     status, answer = await post(
         http,
-        f"{playground.url}channels/{general.id}/commands",
+        f"{playground.base_url}channels/{general.id}/commands",
         page_token(page),
         {"command": "no-such-command"},
     )
@@ -224,7 +225,7 @@ async def test_a_reply_to_the_bot_continues_without_a_mention(
 ) -> None:
     channel = playground.world.channels[1]
     token = page_token(await open_page(http, playground, channel.id))
-    url = f"{playground.url}channels/{channel.id}/messages"
+    url = f"{playground.base_url}channels/{channel.id}/messages"
     await post(http, url, token, {"content": "hello", "mention_bot": "1"})
     first = await playground.discord.wait_for_message(
         channel, lambda m: "offline demo model" in m.content, timeout=20
@@ -248,14 +249,14 @@ async def test_conversations_persist_across_playground_runs(
     async with Playground(settings, offline=True) as first_run:
         general = first_run.world.general
         token = page_token(await open_page(http, first_run, general.id))
-        url = f"{first_run.url}channels/{general.id}/messages"
+        url = f"{first_run.base_url}channels/{general.id}/messages"
         await post(http, url, token, {"content": "remember the word marmalade", "mention_bot": "1"})
         await first_run.discord.wait_for_message(
             general, lambda m: "offline demo model" in m.content, timeout=20
         )
     async with Playground(settings, offline=True) as second_run:
         assert second_run.world.general.id == general.id
-        async with http.get(f"{second_run.url}channels/{general.id}/export") as response:
+        async with http.get(second_run.link(f"channels/{general.id}/export")) as response:
             assert response.status == 200
             assert "marmalade" in await response.text()
 
@@ -267,7 +268,7 @@ async def test_an_image_a_tool_made_is_attached_and_shown(
         pytest.skip("the images tools (tools.images) are not loaded in this tree")
     channel = playground.world.channels[2]
     token = page_token(await open_page(http, playground, channel.id))
-    url = f"{playground.url}channels/{channel.id}/messages"
+    url = f"{playground.base_url}channels/{channel.id}/messages"
     await post(http, url, token, {"content": "draw a lighthouse at night", "mention_bot": "1"})
     answer = await playground.discord.wait_for_message(
         channel, lambda m: bool(m.attachments), timeout=20
@@ -275,5 +276,16 @@ async def test_an_image_a_tool_made_is_attached_and_shown(
     page = await open_page(http, playground, channel.id)
     image_url = f"/attachments/{answer.id}/{answer.attachments[0].id}"
     assert f'<img src="{image_url}"' in page
-    async with http.get(playground.url.rstrip("/") + image_url) as response:
+    async with http.get(playground.base_url.rstrip("/") + image_url) as response:
         assert response.headers["Content-Type"] == "image/png"
+
+
+async def test_the_page_has_an_icon_and_favicon_ico_is_not_a_404(
+    playground: Playground, http: aiohttp.ClientSession
+) -> None:
+    page = await open_page(http, playground, playground.world.general.id)
+    assert '<link rel="icon" href="/static/favicon.svg" type="image/svg+xml">' in page
+    async with http.get(f"{playground.base_url}favicon.ico") as response:
+        assert response.status == 200
+        assert response.headers["Content-Type"] == "image/svg+xml"
+        assert (await response.text()).startswith("<svg ")

@@ -131,7 +131,7 @@ async def corrupt_file_at_start(rig: Rig, result: CaseResult) -> None:
         return
     result.saw(time.monotonic() - started)
     text = stderr.decode(errors="replace")
-    result.check("exit code 2", process.returncode == 2)
+    result.check("exit code 4 (the store cannot open)", process.returncode == 4)
     result.check("says the file is damaged and what to do", all(h in text for h in CORRUPT_HINTS))
     result.check("no traceback", "Traceback" not in text)
 

@@ -9,17 +9,25 @@ from dataclasses import dataclass
 from typing import Any
 
 from tests.reliability import (
+    attachment_limits,
+    config_secrets,
     crash,
     escalation,
+    export_probes,
     faults,
     faults_discord,
     faults_openai,
     faults_store,
     hostile,
+    hostile_pages,
     images,
     isolation,
     knowledge_isolation,
     load,
+    playground_access,
+    quota_bypass,
+    quota_parallel,
+    quota_reset,
     secrets_scan,
     ssrf,
 )
@@ -116,6 +124,60 @@ def _images_line(f: Figures) -> str:
     )
 
 
+def _export_line(f: Figures) -> str:
+    return (
+        f"{f['probes']} export probes (no Read Message History, deleted, bulk-deleted, "
+        f"control): {f['leaks']} leaks ({f['controls_seen']}/{f['controls']} controls saw "
+        "their canary)"
+    )
+
+
+def _quota_line(f: Figures) -> str:
+    return (
+        f"{f['attempts']} quota bypass attempts (forget, voice, rules, parallel x2): "
+        f"{f['bypasses']} got through; worst overshoot {f['worst_overshoot']:,} tokens over a "
+        f"{f['budget']:,}-token budget ({f['worst_overshoot_in']}; stated bound: "
+        f"{f['bound']:,})"
+    )
+
+
+def _hostile_pages_line(f: Figures) -> str:
+    return (
+        f"{f['pages']} hostile pages of {f['page_chars']:,} chars: worst parse "
+        f"{f['worst_parse_seconds']} s; {f['fetches']} concurrent fetches, worst getaddrinfo "
+        f"{f['worst_getaddrinfo_ms']} ms"
+    )
+
+
+def _config_secrets_line(f: Figures) -> str:
+    return (
+        f"{f['placements']} secrets placed in the config file: {f['accepted']} accepted, "
+        f"{f['refusals_without_env_name']} refusals without the env var to use"
+    )
+
+
+def _playground_line(f: Figures) -> str:
+    return (
+        f"{f['probes']} playground requests without its printed link: {f['let_in']} let in, "
+        f"{f['messages_injected_by_probes']} messages injected"
+    )
+
+
+def _attachment_line(f: Figures) -> str:
+    return (
+        f"{f['cases']} answers with too many or too large files: {f['files_made']} made, "
+        f"{f['files_delivered']} delivered, {f['files_named_in_notices']} named in a notice, "
+        f"{f['files_lost_silently']} lost silently, {f['discord_refusals']} Discord refusals"
+    )
+
+
+def _quota_reset_line(f: Figures) -> str:
+    return (
+        f"{f['attempts']} quota resets by server admins and members: {f['budgets_lifted']} "
+        f"budgets lifted (the owner's reset works: {f['owner_reset_works']})"
+    )
+
+
 SCENARIOS = (
     Scenario(
         "load",
@@ -179,11 +241,60 @@ SCENARIOS = (
     ),
     Scenario("ssrf", ssrf.run_ssrf, ssrf.run_ssrf, ssrf.ssrf_ok, _ssrf_line),
     Scenario(
+        "export_probes",
+        lambda: export_probes.run_export_probes(export_probes.ExportPlan(probes=40)),
+        lambda: export_probes.run_export_probes(export_probes.ExportPlan(probes=12)),
+        export_probes.export_ok,
+        _export_line,
+    ),
+    Scenario(
+        "quota_bypass",
+        lambda: quota_bypass.run_quota_bypass(quota_parallel.ParallelPlan(turns=10)),
+        lambda: quota_bypass.run_quota_bypass(quota_parallel.ParallelPlan()),
+        quota_bypass.quota_ok,
+        _quota_line,
+    ),
+    Scenario(
         "secrets",
         secrets_scan.run_secrets,
         secrets_scan.run_secrets,
         secrets_scan.secrets_ok,
         _secrets_line,
+    ),
+    Scenario(
+        "hostile_pages",
+        hostile_pages.run_hostile_pages,
+        lambda: hostile_pages.run_hostile_pages(size=300_000, copies=2),
+        hostile_pages.hostile_pages_ok,
+        _hostile_pages_line,
+    ),
+    Scenario(
+        "config_secrets",
+        config_secrets.run_config_secrets_async,
+        config_secrets.run_config_secrets_async,
+        config_secrets.config_secrets_ok,
+        _config_secrets_line,
+    ),
+    Scenario(
+        "playground_access",
+        playground_access.run_playground_access,
+        playground_access.run_playground_access,
+        playground_access.playground_access_ok,
+        _playground_line,
+    ),
+    Scenario(
+        "attachment_limits",
+        attachment_limits.run_attachment_limits,
+        attachment_limits.run_attachment_limits,
+        attachment_limits.attachment_limits_ok,
+        _attachment_line,
+    ),
+    Scenario(
+        "quota_reset",
+        quota_reset.run_quota_reset,
+        quota_reset.run_quota_reset,
+        quota_reset.quota_reset_ok,
+        _quota_reset_line,
     ),
 )
 

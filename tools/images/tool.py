@@ -1,21 +1,24 @@
 """Built-in image tools: ``generate_image`` and ``edit_image`` (the ``images`` tool family).
 
-The images are attached to the bot's reply (``ctx.attach``); the model only gets a short text
-result, since Chat Completions tool messages cannot carry images. Both tools have
-``side_effects=True``: the dispatcher's ledger makes sure a call never runs twice for the same
-turn and arguments, and the request itself runs without SDK retries.
+The images are attached to the bot's reply (``ctx.attach``); the tool result is a short text and
+the bot shows the images to a model that sees images in its next round (``ToolOutcome.
+images_for_model``). Both tools have ``side_effects=True``: the dispatcher's ledger makes sure a
+call never runs twice for the same turn and arguments, and the request runs without SDK retries.
 
 Services the bot injects (``ctx.services``): ``"openai"`` (an ``openai.AsyncOpenAI``, required),
-``"input_files"`` (the user's attachments, a list of :class:`~tools.Artifact`) and optionally
-``"quotas"``, an object with ``async charge_images(user_id, guild_id, n[, is_owner=])`` returning
-None to go ahead or a refusal (an object with a ``message``, or a string) to stop, and optionally
-``async refund_images(user_id, guild_id, n)``. The quota is charged before the request and given
-back when the request surely made nothing (not for content-policy refusals or rejected requests,
-which the model could otherwise repeat for free).
+``"input_files"`` (the user's attachments, a list of :class:`~tools.Artifact`),
+``"conversation_images"`` (a :class:`~tools.images.library.ImageLibrary`: the images earlier
+messages posted or tools made, which ``edit_image`` takes by ``"last"``, number or id) and
+optionally ``"quotas"``, an object with ``async charge_images(user_id, guild_id, n[,
+is_owner=])`` returning None to go ahead or a refusal (an object with a ``message``, or a
+string) to stop, and optionally ``async refund_images(user_id, guild_id, n)``. The quota is
+charged before the request and given back when the request surely made nothing (not for
+content-policy refusals or rejected requests, which the model could otherwise repeat for free).
 """
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import re
 from collections.abc import Coroutine
@@ -28,6 +31,7 @@ from tools.context import Artifact, ToolContext
 from tools.definition import tool
 from tools.errors import ToolFailed, ToolRetry
 from tools.images.files import content_type_of, png_header
+from tools.images.library import LIBRARY_SERVICE, ImageLibrary, UnknownImage, pick
 from tools.images.service import ImageBatch, ImageError, InputImage, edit, generate_batch
 from tools.images.settings import ImagesSettings, Quality, Size, load_settings
 
@@ -40,7 +44,7 @@ NOT_REFUNDED = frozenset({"content_policy", "bad_request"})
 _STEM_CHARS = re.compile(r"[^A-Za-z0-9]")
 
 
-@tool(family="images", side_effects=True, timeout=150.0, progress="Drawing: {prompt}")
+@tool(family="images", side_effects=True, timeout=150.0, progress="Drawing: {prompt}", files="n")
 async def generate_image(
     ctx: ToolContext,
     prompt: Annotated[str, Field(min_length=1, max_length=4000)],
@@ -84,7 +88,13 @@ async def generate_image(
     return _attach(ctx, batch, n, count, "Made")
 
 
-@tool(family="images", side_effects=True, timeout=150.0, progress="Editing the image: {prompt}")
+@tool(
+    family="images",
+    side_effects=True,
+    timeout=150.0,
+    progress="Editing the image: {prompt}",
+    files="n",
+)
 async def edit_image(
     ctx: ToolContext,
     prompt: Annotated[str, Field(min_length=1, max_length=4000)],
@@ -92,23 +102,28 @@ async def edit_image(
     size: Size | None = None,
     quality: Quality | None = None,
     n: Annotated[int, Field(ge=1, le=4)] = 1,
+    images: Annotated[list[str], Field(max_length=4)] | None = None,
 ) -> str:
-    """Edit or combine the image(s) the user attached to their message, following a prompt.
+    """Edit or combine images of the conversation, following a prompt.
 
-    The result is attached to your reply automatically. Only images attached to the user's
-    current message can be edited; if there is none, ask the user to attach one.
+    The result is attached to your reply automatically. By default it edits the images attached
+    to the user's current message, or else the last image of the conversation (one you made
+    counts). To pick others, name them in ``images``; nobody needs to upload them again.
 
     Args:
         prompt: What to change, e.g. "make the sky a sunset" or "put both pets on one sofa".
         use_mask: true when the user attached a second image that is a transparent PNG mask
             marking the area to repaint; false to use every attached image as input.
+        images: Which images to edit, from the conversation's image list: "last", a number
+            like "#2", or an id; several are combined. null for the current attachments (or
+            else the last image).
         size: 1024x1024, 1536x1024, 1024x1536 or auto; null for the default.
         quality: low, medium, high or auto; null for the default.
         n: How many versions to make, 1 to 4 (the server may allow fewer).
     """
     settings = load_settings(ctx.config)
     client = _client(ctx)
-    images, mask = _edit_inputs(ctx, use_mask)
+    inputs, mask = await _edit_inputs(ctx, use_mask, images or [])
     count = await _charge(ctx, n, settings)
     try:
         batch = await _refund_on_failure(
@@ -118,7 +133,7 @@ async def edit_image(
                 client,
                 settings,
                 prompt,
-                images,
+                inputs,
                 mask=mask,
                 size=size,
                 quality=quality,
@@ -130,7 +145,7 @@ async def edit_image(
         raise ToolFailed(error.message) from None
     except ValueError as error:
         raise ToolRetry(str(error)) from None
-    return _attach(ctx, batch, n, count, "Edited the attached image into")
+    return _attach(ctx, batch, n, count, "Edited the image into")
 
 
 def _client(ctx: ToolContext) -> openai.AsyncOpenAI:
@@ -192,13 +207,21 @@ def _accepts(function: Any, name: str) -> bool:
         return False
 
 
-def _edit_inputs(ctx: ToolContext, use_mask: bool) -> tuple[list[InputImage], InputImage | None]:
-    images = [_as_input(file) for file in ctx.services.get(INPUT_FILES_SERVICE) or []]
-    usable = [image for image in images if image is not None]
+async def _edit_inputs(
+    ctx: ToolContext, use_mask: bool, references: list[str]
+) -> tuple[list[InputImage], InputImage | None]:
+    if references:
+        usable = await _from_library(ctx, references)
+    else:
+        attached = [_as_input(file) for file in ctx.services.get(INPUT_FILES_SERVICE) or []]
+        usable = [image for image in attached if image is not None]
+        if not usable and _library(ctx) is not None:
+            with contextlib.suppress(_NoImages):
+                usable = await _from_library(ctx, ["last"])
     if not usable:
         raise ToolFailed(
-            "The user's message has no PNG, JPEG or WEBP image attached, so there is nothing "
-            "to edit. Ask the user to attach the image to edit to their message."
+            "There is no PNG, JPEG or WEBP image to edit: none is attached to the user's message "
+            "and the conversation has none. Ask the user to attach the image to edit."
         )
     if not use_mask:
         return usable[:MAX_EDIT_INPUTS], None
@@ -209,6 +232,44 @@ def _edit_inputs(ctx: ToolContext, use_mask: bool) -> tuple[list[InputImage], In
         )
     _check_mask(usable[0], usable[1])
     return [usable[0]], usable[1]
+
+
+def _library(ctx: ToolContext) -> ImageLibrary | None:
+    library = ctx.services.get(LIBRARY_SERVICE)
+    return library if isinstance(library, ImageLibrary) else None
+
+
+class _NoImages(ToolFailed):
+    """The conversation has no images (the default edit then says what is missing)."""
+
+
+async def _from_library(ctx: ToolContext, references: list[str]) -> list[InputImage]:
+    """The images ``references`` name, with their best bytes (a tool's original where kept)."""
+    library = _library(ctx)
+    if library is None:
+        raise ToolFailed(
+            "Earlier images cannot be edited here (the bot keeps no conversation images); ask "
+            "the user to attach the image to edit."
+        )
+    listed = await library.images()
+    if not listed:
+        raise _NoImages("This conversation has no images yet; ask the user to attach one.")
+    chosen: list[InputImage] = []
+    for reference in dict.fromkeys(references):
+        try:
+            image = pick(listed, reference)
+        except UnknownImage as error:
+            raise ToolRetry(
+                f'{error}. Name an image as "last", a number like "#{len(listed)}" or an '
+                "id from the conversation's image list."
+            ) from None
+        data = await library.load(image.image_id)
+        kind = content_type_of(data or b"")
+        if data is None or kind not in EDITABLE_TYPES:
+            raise ToolFailed(f"Image #{image.position} can no longer be edited (not stored).")
+        extension = kind.split("/")[1]
+        chosen.append(InputImage(f"image-{image.position}.{extension}", data, kind))
+    return chosen[:MAX_EDIT_INPUTS]
 
 
 def _as_input(file: Any) -> InputImage | None:

@@ -6,13 +6,17 @@ numbered, trimmed results inside a delimited untrusted-data block. ``fetch_page`
 through the SSRF-safe :class:`~tools.net.SafeFetcher` and returns its text the same way.
 
 Services a bot may inject (``ctx.services``): ``"search_provider"`` (any object following the
-SearchProvider protocol, replacing the configured one) and ``"safe_fetcher"`` (a SafeFetcher
-with the bot's own policy or resolver).
+SearchProvider protocol, replacing the configured one), ``"safe_fetcher"`` (a SafeFetcher
+with the bot's own policy or resolver) and ``"page_text_slots"`` (an ``asyncio.Semaphore``
+bounding how many pages have their text extracted at once, bot-wide; the bot's wiring gives
+one of :data:`PAGE_TEXT_WORKERS`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated
 
 from pydantic import Field
@@ -33,6 +37,9 @@ from tools.search.settings import SearchSettings, load_settings
 
 SEARCH_PROVIDER_SERVICE = "search_provider"
 SAFE_FETCHER_SERVICE = "safe_fetcher"
+PAGE_TEXT_SLOTS_SERVICE = "page_text_slots"
+PAGE_TEXT_WORKERS = 2
+"""Pages whose text is extracted at once, bot-wide: fewer threads contending with the loop."""
 PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
 _HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
@@ -87,7 +94,9 @@ async def fetch_page(
     else:
         async with SafeFetcher(policy=_policy(settings)) as fetcher:
             result = await _fetch(fetcher, url.strip(), settings)
-    page = await asyncio.to_thread(_page_text, result, settings.fetch_max_chars)
+    slots = ctx.services.get(PAGE_TEXT_SLOTS_SERVICE)
+    async with slots if isinstance(slots, asyncio.Semaphore) else contextlib.nullcontext():
+        page = await _extract_off_loop(result, settings.fetch_max_chars)
     return format_page(
         result.final_url, page.title, page.text, truncated=result.truncated or page.truncated
     )
@@ -132,6 +141,21 @@ async def _fetch(fetcher: SafeFetcher, url: str, settings: SearchSettings) -> Fe
         raise ToolFailed(f"That page cannot be fetched: {error.reason}.") from None
     except FetchFailed as error:
         raise ToolFailed(f"The page could not be read: {error.reason}.") from None
+
+
+async def _extract_off_loop(result: FetchResult, max_chars: int) -> PageText:
+    """The page's text, extracted on a thread of its own.
+
+    Never on the loop's default executor: that is where ``getaddrinfo`` runs for discord.py,
+    aiohttp and the fetcher, and a parse must not make them wait. Extraction itself is
+    bounded (see :mod:`tools.search.html_text`), so the thread ends soon after a timeout.
+    """
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="fetch_page-text")
+    try:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(executor, _page_text, result, max_chars)
+    finally:
+        executor.shutdown(wait=False)
 
 
 def _page_text(result: FetchResult, max_chars: int) -> PageText:

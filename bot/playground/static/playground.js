@@ -38,7 +38,17 @@
       list.appendChild(node);
     }
     if (node.classList.contains("from-bot")) { stopTyping(); }
-    if (stick) { toBottom(); }
+    if (stick) {
+      toBottom();
+      keepBottomWhileImagesLoad(node);
+    }
+  }
+
+  // An image has no height until it loads: scroll again once it has, so it is not left below.
+  function keepBottomWhileImagesLoad(node) {
+    for (const image of node.querySelectorAll("img")) {
+      if (!image.complete) { image.addEventListener("load", toBottom, { once: true }); }
+    }
   }
 
   function stopTyping() {
@@ -51,6 +61,7 @@
     events.addEventListener("reset", (e) => {
       list.replaceChildren(fragment(JSON.parse(e.data).html));
       toBottom();
+      keepBottomWhileImagesLoad(list);
     });
     events.addEventListener("upsert", (e) => {
       const data = JSON.parse(e.data);
@@ -93,6 +104,14 @@
     setReply(null, "");
   }
 
+  // A command ran from the palette: the "/cha" typed to find it is done with.
+  function clearCommandFilter() {
+    if (composer.elements.content.value.startsWith("/")) { composer.elements.content.value = ""; }
+    const palette = document.getElementById("palette");
+    palette.open = false;
+    for (const command of palette.querySelectorAll(".command")) { command.hidden = false; }
+  }
+
   function setReply(id, name) {
     const box = document.getElementById("replying");
     composer.elements.reply_to.value = id || "";
@@ -113,6 +132,7 @@
     if (ok && form.closest(".command")) {
       form.reset();
       form.closest(".command").open = false;
+      clearCommandFilter();
     }
     if (ok && form.closest(".apps")) { form.closest(".apps").open = false; }
   });

@@ -1,10 +1,8 @@
 """Versioned schema migrations, one SQL file per version and backend.
 
-Files are named ``NNNN_description.sql`` in ``sqlite/`` and ``postgres/``; versions rise strictly
-(a version left free for a parallel branch is a gap the runner steps over: it applies every
-version above the database's current one, in order). Each backend applies a version in one
-transaction together with the version number (``PRAGMA user_version`` on SQLite, the
-``schema_version`` table on PostgreSQL).
+Files are named ``NNNN_description.sql`` in ``sqlite/`` and ``postgres/``; versions start at 1
+and have no gaps. Each backend applies a version in one transaction together with the version
+number (``PRAGMA user_version`` on SQLite, the ``schema_version`` table on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -42,12 +40,10 @@ def load_migrations(backend: Backend) -> list[Migration]:
 
 
 def check_sequence(migrations: list[Migration]) -> None:
-    """Refuse a list that does not start at 1 or repeats a version (a packaging mistake)."""
-    previous = 0
-    for migration in migrations:
-        if migration.version <= previous or (previous == 0 and migration.version != 1):
+    """Refuse a list whose versions do not run 1, 2, 3, ... (a packaging mistake)."""
+    for expected, migration in enumerate(migrations, start=1):
+        if migration.version != expected:
             raise RuntimeError(
-                f"Migration {migration.name} has version {migration.version} after version "
-                f"{previous}: toolcord's migration files are damaged; reinstall toolcord."
+                f"Migration {migration.name} has version {migration.version}, expected "
+                f"{expected}: toolcord's migration files are incomplete; reinstall toolcord."
             )
-        previous = migration.version

@@ -280,6 +280,22 @@ class DiscordEmulator:
         message = self._ctx.messages.inject(self.channel(channel), self.user(author), spec)
         return self._ctx.messages.payload(message)
 
+    def delete_message(self, message: StoredMessage | JsonDict | int) -> None:
+        """Someone deletes a message in Discord's client: MESSAGE_DELETE reaches the bot."""
+        found = self.message(_message_id(message) or 0)
+        if found is None:
+            raise KeyError(f"{message!r} names no message the emulator holds")
+        self._ctx.messages.delete(found)
+
+    def bulk_delete(
+        self, channel: ChannelRef, messages: Iterable[StoredMessage | JsonDict | int]
+    ) -> None:
+        """A moderator purges messages of one channel: one MESSAGE_DELETE_BULK."""
+        found = [self.message(_message_id(m) or 0) for m in messages]
+        if any(m is None for m in found):
+            raise KeyError("a message to bulk-delete is not held by the emulator")
+        self._ctx.messages.delete_bulk(self.channel(channel), [m for m in found if m])
+
     async def inject_voice_message(
         self,
         channel: ChannelRef,

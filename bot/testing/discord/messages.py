@@ -337,6 +337,24 @@ class MessageService:
             )
         self._signal.notify(channel_topic(message.channel_id))
 
+    def delete_bulk(self, channel: Channel, messages: list[StoredMessage]) -> None:
+        """Deletes messages of one channel and dispatches one MESSAGE_DELETE_BULK."""
+        moment = time.monotonic()
+        for message in messages:
+            self.store.mark_deleted(message, moment)
+        payload: JsonDict = {
+            "ids": [str(message.id) for message in messages],
+            "channel_id": str(channel.id),
+        }
+        if channel.guild_id is not None:
+            payload["guild_id"] = str(channel.guild_id)
+        shown = [message for message in messages if not message.ephemeral]
+        if shown:
+            self._hub.dispatch(
+                "MESSAGE_DELETE_BULK", payload, guild_id=channel.guild_id, intent=_intent(shown[0])
+            )
+        self._signal.notify(channel_topic(channel.id))
+
     # ---- gateway ---------------------------------------------------------------------------
 
     def publish(self, event: str, message: StoredMessage) -> None:

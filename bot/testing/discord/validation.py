@@ -15,6 +15,10 @@ from bot.testing.discord.voice import validate_voice_message
 
 MAX_CONTENT = 2000
 MAX_FILES = 10
+MAX_FILE_BYTES = 10 * 1024 * 1024
+"""Largest file a bot may upload to a server without boosts, or a DM (discord.py's default)."""
+MAX_REQUEST_BYTES = 25 * 1024 * 1024
+"""Largest upload request, all files together."""
 MAX_EMBEDS = 10
 MAX_EMBED_TOTAL = 6000
 _EMBED_LIMITS = {"title": 256, "description": 4096}
@@ -27,6 +31,9 @@ def validate_message(body: dict[str, Any], files: list[UploadedFile], *, creatin
     Args:
         creating: a new message must have content, files, embeds, stickers, components or a poll.
     """
+    sizes = [len(upload.data) for upload in files]
+    if any(size > MAX_FILE_BYTES for size in sizes) or sum(sizes) > MAX_REQUEST_BYTES:
+        raise RestError(error(413, 40005, "Request entity too large"))
     errors: dict[str, Any] = {}
     content = body.get("content")
     if content is not None and not isinstance(content, str):

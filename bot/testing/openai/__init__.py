@@ -10,6 +10,7 @@ Quick tour::
         emu.chat.reply_tool_calls([ToolCall("weather", {"place": "Paris"})])
         emu.chat.reply(lambda request: TextReply(f"{len(request['messages'])} messages"))
         emu.chat.reply_fault(Fault.rate_limit(retry_after=0.1, times=2))  # 429, 429, then a reply
+        emu.responses.reply_tool_calls([ToolCall("weather", {"place": "Paris"})])  # /v1/responses
         mark = emu.mark()
         ...                                                              # code under test
         request = await emu.wait_request("/v1/chat/completions", after=mark, timeout=10)
@@ -19,12 +20,18 @@ Quick tour::
 Server profiles: ``OpenAIEmulator(profile="ollama")`` or ``emu.chat.use_profile("vllm")`` make the
 chat route stream and refuse parameters like that OpenAI-compatible server (``profiles.py``).
 
-Routes: ``/v1/chat/completions`` (JSON and SSE), ``/v1/images/generations``, ``/v1/images/edits``,
+Routes: ``/v1/chat/completions`` (JSON and SSE), ``/v1/responses`` (JSON and named SSE events;
+``emu.responses``, see ``responses_script.py``), ``/v1/images/generations``, ``/v1/images/edits``,
 ``/v1/moderations``, ``/v1/audio/transcriptions``, ``/v1/audio/speech``, ``/v1/embeddings``,
 ``/v1/models``, and the Realtime WebSocket ``/v1/realtime`` (``emu.realtime``). Every request
 body and Realtime client event is validated against OpenAI's OpenAPI schema (vendored subset in
 ``bot/testing/schemas``); an invalid one gets OpenAI's 400 (or ``error`` event) and lands in
 ``emu.violations``.
+
+OpenAI's model rules are enforced too (``rules.py``, the table bot authors meet in tests): on
+``/v1/chat/completions``, function tools with reasoning get OpenAI's exact 400 for the gpt-5.4/5.5
+families (any effort but ``none``) and for gpt-5.6 and later (any effort but ``none``, including
+none given, because they reason by default); ``/v1/responses`` accepts tools with any effort.
 """
 
 from .errors import ApiError
@@ -45,6 +52,8 @@ from .replies import (
     ToolCallsReply,
     TranscriptionReply,
 )
+from .responses_replies import Citation, FailedReply, StreamErrorReply, WebSearchReply
+from .responses_script import ResponsesScript
 from .script import RouteScript
 from .server import OpenAIEmulator
 from .summarizer import ScriptedSummarizer
@@ -54,7 +63,9 @@ __all__ = [
     "MODERATION_CATEGORIES",
     "PROFILES",
     "ApiError",
+    "Citation",
     "EmbeddingReply",
+    "FailedReply",
     "Fault",
     "ImageReply",
     "ModerationReply",
@@ -63,16 +74,19 @@ __all__ = [
     "RealtimeReply",
     "RecordedRequest",
     "RefusalReply",
+    "ResponsesScript",
     "RouteScript",
     "SchemaIssue",
     "ScriptedSummarizer",
     "ServerProfile",
     "SpeechReply",
+    "StreamErrorReply",
     "TextReply",
     "ToolCall",
     "ToolCallsReply",
     "TranscriptionReply",
     "UploadedFile",
     "Violation",
+    "WebSearchReply",
     "profile_named",
 ]

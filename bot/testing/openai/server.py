@@ -26,7 +26,8 @@ from .errors import ApiError, ConnectionDropped
 from .ids import request_id
 from .profiles import ServerProfile
 from .recorder import RecordedRequest
-from .routes import audio, chat, embeddings, images, models, moderations, realtime
+from .responses_script import ResponsesScript
+from .routes import audio, chat, embeddings, images, models, moderations, realtime, responses
 from .routes.common import REQUEST_ID, error_response
 from .script import (
     ChatScript,
@@ -48,6 +49,10 @@ DEFAULT_MODELS = (
     "gpt-4o-mini",
     "gpt-4.1",
     "gpt-5",
+    "gpt-5.4",
+    "gpt-5.4-mini",
+    "gpt-5.5",
+    "gpt-5.6-terra",
     "gpt-image-1.5",
     "omni-moderation-latest",
     "whisper-1",
@@ -89,6 +94,7 @@ class OpenAIEmulator:
         self._port = port
         self._runner: web.AppRunner | None = None
         self.chat = ChatScript()
+        self.responses = ResponsesScript()
         self.chat.use_profile(profile)
         self.images = ImageScript("/v1/images/generations")
         self.image_edits = ImageScript("/v1/images/edits")
@@ -226,6 +232,7 @@ class OpenAIEmulator:
     def _scripts(self) -> tuple[RouteScript[Any], ...]:
         return (
             self.chat,
+            self.responses,
             self.images,
             self.image_edits,
             self.moderations,
@@ -242,6 +249,7 @@ class OpenAIEmulator:
         app = web.Application(middlewares=[self._middleware], client_max_size=64 * 1024 * 1024)
         add = app.router.add_route
         add("POST", "/v1/chat/completions", partial(chat.chat_completions, state, self.chat))
+        add("POST", "/v1/responses", partial(responses.responses, state, self.responses))
         add("POST", "/v1/images/generations", partial(images.generations, state, self.images))
         add("POST", "/v1/images/edits", partial(images.edits, state, self.image_edits))
         add("GET", images.FILES_PATH + "{name}", partial(images.served_file, state))

@@ -17,11 +17,12 @@ STREAM_CONTENT_TYPE = "text/event-stream; charset=utf-8"
 Pause = Callable[[float], Awaitable[None]]
 
 
-def encode_event(data: Any) -> bytes:
-    """Return one ``data: <json>`` event."""
-    return (
-        b"data: " + json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode() + b"\n\n"
-    )
+def encode_event(data: Any, *, name: str | None = None) -> bytes:
+    """Return one ``data: <json>`` event (``event: <name>`` first when named)."""
+    line = b"data: " + json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
+    if name is not None:
+        line = b"event: " + name.encode() + b"\n" + line
+    return line + b"\n\n"
 
 
 @dataclass(frozen=True)
@@ -38,8 +39,11 @@ async def write_stream(
     plan: StreamPlan,
     headers: Mapping[str, str],
     pause: Pause,
+    *,
+    done: bytes | None = DONE_EVENT,
+    corrupt: bytes = CORRUPT_EVENT,
 ) -> web.StreamResponse:
-    """Send ``events`` then ``[DONE]`` as an SSE response, applying ``plan``.
+    """Send ``events`` then ``done`` (``[DONE]``; None: nothing) as an SSE response.
 
     A fault scheduled ``after_chunks`` = N acts once N events were sent (never after ``[DONE]``).
     A client that goes away ends the stream quietly.
@@ -49,14 +53,14 @@ async def write_stream(
     )
     await response.prepare(request)
     fault = plan.fault
-    all_events = [*events, DONE_EVENT]
+    all_events = [*events, done] if done is not None else list(events)
     act_at = min(fault.after_chunks, len(all_events) - 1) if fault is not None else -1
     try:
         if fault is not None and fault.kind == "slow_first_token":
             await pause(fault.seconds)
         for index, event in enumerate(all_events):
             if index == act_at and fault is not None:
-                if await _act(fault, request, response, pause):
+                if await _act(fault, request, response, pause, corrupt):
                     return response
             elif index and plan.chunk_delay:
                 await pause(plan.chunk_delay)
@@ -68,7 +72,7 @@ async def write_stream(
 
 
 async def _act(
-    fault: Fault, request: web.Request, response: web.StreamResponse, pause: Pause
+    fault: Fault, request: web.Request, response: web.StreamResponse, pause: Pause, corrupt: bytes
 ) -> bool:
     """Apply ``fault``; return True when the stream is over."""
     if fault.kind == "cut_stream":
@@ -81,5 +85,5 @@ async def _act(
     if fault.kind == "stall_mid_stream":
         await pause(fault.seconds)
     elif fault.kind == "corrupt_chunk":
-        await response.write(CORRUPT_EVENT)
+        await response.write(corrupt)
     return False

@@ -26,7 +26,15 @@ SUBSET_URI = "urn:toolcord:openai-subset"
 MAX_ISSUES = 5
 CACHE_LIMIT = 8192
 FREE_TEXT_KEYS = frozenset(
-    {"id", "model", "created", "content", "refusal", "reasoning_content", "arguments", "name"}
+    {
+        # chat completions
+        *("id", "model", "created", "content", "refusal", "reasoning_content", "arguments"),
+        "name",
+        # the Responses API's events and output items
+        *("created_at", "sequence_number", "output_index", "content_index", "summary_index"),
+        *("item_id", "call_id", "delta", "text", "encrypted_content", "instructions"),
+        *("input_tokens", "output_tokens", "total_tokens", "reasoning_tokens", "max_output_tokens"),
+    }
 )
 _REQUIRED = re.compile(r"^'(?P<name>[^']+)' is a required property")
 _UNEXPECTED = re.compile(r"\('(?P<name>[^']+)'(?: was| were) unexpected\)")
@@ -191,6 +199,37 @@ class SchemaBook:
             )
             found.extend(replace(issue, path=("messages", index, *issue.path)) for issue in issues)
         return tuple(found[:MAX_ISSUES])
+
+    def responses_request_issues(self, body: Any) -> tuple[SchemaIssue, ...]:
+        """Like ``issues("CreateResponse", body)``, each ``input`` item validated once per value,
+        plus OpenAI's refusal of unknown top-level parameters (the schema itself allows them)."""
+        items = body.get("input") if isinstance(body, dict) else None
+        if not isinstance(items, list) or not items:
+            found = list(self.issues("CreateResponse", body))
+        else:
+            stub = {**body, "input": "stub"}
+            found = list(self.cached_issues("CreateResponse", stub, _canonical(stub)))
+            for index, item in enumerate(items):
+                issues = self.cached_issues("InputItem", item, _canonical(item))
+                found.extend(replace(issue, path=("input", index, *issue.path)) for issue in issues)
+        if isinstance(body, dict):
+            known = self.property_names("CreateResponse")
+            found.extend(
+                SchemaIssue((), f"unknown parameter {key!r}", "additionalProperties", None, key)
+                for key in body
+                if key not in known
+            )
+        return tuple(found[:MAX_ISSUES])
+
+    def property_names(self, name: str) -> frozenset[str]:
+        """Every property ``name`` declares, through ``allOf`` and ``$ref``."""
+        pending: list[Any] = [self.schemas[name]]
+        found: set[str] = set()
+        while pending:
+            node = self.resolve(pending.pop())
+            found.update(node.get("properties") or {})
+            pending.extend(node.get("allOf") or ())
+        return frozenset(found)
 
     # ---- schema walking for multipart coercion ------------------------------------------
 

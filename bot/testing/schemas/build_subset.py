@@ -9,6 +9,7 @@ JSON Schema 2020-12:
   ``type`` (and ``None`` in ``enum``); a schema without ``type`` is wrapped as
   ``anyOf: [schema, {type: null}]``. ``nullable: false`` is dropped.
 * Boolean ``exclusiveMinimum``/``exclusiveMaximum`` (draft 4 style) become the numeric 2020-12 form.
+* ``oneOf`` of the schemas in ``ONE_OF_AS_ANY_OF`` (overlapping alternatives) becomes ``anyOf``.
 * Pure documentation keys (``description``, ``example``, ``examples``, ``x-oaiMeta``) are dropped
   to keep the file small; every validation keyword is kept.
 
@@ -49,6 +50,9 @@ ROOT_SCHEMAS: tuple[str, ...] = (
     "ListModelsResponse",
     "Model",
     "ErrorResponse",
+    "CreateResponse",
+    "Response",
+    "ResponseStreamEvent",
     "RealtimeClientEventSessionUpdate",
     "RealtimeClientEventConversationItemCreate",
     "RealtimeClientEventResponseCreate",
@@ -70,6 +74,10 @@ ROOT_SCHEMAS: tuple[str, ...] = (
     "RealtimeServerEventError",
 )
 
+# ``oneOf`` lists whose alternatives overlap, so valid traffic matches two of them: OpenAI picks
+# one by ``type`` (a user message is both an ``EasyInputMessage`` and an ``Item``), JSON Schema
+# rejects it. In these schemas ``oneOf`` becomes ``anyOf``.
+ONE_OF_AS_ANY_OF = frozenset({"InputItem"})
 DOC_ONLY_KEYS = frozenset({"description", "example", "examples", "x-oaiMeta"})
 NAME_MAP_KEYS = frozenset({"properties", "patternProperties", "$defs", "definitions"})
 ANNOTATION_KEYS = frozenset({"title", "default", "deprecated", "discriminator", "readOnly"})
@@ -175,8 +183,15 @@ def build(spec: dict[str, Any], source_sha256: str) -> dict[str, Any]:
         ),
         "info": {"title": spec["info"]["title"], "version": spec["info"]["version"]},
         "roots": list(ROOT_SCHEMAS),
-        "components": {"schemas": {name: rewrite(schemas[name]) for name in names}},
+        "components": {"schemas": {name: _schema(name, schemas[name]) for name in names}},
     }
+
+
+def _schema(name: str, schema: dict[str, Any]) -> dict[str, Any]:
+    rewritten = rewrite(schema)
+    if name in ONE_OF_AS_ANY_OF and "oneOf" in rewritten:
+        rewritten["anyOf"] = rewritten.pop("oneOf")
+    return rewritten
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Annotated, Any
 
 import pytest
@@ -113,6 +113,7 @@ async def _run(
     ledger: InMemoryLedger | None = None,
     context: ToolContext | None = None,
     max_retries: int = 0,
+    round_gate: Callable[[int], Awaitable[str | None]] | None = None,
 ) -> list[Any]:
     registry = _registry(calls)
     context = context or _context()
@@ -132,6 +133,7 @@ async def _run(
         tools=registry.openai_tools(available),
         make_dispatcher=make_dispatcher,
         limits=limits or LoopLimits(),
+        round_gate=round_gate,
     )
     try:
         return [event async for event in run_turn(client, request)]
@@ -333,3 +335,57 @@ async def test_deadline_answers_with_what_it_has(emu: OpenAIEmulator) -> None:
     assert all(not m.get("tool_calls") for m in outcome.new_messages), json.dumps(
         outcome.new_messages
     )
+
+
+async def test_a_round_gate_stops_the_turn_before_its_next_round(emu: OpenAIEmulator) -> None:
+    """Issue 16: the quota gate is asked before every round after the first, with the usage."""
+    calls, asked = Calls(), []
+    usage = {"prompt_tokens": 900, "completion_tokens": 100}
+    emu.chat.reply_tool_calls([ToolCall("weather", {"place": "P0"}, id="call_0")], usage=usage)
+    emu.chat.reply_tool_calls([ToolCall("weather", {"place": "P1"}, id="call_1")], usage=usage)
+    emu.chat.reply_text("never sent")
+
+    async def gate(used: int) -> str | None:
+        asked.append(used)
+        return "The budget is spent." if used >= 2000 else None
+
+    events = await _run(emu, calls, round_gate=gate)
+    stopped = events[-1]
+    assert isinstance(stopped, Failed)
+    assert (stopped.kind, stopped.user_message) == ("stopped", "The budget is spent.")
+    assert asked == [1000, 2000] and len(emu.chat.requests) == 2
+    assert stopped.usage.prompt_tokens + stopped.usage.completion_tokens == 2000
+    assert [m.get("tool_call_id") for m in stopped.new_messages if m["role"] == "tool"] == [
+        "call_0",
+        "call_1",
+    ]
+
+
+async def test_a_stopped_turn_keeps_the_text_it_showed(emu: OpenAIEmulator) -> None:
+    emu.chat.reply_tool_calls(
+        [ToolCall("weather", {"place": "P0"}, id="call_0")], content="Looking it up."
+    )
+
+    async def gate(used: int) -> str | None:
+        return "The budget is spent."
+
+    events = await _run(emu, Calls(), round_gate=gate)
+    final = events[-1]
+    assert isinstance(final, Final)
+    assert (final.text, final.notice) == ("Looking it up.", "(The budget is spent.)")
+    assert len(emu.chat.requests) == 1
+
+
+async def test_text_complete_comes_once_after_the_last_text_and_before_the_final(
+    emu: OpenAIEmulator,
+) -> None:
+    emu.chat.reply_tool_calls([ToolCall("weather", {"place": "Oslo"}, id="c1")])
+    emu.chat.reply_text("Sunny in Oslo.", chunk_size=4)
+    events = await _run(emu, Calls())
+    kinds = [type(event).__name__ for event in events]
+    assert kinds.count("TextComplete") == 1
+    complete = kinds.index("TextComplete")
+    assert "ToolDone" in kinds[:complete], "a tool round's end is not the end of the text"
+    assert kinds[complete - 1] == "TextDelta" and kinds[complete + 1 :] == ["Final"]
+    text = "".join(e.text for e in events[:complete] if type(e).__name__ == "TextDelta")
+    assert text == events[-1].text == "Sunny in Oslo."

@@ -67,7 +67,7 @@ def quotas(**values: Any) -> QuotaSettings:
             "global_daily_images",
         )
     }
-    return QuotaSettings(**{**unlimited, "reserve_tokens": 100, **values})
+    return QuotaSettings(**{**unlimited, "reserve_tokens": 100, "max_turns_per_user": 0, **values})
 
 
 def policy_on(
@@ -168,19 +168,16 @@ async def test_a_turn_running_across_a_re_read_still_counts_when_it_settles(
     assert refusal is not None and refusal.message.startswith("The bot has used its shared")
 
 
-async def test_a_forgotten_user_keeps_todays_total_in_memory_too(store: Store) -> None:
-    settings = quotas(user_daily_tokens=10_000, global_daily_tokens=20_000)
+async def test_a_forgotten_user_keeps_the_total_in_memory_too(store: Store) -> None:
+    settings = quotas(user_daily_tokens=10_000, global_daily_tokens=10_000)
     policy = policy_on(store, settings, FakeMonotonic())
     for number in range(10):
         assert await answer(policy, store, turn(number), 1_000)
-    today = await policy.spent_today(1)
-    await store.forget_user(1)
-    assert await answer(policy, store, turn(10), 0)  # the ledger no longer names the user...
-    await policy.keep_today(1, today)
-    # The carried-over row counts globally too (next to the anonymised ones), as in the ledger.
+    assert (await policy.forget_user(1)).usage_kept == 10
+    # The kept rows still count globally and for the user, in memory as in the ledger.
     refusal = await policy.before_turn(turn(11, user_id=2))
     assert refusal is not None and refusal.message.startswith("The bot has used its shared")
-    refusal = await policy.before_turn(turn(12))  # ...and the user's kept total holds it again
+    refusal = await policy.before_turn(turn(12))
     assert refusal is not None and refusal.message.startswith("You have used your daily")
 
 

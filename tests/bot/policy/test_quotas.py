@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import random
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from bot.policy.quotas import QuotaPolicy
 from bot.policy.usage import BudgetLine, Subject, format_report, window_end, window_start
 from bot.settings import QuotaSettings
 from bot.store import Store, Usage
+from bot.store.sqlite import SqliteStore
 
 PAST = datetime(2020, 1, 15, 12, 30, tzinfo=UTC)  # rows the store writes now are all "after" it
 GUILD = 500
@@ -33,7 +35,7 @@ def quotas(**values: Any) -> QuotaSettings:
         "guild_monthly_images": 0,
         "global_daily_images": 0,
     }
-    return QuotaSettings(**{**unlimited, **values})
+    return QuotaSettings(**{**unlimited, "max_turns_per_user": 0, **values})
 
 
 def turn(number: int, user_id: int = 1, guild_id: int | None = GUILD, **extra: Any) -> IncomingTurn:
@@ -165,15 +167,29 @@ def test_format_report_with_no_budgets() -> None:
     assert "no limit" in format_report([line])
 
 
-async def test_forgetting_a_user_keeps_today_so_the_budget_still_holds(store: Store) -> None:
-    policy = QuotaPolicy(store, quotas(user_daily_tokens=100))
-    await spend(store, 120)
-    today = await policy.spent_today(1)
-    await store.forget_user(1)
-    assert await policy.before_turn(turn(1)) is None  # the ledger no longer names the user...
-    await policy.after_turn(turn(1), EngineUsage(), "m")
-    await policy.keep_today(1, today)
-    assert await policy.before_turn(turn(2)) is not None  # ...until today's totals are kept
+async def test_forgetting_a_user_keeps_the_months_spending(tmp_path: Path) -> None:
+    """Issue 16: /forget-me wiped the month's usage; a user over budget was answered again."""
+    moment = [datetime(2024, 4, 10, 12, tzinfo=UTC)]
+    store = await SqliteStore.open(tmp_path / "dated.db", clock=lambda: moment[0])
+    settings = quotas(user_monthly_tokens=1000, guild_monthly_tokens=5000)
+    policy = QuotaPolicy(store, settings, clock=lambda: moment[0])
+    moment[0] = datetime(2024, 3, 20, tzinfo=UTC)
+    await spend(store, 4000)  # last month: anonymised by the forgetting
+    moment[0] = datetime(2024, 4, 10, 12, tzinfo=UTC)
+    await spend(store, 1200)  # earlier this month, not today
+    moment[0] += timedelta(days=1)
+    assert await policy.before_turn(turn(1)) is not None
+    report = await policy.forget_user(1)
+    refusal = await policy.before_turn(turn(2))
+    user_rows = await store.usage_totals(user_id=1)
+    march = await store.usage_totals(since=datetime(2024, 3, 1, tzinfo=UTC))
+    await store.close()
+    assert (report.usage_kept, report.usage_anonymised) == (1, 1)
+    assert refusal is not None and refusal.message.startswith(
+        "You have used your monthly budget of 1,000 tokens."
+    )
+    assert user_rows.total_tokens == 1200  # only this month's row still names the user
+    assert march.total_tokens == 5200  # nothing left the ledger
 
 
 async def test_a_reservation_that_never_settles_expires(store: Store) -> None:
@@ -244,3 +260,49 @@ async def test_the_estimate_follows_the_users_largest_recent_request(store: Stor
     assert policy.estimate(1) == 100
     await policy.after_turn(turn(1), EngineUsage(700, 50, 1), "m")
     assert policy.estimate(1) == 750 and policy.estimate(2) == 100
+
+
+async def test_one_user_runs_at_most_max_turns_per_user_at_once(store: Store) -> None:
+    policy = QuotaPolicy(store, quotas(max_turns_per_user=2), wait_s=0.2)
+    assert await policy.before_turn(turn(1)) is None
+    assert await policy.before_turn(turn(2)) is None
+    busy = await policy.before_turn(turn(3))  # waits for one of them, then gives up
+    assert busy is not None and (busy.kind, busy.message) == (
+        "busy",
+        "You already have 2 answers on the way; ask again when one is done.",
+    )
+    assert await policy.before_turn(turn(4, user_id=2)) is None  # others are not held up
+    waiting = asyncio.create_task(policy.before_turn(turn(5)))
+    await policy.after_turn(turn(1), EngineUsage(10, 5, 1), "m")
+    assert await asyncio.wait_for(waiting, 10) is None  # admitted as soon as one ended
+    assert policy.running == 3
+
+
+async def test_each_round_is_admitted_with_what_the_turn_used_so_far(store: Store) -> None:
+    """Issue 16: one admitted turn ran all its rounds past a spent budget."""
+    policy = QuotaPolicy(store, quotas(global_daily_tokens=1000, reserve_tokens=100))
+    assert await policy.before_turn(turn(1)) is None
+    assert await policy.before_round(turn(1), 600) is None
+    assert policy.estimate(1) == 600  # the user's largest recent round
+    stopped = await policy.before_round(turn(1), 1000)
+    assert stopped is not None and stopped.message.startswith(
+        "The bot has used its shared daily budget of 1,000 tokens."
+    )
+    refused = await policy.before_turn(turn(2, user_id=2))  # the running turn's use counts
+    assert refused is not None and refused.kind == "quota"
+    await spend(store, 1000)
+    await policy.after_turn(turn(1), EngineUsage(900, 100, 2), "m")
+    assert policy.running == 0
+
+
+def test_one_image_or_token_is_singular() -> None:
+    lines = [
+        BudgetLine(Subject("global"), "day", "images", 1, 0, PAST),
+        BudgetLine(Subject("global"), "month", "images", 2, 0, PAST),
+        BudgetLine(Subject("global"), "day", "tokens", 1, 0, PAST),
+    ]
+    assert format_report(lines).splitlines()[1:] == [
+        "- 1 image today (no limit)",
+        "- 2 images this month (no limit)",
+        "- 1 token today (no limit)",
+    ]

@@ -100,7 +100,12 @@ async def test_concurrent_answers_overshoot_the_user_budget_by_at_most_one(
     store: Store, openai_emulator: OpenAIEmulator, client: openai.AsyncOpenAI
 ) -> None:
     conversations, policy = conversations_with(
-        store, openai_emulator, client, user_daily_tokens=2000, reserve_tokens=500
+        store,
+        openai_emulator,
+        client,
+        user_daily_tokens=2000,
+        reserve_tokens=500,
+        max_turns_per_user=0,
     )
     openai_emulator.chat.set_default(
         TextReply("ok", latency=0.05, usage={"prompt_tokens": 300, "completion_tokens": 150})

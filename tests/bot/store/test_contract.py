@@ -10,8 +10,10 @@ import pytest
 
 from bot.store import keys
 from bot.store.errors import ExchangeStateError
+from bot.store.migrations import load_migrations
 from bot.store.models import Conversation, NewTurn, Usage, UserTurn
 from bot.store.protocol import Store
+from bot.store.records import DELETED_TEXT
 from bot.store.tokens import TokenCounter
 
 from .conftest import StorePlace
@@ -26,9 +28,9 @@ async def _channel(
     return await store.get_or_create_conversation(key, user_id=user_id, **CHANNEL)
 
 
-async def test_open_store_is_a_store_at_schema_5(store: Store) -> None:
+async def test_open_store_is_a_store_at_the_shipped_schema(store: Store) -> None:
     assert isinstance(store, Store)
-    assert await store.schema_version() == 5
+    assert await store.schema_version() == load_migrations("sqlite")[-1].version
 
 
 async def test_get_or_create_conversation_is_stable(store: Store) -> None:
@@ -323,6 +325,64 @@ async def test_forget_user_removes_their_rows_and_keeps_others(store: Store) -> 
     assert await store.claim(bobs_side_effect, "ban", "{}") is not None
     exported = await store.export_conversation(shared.key)
     assert "secret" not in json.dumps(exported)
+
+
+async def test_forget_user_keeps_recent_usage_under_the_user_without_content(
+    store: Store,
+) -> None:
+    shared = await _channel(store)
+    mine = await store.begin_exchange(shared.id, user("my secret", 41, author=1))
+    assert mine is not None
+    await store.complete_exchange(mine.id, plain_answer("ok"), [410], Usage("gpt-x", 5, 5))
+    await store.record_usage(Usage("gpt-x", 7), user_id=1, guild_id=10)
+    report = await store.forget_user(1, keep_usage_since=datetime.now(UTC) - timedelta(days=1))
+    assert (report.usage_kept, report.usage_anonymised) == (2, 0)
+    kept = await store.usage_totals(user_id=1)
+    assert (kept.requests, kept.total_tokens) == (2, 17)
+    assert (await store.usage_totals(user_id=1, model="forgotten")).requests == 2
+    assert (await store.usage_totals(guild_id=10)).total_tokens == 17
+    later = await store.forget_user(1, keep_usage_since=datetime.now(UTC) + timedelta(days=1))
+    assert (later.usage_kept, later.usage_anonymised) == (0, 2)
+    assert (await store.usage_totals(user_id=1)).requests == 0
+
+
+async def test_deleted_messages_are_redacted_where_they_were_stored(store: Store) -> None:
+    conversation = await _channel(store)
+    first = await store.begin_exchange(conversation.id, user("my PIN is 4321", 51, author=1))
+    second = await store.begin_exchange(conversation.id, user("hello", 52, author=2, name="bob"))
+    assert first and second
+    await store.complete_exchange(first.id, answer_with_tool("a"), [510, 511])
+    await store.complete_exchange(second.id, plain_answer("echo: secret reply"), [520])
+    assert await store.mark_messages_deleted([51, 520, 999]) == 2
+    assert await store.mark_messages_deleted([51]) == 0  # already redacted
+    turns = await store.exchange_turns(first.id)
+    assert [(t.content, t.deleted_at is not None) for t in turns] == [
+        (DELETED_TEXT, True),
+        (None, False),
+        ("sunny, 21 C", False),
+        ("The weather for a: sunny, 21 C.", False),
+    ]
+    assert turns[0].parts == []
+    answered = await store.exchange_turns(second.id)
+    assert [t.content for t in answered] == ["hello", DELETED_TEXT]
+    exported = json.dumps(await store.export_conversation(conversation.key))
+    assert "4321" not in exported and "secret reply" not in exported
+    window = json.dumps(await store.build_window(conversation.id, 10_000, TokenCounter()))
+    assert "4321" not in window and "secret reply" not in window and DELETED_TEXT in window
+
+
+async def test_export_of_one_users_exchanges(store: Store) -> None:
+    conversation = await _channel(store)
+    first = await store.begin_exchange(conversation.id, user("alice asks", 61, author=1))
+    second = await store.begin_exchange(conversation.id, user("bob asks", 62, author=2))
+    assert first and second
+    await store.complete_exchange(first.id, plain_answer("to alice"))
+    await store.complete_exchange(second.id, plain_answer("to bob"))
+    document = await store.export_conversation(conversation.key, only_user_id=2)
+    assert document is not None
+    assert [e["id"] for e in document["exchanges"]] == [second.id]
+    assert "alice asks" not in json.dumps(document) and "to alice" not in json.dumps(document)
+    assert await store.export_conversation(conversation.key, only_user_id=3) is not None
 
 
 async def test_export_is_json_and_complete(store: Store) -> None:

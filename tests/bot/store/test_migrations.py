@@ -29,7 +29,7 @@ from .test_crash import kill_and_collect, start_worker
 
 RawSql = Callable[..., Awaitable[list[Any]]]
 SQLITE_MIGRATION_KILLS = 20
-SHIPPED = load_migrations("sqlite")[-1].version  # the newest shipped schema version (both backends)
+SHIPPED = len(load_migrations("sqlite"))  # the newest shipped schema version (both backends)
 POSTGRES_MIGRATION_KILLS = 3
 
 
@@ -37,20 +37,17 @@ def test_shipped_migrations_are_complete_and_parse() -> None:
     backends: tuple[Backend, ...] = ("sqlite", "postgres")
     for backend in backends:
         migrations = load_migrations(backend)
-        versions = [migration.version for migration in migrations]
-        assert versions[0] == 1 and versions == sorted(set(versions))
-        assert versions == [m.version for m in load_migrations("sqlite")]
+        assert [migration.version for migration in migrations] == list(
+            range(1, len(migrations) + 1)
+        )
     statements = split_statements(load_migrations("sqlite")[0].sql)
     assert all(sqlite3.complete_statement(statement + ";") for statement in statements)
     assert len(statements) > 10
 
 
-def test_a_repeated_or_missing_first_version_is_refused() -> None:
-    with pytest.raises(RuntimeError, match=r"version 3 after version 3: .* reinstall toolcord"):
-        check_sequence([Migration(1, "a", ""), Migration(3, "c", ""), Migration(3, "d", "")])
-    with pytest.raises(RuntimeError, match="version 2 after version 0"):
-        check_sequence([Migration(2, "b", "")])
-    check_sequence([Migration(1, "a", ""), Migration(2, "b", ""), Migration(5, "e", "")])
+def test_a_gap_in_versions_is_refused() -> None:
+    with pytest.raises(RuntimeError, match="reinstall toolcord"):
+        check_sequence([Migration(1, "a", ""), Migration(3, "c", "")])
 
 
 async def test_migrating_twice_changes_nothing(place: StorePlace) -> None:
@@ -66,6 +63,26 @@ async def test_migrating_twice_changes_nothing(place: StorePlace) -> None:
     third = await place.open()
     assert await again.schema_version() == await third.schema_version() == SHIPPED
     assert [turn.content for turn in await third.exchange_turns(exchange.id)] == ["kept", "yes"]
+
+
+async def test_version_2_data_upgrades_to_the_turn_deletion_marks(place: StorePlace) -> None:
+    """Migration 3 (issue 16) adds ``turns.deleted_at`` to a store that holds conversations."""
+    backend: Backend = "sqlite" if place.backend == "sqlite" else "postgres"
+    old = await place.open(migrations=load_migrations(backend)[:2])
+    conversation = await old.get_or_create_conversation(
+        "thread:1", guild_id=1, channel_id=2, thread_id=1, user_id=3
+    )
+    exchange = await old.begin_exchange(conversation.id, user("my PIN is 4321", 11))
+    assert exchange is not None and await old.schema_version() == 2
+    await old.complete_exchange(exchange.id, plain_answer("noted"), [12])
+    await old.close()
+    new = await place.open()
+    assert await new.schema_version() == SHIPPED >= 3
+    before = await new.exchange_turns(exchange.id)
+    assert [turn.deleted_at for turn in before] == [None, None]
+    assert await new.mark_messages_deleted([11]) == 1
+    after = await new.exchange_turns(exchange.id)
+    assert [turn.content for turn in after] == ["[message deleted]", "noted"]
 
 
 async def test_concurrent_starts_migrate_once(place: StorePlace) -> None:
@@ -89,9 +106,8 @@ async def test_a_newer_schema_is_refused_untouched(place: StorePlace, raw_sql: R
 async def test_a_failing_migration_rolls_back_whole(place: StorePlace, raw_sql: RawSql) -> None:
     await (await place.open()).close()
     shipped = load_migrations("sqlite" if place.backend == "sqlite" else "postgres")
-    broken = Migration(
-        SHIPPED + 1, "broken", "CREATE TABLE half_done (x INTEGER);\nSELECT * FROM nowhere;\n"
-    )
+    broken_sql = "CREATE TABLE half_done (x INTEGER);\nSELECT * FROM nowhere;\n"
+    broken = Migration(SHIPPED + 1, "broken", broken_sql)
     with pytest.raises(MigrationError, match=f"still at version {SHIPPED}"):
         await place.open(migrations=[*shipped, broken])
     if place.backend == "sqlite":
@@ -144,11 +160,10 @@ async def test_kill_9_during_a_migration_leaves_old_or_new(tmp_path: Path) -> No
         await asyncio.sleep(0.0 if round_number == 0 else delays.uniform(0.0, duration * 1.1))
         await kill_and_collect(process)
         state = _sqlite_state(path)
-        assert state in ((SHIPPED, None), (SHIPPED + 1, BULK_ROWS)), (
-            f"round {round_number}: {state}"
-        )
+        expected = ((SHIPPED, None), (SHIPPED + 1, BULK_ROWS))
+        assert state in expected, f"round {round_number}: {state}"
         outcomes["old" if state[0] == SHIPPED else "new"] += 1
-        steps = slow_migrations("sqlite") if state[0] > SHIPPED else load_migrations("sqlite")
+        steps = slow_migrations("sqlite") if state[0] == SHIPPED + 1 else load_migrations("sqlite")
         reopened = await SqliteStore.open(path, migrations=steps)
         assert await reopened.schema_version() == state[0]
         await reopened.close()

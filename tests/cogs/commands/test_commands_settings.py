@@ -61,7 +61,6 @@ async def test_persona_set_show_clear_per_channel_and_guild(
         ("settings free-chat", {"enabled": True}),
         ("settings private-conversations", {"enabled": True}),
         ("settings moderation", {"mode": "block"}),
-        ("settings quota-reset", {}),
     ],
 )
 async def test_admin_commands_refuse_members_without_manage_server(

@@ -10,6 +10,7 @@ from bot.testing.openai import Fault, OpenAIEmulator
 from bot.testing.openai.media.png import solid_png
 from tools import ToolContext, ToolFailed, ToolRetry
 from tools.images import edit_image
+from tools.images.library import ConversationImage
 
 from .conftest import attachment, rgba_png
 
@@ -41,7 +42,7 @@ async def test_the_attached_image_is_edited_and_the_result_attached(
     assert "moderation" not in body
     (artifact,) = ctx.artifacts
     assert artifact.filename == "edited-123XYZ.png" and artifact.data.startswith(b"\x89PNG")
-    assert result.startswith("Edited the attached image into 1 image")
+    assert result.startswith("Edited the image into 1 image")
 
 
 async def test_a_second_attachment_is_the_mask_when_asked(
@@ -119,3 +120,61 @@ async def test_a_refused_edit_is_polite_and_tried_once(
         await edit_image(ctx, prompt="x", use_mask=False, size=None, quality=None, n=1)
 
     assert openai_emulator.attempts(EDITS) == 1
+
+
+class _Library:
+    """A conversation's images for edit_image (the bot's StoreImageLibrary in tests)."""
+
+    def __init__(self, *images: bytes) -> None:
+        self._images = {f"{index:08d}" + "f" * 56: data for index, data in enumerate(images, 1)}
+
+    async def images(self) -> list[ConversationImage]:
+        return [
+            ConversationImage(position, image_id, f"image {position}")
+            for position, image_id in enumerate(self._images, start=1)
+        ]
+
+    async def load(self, image_id: str) -> bytes | None:
+        return self._images.get(image_id)
+
+
+async def test_without_attachments_the_last_image_of_the_conversation_is_edited(
+    openai_emulator: OpenAIEmulator, image_ctx: ImageContextFactory
+) -> None:
+    older, newest = solid_png(8, 8, (1, 2, 3)), solid_png(8, 8, (9, 9, 9))
+    ctx = image_ctx(services={"input_files": [], "conversation_images": _Library(older, newest)})
+
+    await edit_image(ctx, prompt="brighter", use_mask=False, size=None, quality=None, n=1)
+
+    (upload,) = openai_emulator.requests[0].files
+    assert (upload.filename, upload.data) == ("image-2.png", newest)
+
+
+async def test_several_earlier_images_are_combined_by_number(
+    openai_emulator: OpenAIEmulator, image_ctx: ImageContextFactory
+) -> None:
+    first, second = solid_png(8, 8, (1, 2, 3)), solid_png(8, 8, (9, 9, 9))
+    ctx = image_ctx(services={"conversation_images": _Library(first, second)})
+
+    await edit_image(
+        ctx, prompt="merge", use_mask=False, size=None, quality=None, n=1, images=["#2", "#1"]
+    )
+
+    assert [u.data for u in openai_emulator.requests[0].files] == [second, first]
+
+
+async def test_an_image_number_that_does_not_exist_asks_the_model_again(
+    openai_emulator: OpenAIEmulator, image_ctx: ImageContextFactory
+) -> None:
+    ctx = image_ctx(services={"conversation_images": _Library(solid_png(8, 8))})
+
+    with pytest.raises(ToolRetry) as caught:
+        await edit_image(
+            ctx, prompt="x", use_mask=False, size=None, quality=None, n=1, images=["#4"]
+        )
+
+    assert str(caught.value) == (
+        'there is no image #4 (there are 1). Name an image as "last", a number like "#1" or an '
+        "id from the conversation's image list."
+    )
+    assert openai_emulator.requests == []

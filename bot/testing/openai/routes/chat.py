@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from .. import tokens
+from .. import rules, tokens
 from ..chat_render import ChatContext, answer_for, completion_body, stream_chunks
 from ..faults import context_length_error
 from ..ids import new_id
@@ -30,6 +30,7 @@ async def chat_completions(
     if refusal is not None:  # the server's own 400, in its own error shape
         error = dict(refusal.error)
         return respond_json(state, request, error, "ErrorResponse", status=400, checked=True)
+    rules.check_chat_request(body)  # OpenAI's model rules (rules.py)
     model = str(body.get("model") or "gpt-4o")
     prompt = tokens.prompt_tokens(body)
     max_tokens = _max_tokens(body)

@@ -269,3 +269,24 @@ async def test_member_timeout_respects_hierarchy(emu: DiscordEmulator, bot: Reco
         await owner.timeout(datetime.timedelta(minutes=5))
     patch = emu.requests_matching("PATCH", r"/guilds/\d+/members/\d+")[0]
     assert patch.headers["X-Audit-Log-Reason"] == "test"
+
+
+async def test_uploads_over_discords_size_limits_are_refused(
+    emu: DiscordEmulator, bot: RecordingBot
+) -> None:
+    """Discord refuses a file over 10 MiB (no boosts) and a request over 25 MiB with 413."""
+    channel = bot.get_channel(emu.channel("general").id)
+    assert isinstance(channel, discord.TextChannel)
+    assert channel.guild.filesize_limit == 10 * 1024 * 1024
+    big = discord.File(io.BytesIO(b"x" * (10 * 1024 * 1024 + 1)), "big.bin")
+    with pytest.raises(discord.HTTPException) as caught:
+        await channel.send("too big", file=big)
+    assert (caught.value.status, caught.value.code) == (413, 40005)
+    three = [discord.File(io.BytesIO(b"y" * (9 * 1024 * 1024)), f"{n}.bin") for n in range(3)]
+    with pytest.raises(discord.HTTPException) as caught:
+        await channel.send("too much", files=three)
+    assert (caught.value.status, caught.value.code) == (413, 40005)
+    fits = [discord.File(io.BytesIO(b"z" * (10 * 1024 * 1024)), f"{n}.bin") for n in range(2)]
+    sent = await channel.send("fits", files=fits)
+    assert [a.size for a in sent.attachments] == [10 * 1024 * 1024] * 2
+    assert [m.content for m in emu.messages(emu.channel("general"))] == ["fits"]

@@ -121,9 +121,9 @@ async def test_unknown_route_is_a_404_recorded_as_unhandled(
     emu: OpenAIEmulator, client: openai.AsyncOpenAI
 ) -> None:
     with pytest.raises(openai.NotFoundError) as caught:
-        await client.responses.create(model="gpt-4o", input="hi")
-    assert "Invalid URL (POST /v1/responses)" in caught.value.message
-    assert [r.path for r in emu.unhandled] == ["/v1/responses"]
+        await client.vector_stores.create(name="docs")
+    assert "Invalid URL (POST /v1/vector_stores)" in caught.value.message
+    assert [r.path for r in emu.unhandled] == ["/v1/vector_stores"]
 
 
 async def test_api_key_is_checked_when_configured() -> None:
