@@ -27,6 +27,7 @@ EXTENSIONS = (
     "cogs.approval",
     "cogs.mcp",
     "cogs.observability",
+    "cogs.knowledge",
 )
 INVITE_PERMISSIONS = discord.Permissions(
     view_channel=True,

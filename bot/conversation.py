@@ -98,6 +98,11 @@ class Services:
     tool_services: dict[str, Any] = field(default_factory=dict)
     policies: list[TurnPolicy] = field(default_factory=list)
     observers: list[Any] = field(default_factory=list)
+    # Each has ``async system_messages(user_id, user_name, guild_id, conversation_id, text)``:
+    # system messages added after the prompt and persona, counted in the window (issue 18:
+    # rolling summary, memories, offered knowledge); optionally ``async notice(conversation_id)
+    # -> str``, a line shown under the answer.
+    context_sources: list[Any] = field(default_factory=list)
 
 
 class ConversationService:
@@ -307,6 +312,10 @@ class ConversationService:
         note = await images_note(self._services.store, conversation.id)
         if note is not None:
             system.append(note)
+        for source in self._services.context_sources:
+            system += await source.system_messages(
+                turn.user_id, turn.user_name, turn.guild_id, conversation.id, turn.text
+            )
         context = self._tool_context(turn, conversation)
         registry = self._services.registry
         enabled = turn.overrides.get("enabled_tools", settings.tools.enabled)
@@ -421,6 +430,7 @@ class ConversationService:
             if isinstance(outcome, Final):
                 refusal = await self._review(turn, outcome)
                 if refusal is None:
+                    outcome.notice = await self._notices(conversation.id, outcome.notice)
                     sent = await sink.finish(outcome)
                     await store.complete_exchange(exchange.id, turns, sent, usage)
                     return
@@ -438,6 +448,15 @@ class ConversationService:
             return
         await store.fail_exchange(exchange.id, "failed", outcome.kind, sent_message_ids=sent)
         await self._record_failed_usage(turn, conversation, exchange, usage)
+
+    async def _notices(self, conversation_id: int, notice: str) -> str:
+        """``notice`` plus the context sources' one-time notices (issue 18: summaries)."""
+        lines = [notice] if notice else []
+        for source in self._services.context_sources:
+            told = getattr(source, "notice", None)
+            line = await told(conversation_id) if told is not None else ""
+            lines.extend([line] if line else [])
+        return " ".join(lines)
 
     async def _record_failed_usage(
         self, turn: IncomingTurn, conversation: Any, exchange: Any, usage: Usage

@@ -211,6 +211,20 @@ class VoiceSettings(_Section):
         return value.lower() if value else None
 
 
+class KnowledgeSettings(_Section):
+    """What the bot knows: a guild knowledge base, user memory, rolling summaries (issue 18)."""
+
+    enabled: bool = True
+    embedding_model: str = "text-embedding-3-small"
+    search_results: int = Field(5, ge=1, le=20)
+    chunk_chars: int = Field(1200, ge=200, le=8000)
+    max_source_bytes: int = Field(5_000_000, ge=1_000)
+    max_chunks_per_guild: int = Field(20_000, ge=1, le=200_000)
+    max_memories_per_user: int = Field(50, ge=0, le=1000)
+    summary_model: str = "gpt-5.4-nano"
+    summary_tokens: int = Field(600, ge=50, le=4000)
+
+
 class QuotaSettings(_Section):
     """Token and image budgets per user, per guild and for the whole bot; 0 means no limit.
 
@@ -313,6 +327,7 @@ class Settings(BaseSettings):
     tools: ToolsSettings = Field(default_factory=ToolsSettings)
     moderation: ModerationSettings = Field(default_factory=ModerationSettings)
     quotas: QuotaSettings = Field(default_factory=QuotaSettings)
+    knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
     voice: VoiceSettings = Field(default_factory=VoiceSettings)
     breaker: BreakerSettings = Field(default_factory=BreakerSettings)
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)

@@ -16,6 +16,7 @@ from bot.engine.breaker import breaker_from
 from bot.engine.client import make_openai_client
 from bot.errors import ConfigError
 from bot.guild_settings import GuildSettings
+from bot.knowledge.wiring import add_knowledge
 from bot.moderation_actions import ModerationActions, ModerationLog
 from bot.observability.shards import process_name
 from bot.policy import TurnPolicy
@@ -102,13 +103,16 @@ async def build_services(bot: ToolcordBot, http: aiohttp.ClientSession) -> Servi
         PAGE_TEXT_SLOTS_SERVICE: asyncio.Semaphore(PAGE_TEXT_WORKERS),
     }
     policies: list[TurnPolicy] = [quotas, moderation]
+    counter = TokenCounter()
+    context_sources = add_knowledge(settings, store, client, quotas, tool_services, counter)
     return Services(
         settings=settings,
         store=store,
         client=client,
         registry=registry,
-        counter=TokenCounter(),
+        counter=counter,
         http=http,
         tool_services=tool_services,
         policies=policies,
+        context_sources=context_sources,
     )

@@ -14,7 +14,7 @@ from typing import Any
 
 import asyncpg
 
-from bot.store import records
+from bot.store import knowledge_postgres, records
 from bot.store.images import DEFAULT_MAX_IMAGE_BYTES, resolve_images
 from bot.store.keys import private_user_id
 from bot.store.migrations import Migration, load_migrations
@@ -559,6 +559,10 @@ class PostgresStore:
             status = await db.execute("DELETE FROM conversations WHERE key = $1", key)
         return row_count(status) > 0
 
+    def database(self) -> Database:
+        """The pool wrapper, for narrow stores on the same database (``bot.store.knowledge``)."""
+        return self._db
+
     async def forget_user(
         self, user_id: int, *, keep_usage_since: datetime | None = None
     ) -> ForgetReport:
@@ -740,6 +744,7 @@ async def _insert_usage(
 async def _forget(
     db: asyncpg.Connection, user_id: int, keep_since: datetime | None
 ) -> ForgetReport:
+    await knowledge_postgres.forget_in_transaction(db, user_id)  # memories, summaries (issue 18)
     owned = "SELECT id FROM conversations WHERE private_user_id = $1"
     turns = await db.fetchval(
         f"SELECT COUNT(*) FROM turns WHERE conversation_id IN ({owned}) "

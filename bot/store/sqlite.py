@@ -20,7 +20,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.store import records
+from bot.store import knowledge_sqlite, records
 from bot.store.errors import make_data_folder
 from bot.store.images import DEFAULT_MAX_IMAGE_BYTES, resolve_images
 from bot.store.keys import private_user_id
@@ -152,6 +152,10 @@ class SqliteStore:
         return cls(
             path, writer, reader, owner=owner, counter=counter or TokenCounter(), clock=clock
         )
+
+    def connections(self) -> tuple[Writer, aiosqlite.Connection]:
+        """The writer and reader, for narrow stores on the same file (``bot.store.knowledge``)."""
+        return self._writer, self._reader
 
     async def close(self) -> None:
         """Close both connections (waits for a running write to finish)."""
@@ -836,6 +840,7 @@ def _redact(db: sqlite3.Connection, ids: list[int], now: int) -> int:
 
 
 def _forget(db: sqlite3.Connection, user_id: int, keep_since: int | None) -> ForgetReport:
+    knowledge_sqlite.forget_in_transaction(db, user_id)  # memories, summaries (issue 18)
     owned = "SELECT id FROM conversations WHERE private_user_id = ?"
     authored = "SELECT id FROM exchanges WHERE user_id = ?"
     counted = select_one(

@@ -178,6 +178,7 @@ async def test_an_image_older_than_the_window_is_named_not_resent(
         [ToolCall("generate_image", {"prompt": "a red fox", "size": None, "quality": None})]
     )
     chat.reply_text("Here is a red fox.")
+    chat.reply_text("bob asked for a red fox.")  # the rolling summary of the dropped exchange
     chat.reply_text("Noted.")
     long_question = " ".join(f"detail{n}" for n in range(900))  # about 2,100 tokens
     settings = {"tools": IMAGE_TOOLS, "openai": {"context_tokens": 3_000}}
@@ -188,7 +189,9 @@ async def test_an_image_older_than_the_window_is_named_not_resent(
         await emu.wait_for_message("general", lambda m: m.content == "Noted.", timeout=20)
 
     last = chat.requests[-1]
-    assert [m["role"] for m in last["messages"]] == ["system", "system", "user"]
+    # persona, the images note, the rolling summary of the dropped exchange, the question
+    assert [m["role"] for m in last["messages"]] == ["system", "system", "system", "user"]
+    assert "bob asked for a red fox." in last["messages"][2]["content"]
     assert "image_url" not in str(last["messages"]), "the old image is not re-sent"
     (line,) = _system_note(last).splitlines()[1:]
     assert line.startswith("#1 id ") and line.endswith(".png: a red fox")

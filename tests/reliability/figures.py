@@ -22,6 +22,7 @@ from tests.reliability import (
     hostile_pages,
     images,
     isolation,
+    knowledge_isolation,
     load,
     mcp_security,
     playground_access,
@@ -81,6 +82,14 @@ def _escalation_line(f: Figures) -> str:
         f"{f['attempts']} privilege-escalation attempts: {f['executed']} executed, "
         f"{f['offered_to_the_model']} offered to the model "
         f"({f['positive_controls_executed']}/{f['positive_controls']} permitted controls ran)"
+    )
+
+
+def _knowledge_line(f: Figures) -> str:
+    return (
+        f"{f['probes']} knowledge/memory probes: {f['leaks']} leaks; after /forget-me "
+        f"{f['memories_after_forget']} memories, "
+        f"{f['summaries_naming_them_after_forget']} summaries left"
     )
 
 
@@ -220,6 +229,17 @@ SCENARIOS = (
         lambda: isolation.run_isolation(isolation.IsolationPlan(probes=200)),
         isolation.isolation_ok,
         _isolation_line,
+    ),
+    Scenario(
+        "knowledge_isolation",
+        lambda: knowledge_isolation.run_knowledge_isolation(
+            knowledge_isolation.KnowledgePlan(probes=1000)
+        ),
+        lambda: knowledge_isolation.run_knowledge_isolation(
+            knowledge_isolation.KnowledgePlan(probes=150)
+        ),
+        knowledge_isolation.knowledge_isolation_ok,
+        _knowledge_line,
     ),
     Scenario(
         "image_requests",
