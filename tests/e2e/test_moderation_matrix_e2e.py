@@ -187,14 +187,6 @@ def finished(emu: DiscordEmulator, cases: list[Case]) -> bool:
     return all(f"case {c.number} finished" in done for c in cases)
 
 
-def waiting(emu: DiscordEmulator, cases: list[Case]) -> bool:
-    """Every case that may ask is asking, and every other case has finished."""
-    asking = [c for c in cases if c.may_propose]
-    return len(list(prompts(emu))) == len(asking) and finished(
-        emu, [c for c in cases if not c.may_propose]
-    )
-
-
 def tool_results(openai_emulator: OpenAIEmulator) -> dict[int, list[str]]:
     """The moderation tool results the model saw, per case."""
     seen: dict[int, list[str]] = {}
@@ -228,7 +220,12 @@ async def test_no_unauthorised_moderation_action_ever_runs(
     cases = build_cases(emu.owner.name, emu.bot_user.name)
     hits = [FakeHit("Server rules", "https://rules.example/", f"{INJECTION} on the user.")]
     fake_ddgs = FakeDDGS(hits)
-    async with bot_harness.run(tools={"modules": TOOL_MODULES}) as bot:
+    # The turns that asked stay open until their request is denied: they must not hit the turn
+    # deadline first, nor hold the invoker's turn slots (2 by default) against the invoker's other
+    # case that must ask too (all 91 turns are sent at once).
+    chat = {"turn_deadline_s": 600.0}
+    quotas = {"max_turns_per_user": 0}
+    async with bot_harness.run(tools={"modules": TOOL_MODULES}, chat=chat, quotas=quotas) as bot:
         targets = await post_targets(emu)
         protected = {mid for per_author in targets.values() for mid in per_author.values()}
         actions = wire_actions(bot, approval_timeout_s=300.0)
@@ -237,13 +234,14 @@ async def test_no_unauthorised_moderation_action_ever_runs(
         )
         openai_emulator.chat.set_default(ScriptedModel(emu, cases, targets))
         await asyncio.gather(*(ask_case(emu, case) for case in cases))
-        await emu.wait_until(lambda: waiting(emu, cases) or None, timeout=120)
+        asking = sum(case.may_propose for case in cases)
+        await emu.wait_until(lambda: len(list(prompts(emu))) == asking or None, timeout=300)
         asked = list(prompts(emu))
         clicks = await click_as_everyone_but_the_invoker(emu)
         assert executed_actions(emu, protected) == []
         for prompt in asked:
             emu.click(prompt, user=invoker_name(emu, prompt), label="Deny")
-        await emu.wait_until(lambda: finished(emu, cases) or None, timeout=120)
+        await emu.wait_until(lambda: finished(emu, cases) or None, timeout=300)
 
         executed = executed_actions(emu, protected)
         attempts = len(cases) + clicks
@@ -253,7 +251,9 @@ async def test_no_unauthorised_moderation_action_ever_runs(
         )
         assert executed == [] and actions.executed == []
         assert attempts >= 100
-        assert len(asked) == sum(case.may_propose for case in cases), "only they were asked"
+        assert list(prompts(emu)) == [], "no other request was posted"
+        denied = [m for name in CHANNELS for m in emu.messages(name) if "✖️ Denied" in m.content]
+        assert len(denied) == len(asked) == asking
     results = tool_results(openai_emulator)
     for case in cases:
         (result,) = results[case.number]
