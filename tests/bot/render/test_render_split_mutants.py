@@ -226,3 +226,28 @@ def test_a_forced_cut_through_a_long_link_in_code_keeps_the_spaces() -> None:
         "```\n" + " word" * 19 + "\n```",
         "```\n word word ](https://e.com)\n```",
     ]
+
+
+def test_a_reopened_chunk_is_half_full_net_of_its_reopener() -> None:
+    # Chunk two carries a 10-character reopener: half of the 90 left is 45, so its blank line
+    # 49 characters in wins over its later line break.
+    text = (
+        "```python\n" + "x" * 80 + "\n" + "y" * 49 + "\n\n" + "z" * 30 + "\n" + "w" * 60 + "\n```"
+    )
+
+    assert split_checked(text, 100) == [
+        "```python\n" + "x" * 80 + "\n```",
+        "```python\n" + "y" * 49 + "\n```",
+        "```python\n" + "z" * 30 + "\n```",
+        "```python\n" + "w" * 60 + "\n```",
+    ]
+
+
+def test_a_space_that_starts_a_chunk_in_code_is_not_a_cut() -> None:
+    text = "```\n" + "a" * 92 + " " + "b" * 150 + "\n```"
+
+    assert split_checked(text, 100) == [
+        "```\n" + "a" * 92 + "\n```",
+        "```\n " + "b" * 91 + "\n```",
+        "```\n" + "b" * 59 + "\n```",
+    ]
