@@ -7,10 +7,12 @@ the keyword and its path, and everything else moves into the description.
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
 import pytest
+from pydantic import BaseModel, Field
 
 from tools import StrictSchemaError
 from tools.schema import (
@@ -18,6 +20,9 @@ from tools.schema import (
     _KEPT,
     _REJECTED,
     STRICT_FORMATS,
+    assert_strict_schema,
+    assert_strict_tool,
+    strict_json_schema,
     strict_schema_problems,
     to_strict_schema,
 )
@@ -215,3 +220,394 @@ def test_the_checker_allows_title() -> None:
     }
 
     assert strict_schema_problems(schema) == []
+
+
+# -- exact conversions ----------------------------------------------------------------------
+
+
+class Place(BaseModel):
+    """Where to look."""
+
+    city: str = Field(description="City name")
+    days: int = 3
+    tags: list[str] | None = None
+
+
+def test_a_model_converts_to_exactly_this_schema_in_this_key_order() -> None:
+    schema = strict_json_schema(Place)
+
+    assert json.dumps(schema) == json.dumps(
+        {
+            "type": "object",
+            "properties": {
+                "city": {"type": "string", "description": "City name"},
+                "days": {
+                    "description": "(default: 3; null means the default)",
+                    "anyOf": [{"type": "integer"}, {"type": "null"}],
+                },
+                "tags": {
+                    "anyOf": [{"type": "array", "items": {"type": "string"}}, {"type": "null"}]
+                },
+            },
+            "required": ["city", "days", "tags"],
+            "additionalProperties": False,
+        }
+    )
+
+
+def test_children_of_anyof_items_and_defs_are_converted_too() -> None:
+    loose = {"type": "object", "title": "Loose", "properties": {"x": {"type": "string"}}}
+    strict_loose = {
+        "type": "object",
+        "properties": {
+            "x": {
+                "description": "(null means the default)",
+                "anyOf": [{"type": "string"}, {"type": "null"}],
+            }
+        },
+        "required": ["x"],
+        "additionalProperties": False,
+    }
+    schema = {
+        "type": "object",
+        "properties": {
+            "any": {"anyOf": [loose, {"type": "integer"}]},
+            "list": {"type": "array", "items": loose},
+            "ref": {"$ref": "#/$defs/Loose", "description": "A ref"},
+            "bare": {"properties": {}},
+            "text": {"type": "string", "additionalProperties": False},
+        },
+        "required": ["any", "list", "ref", "bare", "text"],
+        "$defs": {"Loose": loose},
+    }
+
+    strict = to_strict_schema(schema)
+
+    assert strict["properties"] == {
+        "any": {"anyOf": [strict_loose, {"type": "integer"}]},
+        "list": {"type": "array", "items": strict_loose},
+        "ref": {"description": "A ref", "anyOf": [{"$ref": "#/$defs/Loose"}]},
+        "bare": {"type": "object", "properties": {}, "required": [], "additionalProperties": False},
+        "text": {"type": "string"},
+    }
+    assert strict["$defs"] == {"Loose": strict_loose}
+    assert list(strict["properties"]["ref"]) == ["description", "anyOf"]
+
+
+def test_an_optional_ref_keeps_its_description_outside_the_anyof() -> None:
+    schema = {
+        "type": "object",
+        "properties": {"r": {"$ref": "#/$defs/T", "description": "The T"}},
+        "$defs": {"T": {"type": "string"}},
+    }
+
+    assert to_strict_schema(schema)["properties"]["r"] == {
+        "description": "The T (null means the default)",
+        "anyOf": [{"$ref": "#/$defs/T"}, {"type": "null"}],
+    }
+
+
+def test_an_optional_plain_type_moves_its_description_to_the_wrapper() -> None:
+    schema = {"type": "object", "properties": {"n": {"type": "integer", "description": "N"}}}
+
+    assert to_strict_schema(schema)["properties"]["n"] == {
+        "anyOf": [{"type": "integer"}, {"type": "null"}],
+        "description": "N (null means the default)",
+    }
+
+
+@pytest.mark.parametrize(
+    "sub",
+    [
+        {"type": ["string", "null"]},
+        {"type": "null"},
+        {"enum": ["a", None]},
+        {"anyOf": [{"type": "string"}, {"anyOf": [{"type": "null"}]}]},
+    ],
+)
+def test_an_optional_property_that_is_already_nullable_is_left_alone(sub: dict[str, Any]) -> None:
+    schema = {"type": "object", "properties": {"p": sub}}
+
+    assert to_strict_schema(schema)["properties"]["p"] == sub
+
+
+def test_a_const_becomes_a_one_value_enum_unless_an_enum_is_given() -> None:
+    assert convert_property({"const": 3}) == {"enum": [3]}
+    assert convert_property({"const": 3, "enum": [3, 4]}) == {"enum": [3, 4]}
+
+
+def test_a_single_allof_and_a_oneof_become_anyof() -> None:
+    assert convert_property({"allOf": [{"type": "string"}]}) == {"anyOf": [{"type": "string"}]}
+    assert convert_property({"oneOf": [{"type": "string"}, {"type": "integer"}]}) == {
+        "anyOf": [{"type": "string"}, {"type": "integer"}]
+    }
+
+
+def test_a_recursive_root_model_is_read_from_its_defs() -> None:
+    schema = {
+        "$ref": "#/$defs/Node",
+        "$defs": {"Node": {"type": "object", "properties": {"n": {"$ref": "#/$defs/Node"}}}},
+    }
+
+    strict = to_strict_schema(schema)
+
+    assert strict["properties"]["n"] == {
+        "description": "(null means the default)",
+        "anyOf": [{"$ref": "#/$defs/Node"}, {"type": "null"}],
+    }
+    assert strict["$defs"]["Node"]["required"] == ["n"]
+
+
+# -- exact refusals with their JSON paths ---------------------------------------------------
+
+
+def _refusal(schema: Any) -> str:
+    with pytest.raises(StrictSchemaError) as caught:
+        to_strict_schema(schema)
+    return str(caught.value)
+
+
+ROOT_NOT_OBJECT = (
+    "The root of a strict tool schema must be a plain object (type: object), not {}; "
+    "declare the tool's parameters as fields."
+)
+OPEN_OBJECT = (
+    "{}: open objects (dict[...] or extra='allow') are not supported in strict mode; use a "
+    "nested pydantic model with named fields."
+)
+ANY_TYPE = (
+    "{}: a value of any type (typing.Any / object) cannot be expressed in strict mode; give "
+    "the parameter a concrete type."
+)
+
+
+def test_the_root_must_be_a_plain_object() -> None:
+    assert _refusal({"type": "array", "items": {"type": "string"}}) == ROOT_NOT_OBJECT.format(
+        "array"
+    )
+    assert _refusal({"anyOf": [{"type": "object"}]}) == ROOT_NOT_OBJECT.format("anyOf")
+    assert _refusal({"type": "object", "anyOf": [{"type": "object"}]}) == ROOT_NOT_OBJECT.format(
+        "object"
+    )
+
+
+def test_refusals_name_the_json_path_of_the_problem() -> None:
+    open_dict = {"type": "object", "additionalProperties": {"type": "string"}}
+
+    assert _refusal(
+        {"type": "object", "properties": {"a": {"type": "array", "items": open_dict}}}
+    ) == OPEN_OBJECT.format("#/properties/a/items")
+    assert _refusal(
+        {"type": "object", "properties": {"a": {"anyOf": [{"type": "string"}, open_dict]}}}
+    ) == OPEN_OBJECT.format("#/properties/a/anyOf/1")
+    assert _refusal(
+        {
+            "type": "object",
+            "properties": {"a": {"$ref": "#/$defs/D"}},
+            "$defs": {"D": {"type": "object", "properties": {"x": {}}}},
+        }
+    ) == ANY_TYPE.format("#/$defs/D/properties/x")
+    assert _refusal({"type": "object", "properties": {"a": True}}) == (
+        "#/properties/a: boolean or empty schemas are not allowed in strict mode."
+    )
+
+
+def test_combinators_strict_mode_cannot_express_are_refused() -> None:
+    both = {"oneOf": [{"type": "string"}], "anyOf": [{"type": "string"}]}
+    two_all = {"allOf": [{"type": "string"}, {"type": "integer"}]}
+    all_and_any = {"allOf": [{"type": "string"}], "anyOf": [{"type": "integer"}]}
+    ref_and_any = {"$ref": "#/$defs/T", "anyOf": [{"type": "integer"}]}
+    root = {"type": "object", "$defs": {"T": {"type": "string"}}}
+
+    for sub, message in [
+        (both, "#/properties/p: both oneOf and anyOf are not supported."),
+        (two_all, "#/properties/p: allOf is not supported in strict mode."),
+        (all_and_any, "#/properties/p: allOf is not supported in strict mode."),
+        (ref_and_any, "#/properties/p: $ref next to anyOf is not supported."),
+    ]:
+        assert _refusal({**root, "properties": {"p": sub}, "required": ["p"]}) == message
+
+
+# -- the checker: every problem, exactly ----------------------------------------------------
+
+
+def test_the_checker_lists_every_problem_with_its_path() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "a": {"type": "string", "format": "uri", "minLength": 1},
+            "b": {"$ref": "#/$defs/Nope", "description": "x"},
+            "c": {"description": "no type"},
+            "d": {"type": "object", "properties": {"e": {"type": "string"}}, "$defs": {}},
+            "f": {"type": ["object", "null"], "properties": {}, "required": []},
+            "g": {"enum": list(range(1001))},
+            "h": {"type": "object"},
+        },
+        "required": ["a", "b", "c", "d", "f", "g"],
+        "additionalProperties": False,
+        "$defs": {"Ok": {"type": "string"}},
+    }
+
+    assert strict_schema_problems(schema) == [
+        "#: every property must be required (missing: ['h'])",
+        "#/properties/a: keyword 'minLength' is not allowed",
+        "#/properties/a: format 'uri' is not supported",
+        "#/properties/b: $ref must stand alone (wrap it in anyOf to add a description)",
+        "#/properties/b: $ref '#/$defs/Nope' does not point into the root $defs",
+        "#/properties/c: needs a type, enum, anyOf or $ref",
+        "#/properties/d: $defs is only allowed at the root",
+        "#/properties/d: objects need additionalProperties: false",
+        "#/properties/d: every property must be required (missing: ['e'])",
+        "#/properties/f: objects need additionalProperties: false",
+        "#/properties/g: more than 1000 enum values",
+        "#/properties/h: objects need additionalProperties: false",
+        "#/properties/h: objects need a properties mapping",
+    ]
+
+
+def _nest(levels: int, leaf: dict[str, Any]) -> dict[str, Any]:
+    schema = leaf
+    for _ in range(levels):
+        schema = {
+            "type": "object",
+            "properties": {"x": schema},
+            "required": ["x"],
+            "additionalProperties": False,
+        }
+    return schema
+
+
+def test_nesting_is_counted_through_properties_but_not_items_anyof_or_defs() -> None:
+    ten = _nest(10, {"type": "string"})
+    eleven = _nest(11, {"type": "string"})
+    path = "#" + "/properties/x" * 11
+
+    assert strict_schema_problems(ten) == []
+    assert strict_schema_problems(eleven) == [f"{path}: nested deeper than 10 levels"]
+    wrapped = _nest(10, {"type": "array", "items": {"anyOf": [{"type": "string"}]}})
+    assert strict_schema_problems(wrapped) == []
+    in_defs = {**_nest(1, {"$ref": "#/$defs/D"}), "$defs": {"D": _nest(10, {"type": "string"})}}
+    assert strict_schema_problems(in_defs) == []
+
+
+def test_problems_inside_defs_items_and_anyof_carry_their_path() -> None:
+    bad = {"type": "string", "format": "uri"}
+    schema = {
+        "type": "object",
+        "properties": {
+            "l": {"type": "array", "items": bad},
+            "u": {"anyOf": [{"type": "null"}, bad]},
+            "r": {"$ref": "#"},
+        },
+        "required": ["l", "u", "r"],
+        "additionalProperties": False,
+        "$defs": {"D": bad},
+    }
+
+    assert strict_schema_problems(schema) == [
+        "#/$defs/D: format 'uri' is not supported",
+        "#/properties/l/items: format 'uri' is not supported",
+        "#/properties/u/anyOf/1: format 'uri' is not supported",
+    ]
+
+
+def test_the_property_count_limit() -> None:
+    def wide(count: int) -> dict[str, Any]:
+        names = [f"p{i}" for i in range(count)]
+        return {
+            "type": "object",
+            "properties": {name: {"type": "string"} for name in names},
+            "required": names,
+            "additionalProperties": False,
+        }
+
+    assert strict_schema_problems(wide(5000)) == []
+    assert strict_schema_problems(wide(5001)) == ["#: 5001 properties exceed the limit of 5000"]
+
+
+def test_the_root_checks() -> None:
+    assert strict_schema_problems({"type": "string"}) == [
+        "#: the root must be type 'object' and not anyOf"
+    ]
+    assert strict_schema_problems(
+        {
+            "anyOf": [
+                {"type": "object", "properties": {}, "required": [], "additionalProperties": False}
+            ]
+        }
+    ) == ["#: the root must be type 'object' and not anyOf"]
+    assert strict_schema_problems({"type": 5})[0].startswith(
+        "not a valid Draft 2020-12 schema: 5 is not valid under any of the given schemas"
+    )
+
+
+def test_assert_strict_schema_lists_every_problem() -> None:
+    schema = {"type": "object", "properties": {"a": {"type": "string"}}, "required": []}
+
+    with pytest.raises(AssertionError) as caught:
+        assert_strict_schema(schema)
+
+    assert str(caught.value) == (
+        "Schema is not strict-mode compatible:\n"
+        "- #: objects need additionalProperties: false\n"
+        "- #: every property must be required (missing: ['a'])"
+    )
+
+
+def _tool(**changes: Any) -> dict[str, Any]:
+    function = {
+        "name": "get_weather",
+        "description": "Weather.",
+        "strict": True,
+        "parameters": {
+            "type": "object",
+            "properties": {},
+            "required": [],
+            "additionalProperties": False,
+        },
+    }
+    tool = {"type": "function", "function": function}
+    for key, value in changes.items():
+        if key == "type":
+            tool["type"] = value
+        elif value is None:
+            function.pop(key)
+        else:
+            function[key] = value
+    return tool
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"type": "custom"}, "tool type must be 'function', got custom"),
+        ({"name": "get weather"}, "tool name 'get weather' must match ^[A-Za-z0-9_-]{1,64}$"),
+        ({"name": "x" * 65}, f"tool name {'x' * 65!r} must match ^[A-Za-z0-9_-]{{1,64}}$"),
+        ({"name": None}, "tool name '' must match ^[A-Za-z0-9_-]{1,64}$"),
+        ({"strict": False}, "tool 'get_weather' must set strict: true"),
+        ({"strict": None}, "tool 'get_weather' must set strict: true"),
+        ({"description": ""}, "tool 'get_weather' needs a description"),
+        ({"description": None}, "tool 'get_weather' needs a description"),
+        (
+            {"parameters": {"type": "string"}},
+            "Schema is not strict-mode compatible:\n"
+            "- #: the root must be type 'object' and not anyOf",
+        ),
+        (
+            {"parameters": None},
+            "Schema is not strict-mode compatible:\n"
+            "- #: the root must be type 'object' and not anyOf\n"
+            "- #: needs a type, enum, anyOf or $ref",
+        ),
+    ],
+)
+def test_assert_strict_tool_says_what_is_wrong(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(AssertionError) as caught:
+        assert_strict_tool(_tool(**changes))
+
+    assert str(caught.value) == message
+
+
+def test_assert_strict_tool_accepts_a_good_tool() -> None:
+    assert_strict_tool(_tool())
+    assert_strict_tool(_tool(name="a" * 64))

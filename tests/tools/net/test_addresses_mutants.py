@@ -13,7 +13,13 @@ import re
 import pytest
 
 from tools.net import FetchPolicy, deny_reason, parse_host_ip
-from tools.net.addresses import DENIED_IPV4, DENIED_IPV6, _not_global, embedded_ipv4
+from tools.net.addresses import (
+    DENIED_IPV4,
+    DENIED_IPV6,
+    _networks,
+    _not_global,
+    embedded_ipv4,
+)
 
 # (network, reason, an address this row is the first to match)
 IPV4_ROWS = [
@@ -169,3 +175,11 @@ def test_half_bracketed_ipv6_is_not_unwrapped(host: str) -> None:
 @pytest.mark.parametrize("host", ["", ".", "example.", "localhost"])
 def test_empty_and_dotted_names_are_names(host: str) -> None:
     assert parse_host_ip(host) is None
+
+
+def test_the_table_builder_parses_each_row() -> None:
+    # Called directly (not only at import) so that mutation testing exercises it.
+    assert _networks([("10.0.0.0/8", "private"), ("::1/128", "loopback")]) == (
+        (ipaddress.ip_network("10.0.0.0/8"), "private"),
+        (ipaddress.ip_network("::1/128"), "loopback"),
+    )
