@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+import typing
+from typing import Annotated, Any, Union
 
 import pytest
 from pydantic import BaseModel, Field
@@ -20,6 +21,7 @@ from tools.schema import (
     _KEPT,
     _REJECTED,
     STRICT_FORMATS,
+    apply_null_defaults,
     assert_strict_schema,
     assert_strict_tool,
     strict_json_schema,
@@ -611,3 +613,150 @@ def test_assert_strict_tool_says_what_is_wrong(changes: dict[str, Any], message:
 def test_assert_strict_tool_accepts_a_good_tool() -> None:
     assert_strict_tool(_tool())
     assert_strict_tool(_tool(name="a" * 64))
+
+
+# -- more exact checker and conversion cases ------------------------------------------------
+
+
+def test_object_checks_apply_to_type_lists_and_bare_properties() -> None:
+    schema = {
+        "type": "object",
+        "properties": {
+            "maybe": {"type": ["object", "null"]},
+            "text": {"type": ["string", "null"]},
+            "bare": {"properties": {"a": {"type": "string"}}, "required": []},
+            "e": {"enum": list(range(1000))},
+        },
+        "required": ["maybe", "text", "bare", "e"],
+        "additionalProperties": False,
+    }
+
+    assert strict_schema_problems(schema) == [
+        "#/properties/maybe: objects need additionalProperties: false",
+        "#/properties/maybe: objects need a properties mapping",
+        "#/properties/bare: needs a type, enum, anyOf or $ref",
+        "#/properties/bare: objects need additionalProperties: false",
+        "#/properties/bare: every property must be required (missing: ['a'])",
+    ]
+
+
+def test_a_root_with_anyof_beside_type_object_is_refused_by_the_checker() -> None:
+    root = {"type": "object", "properties": {}, "required": [], "additionalProperties": False}
+
+    assert strict_schema_problems({**root, "anyOf": [root]}) == [
+        "#: the root must be type 'object' and not anyOf"
+    ]
+
+
+def test_assert_strict_tool_without_a_function_names_the_empty_name() -> None:
+    with pytest.raises(AssertionError) as caught:
+        assert_strict_tool({"type": "function"})
+
+    assert str(caught.value) == "tool name '' must match ^[A-Za-z0-9_-]{1,64}$"
+
+
+def test_an_optional_property_with_anyof_beside_other_keywords_is_wrapped() -> None:
+    sub = {"type": "string", "anyOf": [{"pattern": "^a"}, {"pattern": "^b"}]}
+
+    assert to_strict_schema({"type": "object", "properties": {"p": sub}})["properties"]["p"] == {
+        "description": "(null means the default)",
+        "anyOf": [sub, {"type": "null"}],
+    }
+
+
+def test_default_notes_keep_non_ascii_and_stringify_other_values() -> None:
+    import datetime as dt
+
+    assert convert_property({"type": "string", "default": "café"}) == {
+        "type": "string",
+        "description": '(default: "café")',
+    }
+    assert convert_property({"type": "string", "default": dt.date(2025, 1, 2)}) == {
+        "type": "string",
+        "description": '(default: "2025-01-02")',
+    }
+
+
+def test_default_notes_are_cut_after_200_characters() -> None:
+    exactly = "x" * 198  # 200 characters as JSON, with its quotes
+    longer = "x" * 199
+
+    assert convert_property({"type": "string", "default": exactly})["description"] == (
+        f'(default: "{exactly}")'
+    )
+    assert convert_property({"type": "string", "default": longer})["description"] == (
+        f'(default: "{longer[:196]}...)'
+    )
+
+
+# -- local defaults: null means "use the default" -------------------------------------------
+
+
+class Sub(BaseModel):
+    n: int = 1
+
+
+class Cat2(BaseModel):
+    lives: int = 9
+
+
+class Dog2(BaseModel):
+    lives: int = 1
+
+
+class Defaults(BaseModel):
+    count: int = 5
+    bounded: Annotated[int, Field(ge=0)] = 5
+    maybe: Annotated[int | None, Field(ge=0)] = 5
+    legacy: Union[int, None] = 5  # noqa: UP007  (typing.Union, not int | None)
+    either: int | str = 5
+    tags: list[str] = Field(default_factory=list)
+    old_list: typing.List[Sub] = Field(default_factory=list)  # noqa: UP006
+    subs: list[Sub] | None = None
+    sized: Annotated[list[Sub], Field(max_length=3)] = Field(default_factory=list)
+    sub: Sub | None = None
+    marked: Annotated[Sub, Field(description="A sub")] = Field(default_factory=Sub)
+    pet: Cat2 | Dog2 | None = None
+    city: str = Field("Paris", alias="cityName")
+    town: str = Field("Oslo", validation_alias="placeName")
+
+
+def test_null_is_dropped_only_where_the_field_does_not_accept_none() -> None:
+    data = {
+        "count": None,
+        "bounded": None,
+        "maybe": None,
+        "legacy": None,
+        "either": None,
+        "cityName": None,
+        "placeName": None,
+        "unknown": 7,
+    }
+
+    assert apply_null_defaults(Defaults, data) == {"maybe": None, "legacy": None, "unknown": 7}
+
+
+def test_nested_models_get_their_defaults_through_lists_unions_and_annotations() -> None:
+    data = {
+        "subs": [{"n": None}],
+        "sized": [{"n": None}, {"n": 2}],
+        "old_list": [{"n": None}],
+        "sub": {"n": None},
+        "marked": {"n": None},
+        "pet": {"lives": None},
+    }
+
+    assert apply_null_defaults(Defaults, data) == {
+        "subs": [{}],
+        "sized": [{}, {"n": 2}],
+        "old_list": [{}],
+        "sub": {},
+        "marked": {},
+        "pet": {"lives": None},  # two models could match: left to pydantic
+    }
+
+
+def test_values_of_the_wrong_shape_are_left_for_pydantic_to_refuse() -> None:
+    data = {"count": {"a": None}, "tags": "abc", "subs": "x", "sub": [1]}
+
+    assert apply_null_defaults(Defaults, data) == data
