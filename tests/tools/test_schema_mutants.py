@@ -13,7 +13,7 @@ import typing
 from typing import Annotated, Any, Union
 
 import pytest
-from pydantic import BaseModel, Field
+from pydantic import AliasChoices, BaseModel, Field
 
 from tools import StrictSchemaError
 from tools.schema import (
@@ -719,6 +719,12 @@ class Defaults(BaseModel):
     pet: Cat2 | Dog2 | None = None
     city: str = Field("Paris", alias="cityName")
     town: str = Field("Oslo", validation_alias="placeName")
+    either_way: str = Field("x", alias="w1", validation_alias=AliasChoices("w1", "w2"))
+    mixed: Annotated[int, Field(ge=0)] | str = 5
+    mixed_none: Annotated[int | None, Field(ge=0)] | str = 5
+    bare: typing.List = Field(default_factory=list)  # type: ignore[type-arg]  # noqa: UP006
+    legacy_list: Union[list[Sub], None] = None  # noqa: UP007
+    marked_or_none: Annotated[Sub, Field(description="A sub")] | None = None
 
 
 def test_null_is_dropped_only_where_the_field_does_not_accept_none() -> None:
@@ -730,10 +736,18 @@ def test_null_is_dropped_only_where_the_field_does_not_accept_none() -> None:
         "either": None,
         "cityName": None,
         "placeName": None,
+        "w1": None,
+        "mixed": None,
+        "mixed_none": None,
         "unknown": 7,
     }
 
-    assert apply_null_defaults(Defaults, data) == {"maybe": None, "legacy": None, "unknown": 7}
+    assert apply_null_defaults(Defaults, data) == {
+        "maybe": None,
+        "legacy": None,
+        "mixed_none": None,
+        "unknown": 7,
+    }
 
 
 def test_nested_models_get_their_defaults_through_lists_unions_and_annotations() -> None:
@@ -744,6 +758,9 @@ def test_nested_models_get_their_defaults_through_lists_unions_and_annotations()
         "sub": {"n": None},
         "marked": {"n": None},
         "pet": {"lives": None},
+        "bare": [{"n": None}],
+        "legacy_list": [{"n": None}],
+        "marked_or_none": {"n": None},
     }
 
     assert apply_null_defaults(Defaults, data) == {
@@ -753,6 +770,9 @@ def test_nested_models_get_their_defaults_through_lists_unions_and_annotations()
         "sub": {},
         "marked": {},
         "pet": {"lives": None},  # two models could match: left to pydantic
+        "bare": [{"n": None}],  # items of unknown type: left as they are
+        "legacy_list": [{}],
+        "marked_or_none": {},
     }
 
 
