@@ -144,3 +144,38 @@ def test_a_token_inside_a_grapheme_run_keeps_the_higher_level() -> None:
     text = "<@1>e\u0301"
 
     assert levels_of(text) == [FREE, TOKEN, TOKEN, TOKEN, FREE, GRAPHEME, FREE]
+
+
+@pytest.mark.parametrize(
+    ("char", "joins"),
+    [
+        ("\U0001f3fa", False),  # just below the skin-tone modifiers
+        ("\U0001f3fb", True),  # lightest skin tone
+        ("\U0001f3fc", True),
+        ("\U0001f3ff", True),  # darkest skin tone
+        ("\U0001f400", False),  # just above
+        ("\U000e001f", False),  # just below the tag characters
+        ("\U000e0020", True),  # tag space
+        ("\U000e0021", True),
+        ("\U000e007f", True),  # cancel tag
+        ("\U000e0080", False),  # just above
+    ],
+)
+def test_modifier_and_tag_ranges_are_exact(char: str, joins: bool) -> None:
+    assert levels_of("x" + char)[1] == (GRAPHEME if joins else FREE)
+
+
+def test_a_joiner_before_the_last_character_protects_both_sides() -> None:
+    assert levels_of("x\u200dy") == [FREE, GRAPHEME, GRAPHEME, FREE]
+
+
+def test_the_break_before_the_closing_line_is_the_last_one_in_the_block() -> None:
+    text = "a\n```\nx\ny\n```\nb"
+
+    assert [pos for pos, level in enumerate(levels_of(text)) if level] == [3, 4, 5, 9, 11, 12]
+
+
+def test_an_empty_code_line_before_the_closing_line_is_protected() -> None:
+    text = "a\n```\n\n```\nb"
+
+    assert [pos for pos, level in enumerate(levels_of(text)) if level] == [3, 4, 5, 6, 8, 9]
