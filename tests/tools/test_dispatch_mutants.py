@@ -7,7 +7,9 @@ the budget boundaries, the rendering of results and the bookkeeping of started a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import logging
 import re
 from collections.abc import Callable
 from typing import Any
@@ -398,3 +400,193 @@ async def test_outcomes_are_tool_outcomes_in_call_order(
 
     assert all(isinstance(outcome, ToolOutcome) for outcome in outcomes)
     assert [(o.call_id, o.content) for o in outcomes] == [("s", "sent 1"), ("e1", "2"), ("e2", "3")]
+
+
+# -- side effects: which outcomes are recorded as settled ----------------------------------
+
+
+@tool(side_effects=True)
+async def send_fail(ctx: ToolContext, text: str) -> str:
+    """A side effect that fails cleanly."""
+    raise ToolFailed("refused by the server.")
+
+
+@tool(side_effects=True)
+async def send_retry(ctx: ToolContext, text: str) -> str:
+    """A side effect that asks for a better call."""
+    raise ToolRetry("text must be shorter.")
+
+
+@tool(side_effects=True)
+async def send_boom(ctx: ToolContext, text: str) -> str:
+    """A side effect that crashes."""
+    raise RuntimeError("crash")
+
+
+@tool(side_effects=True)
+async def send_inner_timeout(ctx: ToolContext, text: str) -> str:
+    """A side effect whose own upstream call timed out."""
+    raise TimeoutError("upstream")
+
+
+@tool(family="weather")
+async def family_of(ctx: ToolContext) -> str:
+    """Says which settings family the call got."""
+    return str(ctx.config.get("name", "none"))
+
+
+@tool
+async def numbers(ctx: ToolContext, values: list[int]) -> str:
+    """Sum numbers."""
+    return str(sum(values))
+
+
+@tool
+async def crowd(ctx: ToolContext) -> str:
+    """Wait (briefly) for five calls to be running at once; report the most seen."""
+    state: dict[str, Any] = ctx.service("crowd")
+    state["now"] += 1
+    state["most"] = max(state["most"], state["now"])
+    if state["most"] >= 5:
+        state["five"].set()
+    # Bounded wait for a fifth call that the concurrency limit must keep out.
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(state["five"].wait(), 0.3)
+    state["now"] -= 1
+    return str(state["most"])
+
+
+SIDE = [
+    send,
+    send_fail,
+    send_retry,
+    send_boom,
+    send_inner_timeout,
+    family_of,
+    numbers,
+    crowd,
+    once_more,
+]
+UNKNOWN_OUTCOME = (
+    "This action ('{}' with these arguments) was already attempted and its outcome is unknown; "
+    "do not repeat it. Tell the user to check whether it happened."
+)
+
+
+@pytest.mark.parametrize(
+    ("name", "first", "replayed"),
+    [
+        ("send_fail", "'send_fail' failed: refused by the server.", None),
+        ("send_retry", "text must be shorter. Fix the call and try 'send_retry' again.", None),
+        ("send_boom", None, UNKNOWN_OUTCOME.format("send_boom")),
+        ("send_inner_timeout", None, UNKNOWN_OUTCOME.format("send_inner_timeout")),
+    ],
+)
+async def test_known_outcomes_are_recorded_and_unknown_ones_are_not_repeated(
+    ctx: ToolContext, name: str, first: str | None, replayed: str | None
+) -> None:
+    registry = ToolRegistry(SIDE)
+    ledger = InMemoryLedger()
+    _, content = await one(dispatcher(registry, ctx, ledger=ledger), call("a", name, text="x"))
+    events: list[ToolEvent] = []
+    again = dispatcher(registry, ctx, ledger=ledger, on_event=events.append)
+
+    status, replay = await one(again, call("b", name, text="x"))
+
+    if first is not None:
+        assert content == first
+    assert status == "skipped_duplicate"
+    assert replay == (replayed or content)
+    (record,) = ledger.records()
+    assert (record.tool, record.arguments) == (name, '{"text":"x"}')
+    assert [type(event).__name__ for event in events] == ["ToolFinished"]
+    assert events[0].outcome.content == replay  # type: ignore[union-attr]
+
+
+async def test_a_tool_retry_counts_against_that_tool(ctx: ToolContext) -> None:
+    registry = ToolRegistry([picky, once_more])
+    d = dispatcher(registry, ctx, retry_budget=1)
+
+    assert (await one(d, call("a", "picky", n=0)))[0] == "invalid_arguments"
+    assert (await one(d, ToolCall("b", "picky", "{")))[0] == "budget_exhausted"
+
+
+async def test_a_tool_s_own_retry_limit_applies_to_invalid_json(ctx: ToolContext) -> None:
+    d = dispatcher(ToolRegistry(SIDE), ctx, retry_budget=5)
+
+    assert (await one(d, ToolCall("a", "once_more", "{")))[0] == "invalid_json"
+    assert (await one(d, ToolCall("b", "once_more", "{")))[0] == "budget_exhausted"
+
+
+async def test_the_default_retry_budget_is_two(ctx: ToolContext) -> None:
+    d = Dispatcher(ToolRegistry([picky]), ctx, ["picky"])
+
+    statuses = [(await one(d, call(f"c{i}", "picky", n=0)))[0] for i in range(3)]
+
+    assert statuses == ["invalid_arguments", "invalid_arguments", "budget_exhausted"]
+
+
+async def test_the_default_concurrency_is_four(make_ctx: ContextFactory) -> None:
+    state: dict[str, Any] = {"now": 0, "most": 0, "five": asyncio.Event()}
+    ctx = make_ctx(services={"crowd": state})
+    d = Dispatcher(ToolRegistry([crowd]), ctx, ["crowd"])
+
+    await d.run([call(f"c{i}", "crowd") for i in range(5)])
+
+    assert state["most"] == 4
+
+
+async def test_each_call_gets_its_family_s_settings(make_ctx: ContextFactory) -> None:
+    ctx = make_ctx(tool_settings={"weather": {"name": "weather settings"}})
+
+    assert await one(dispatcher(ToolRegistry(SIDE), ctx), call("a", "family_of")) == (
+        "ok",
+        "weather settings",
+    )
+
+
+async def test_error_locations_and_non_ascii_inputs_are_shown_as_is(ctx: ToolContext) -> None:
+    d = dispatcher(ToolRegistry([numbers, echo]), ctx)
+
+    _, nested = await one(d, call("a", "numbers", values=[1, "é"]))
+    _, long = await one(d, call("b", "echo", text="t", count="é" * 100))
+
+    assert '"loc": "values.1"' in nested and '"input": "é"' in nested
+    assert json.dumps("é" * 100, ensure_ascii=False)[:77] + "..." in long
+
+
+async def test_immediate_outcomes_carry_real_times(ctx: ToolContext) -> None:
+    (outcome,) = await dispatcher(ToolRegistry([echo]), ctx).run([call("a", "nope")])
+
+    assert isinstance(outcome.started_at, float) and outcome.started_at > 0
+
+
+async def test_the_tool_log_names_the_tool_the_call_and_the_outcome(
+    ctx: ToolContext, caplog: pytest.LogCaptureFixture
+) -> None:
+    class BrokenLedger(InMemoryLedger):
+        async def claim(self, key: str, tool: str, arguments: str) -> None:
+            raise OSError("disk full")
+
+    class Forgetful(InMemoryLedger):
+        async def complete(self, key: str, result: str, status: str) -> None:
+            raise OSError("disk full")
+
+    def bad_callback(event: ToolEvent) -> None:
+        raise RuntimeError("callback")
+
+    caplog.set_level(logging.INFO, logger="toolcord.tools")
+    registry = ToolRegistry([echo, boom, send])
+    await one(dispatcher(registry, ctx, on_event=bad_callback), call("a", "echo", text="x"))
+    _, crashed = await one(dispatcher(registry, ctx), call("b", "boom"))
+    await one(dispatcher(registry, ctx, ledger=BrokenLedger()), call("c", "send", text="x"))
+    await one(dispatcher(registry, ctx, ledger=Forgetful()), call("d", "send", text="x"))
+
+    reference = crashed.split("reference ")[1][:8]
+    messages = [r.getMessage() for r in caplog.records if r.name == "toolcord.tools"]
+    assert messages[0] == "tool event callback failed on ToolStarted"
+    assert re.fullmatch(r"tool echo call a: ok in \d+\.\d{3}s", messages[1])
+    assert f"tool boom call b raised (reference {reference})" in messages
+    assert "ledger claim failed for tool send call c" in messages
+    assert "ledger completion failed for call d" in messages
+    assert all(not m.startswith("tool echo call a: ok in -") for m in messages)
