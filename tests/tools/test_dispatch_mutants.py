@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from pydantic import BaseModel, model_validator
 
 from tools import (
     Dispatcher,
@@ -29,6 +30,7 @@ from tools import (
     ToolStarted,
     tool,
 )
+from tools.definition import Tool
 
 ContextFactory = Callable[..., ToolContext]
 
@@ -590,3 +592,33 @@ async def test_the_tool_log_names_the_tool_the_call_and_the_outcome(
     assert "ledger claim failed for tool send call c" in messages
     assert "ledger completion failed for call d" in messages
     assert all(not m.startswith("tool echo call a: ok in -") for m in messages)
+
+
+class Either(BaseModel):
+    """Give a or b."""
+
+    a: int | None = None
+    b: int | None = None
+
+    @model_validator(mode="after")
+    def one_of(self) -> Either:
+        if (self.a is None) == (self.b is None):
+            raise ValueError("give exactly one of a and b")
+        return self
+
+
+async def _either(params: Either) -> str:
+    """Pick one."""
+    return "ok"
+
+
+async def test_an_error_about_the_whole_arguments_is_located_at_the_arguments(
+    ctx: ToolContext,
+) -> None:
+    pick = Tool.from_model(Either, _either)
+    d = dispatcher(ToolRegistry([pick]), ctx)
+
+    _, content = await one(d, call("a", pick.name, a=1, b=2))
+
+    errors = json.loads(content.split("are invalid: ")[1].split(". Fix")[0])
+    assert [error["loc"] for error in errors] == ["(arguments)"]
