@@ -513,6 +513,21 @@ async def test_a_tool_retry_counts_against_that_tool(ctx: ToolContext) -> None:
     assert (await one(d, ToolCall("b", "picky", "{")))[0] == "budget_exhausted"
 
 
+@tool(max_retries=0)
+async def picky_once(ctx: ToolContext, n: int) -> str:
+    """Needs a positive number, and gives no second chance."""
+    raise ToolRetry("n must be positive.")
+
+
+async def test_a_tool_s_own_retry_limit_applies_to_tool_retry(ctx: ToolContext) -> None:
+    d = dispatcher(ToolRegistry([picky_once]), ctx, retry_budget=5)
+
+    assert await one(d, call("a", "picky_once", n=0)) == (
+        "budget_exhausted",
+        stop("picky_once", "n must be positive. Fix the call and try 'picky_once' again."),
+    )
+
+
 async def test_a_tool_s_own_retry_limit_applies_to_invalid_json(ctx: ToolContext) -> None:
     d = dispatcher(ToolRegistry(SIDE), ctx, retry_budget=5)
 
@@ -587,7 +602,8 @@ async def test_the_tool_log_names_the_tool_the_call_and_the_outcome(
     reference = crashed.split("reference ")[1][:8]
     messages = [r.getMessage() for r in caplog.records if r.name == "toolcord.tools"]
     assert messages[0] == "tool event callback failed on ToolStarted"
-    assert re.fullmatch(r"tool echo call a: ok in \d+\.\d{3}s", messages[1])
+    timing = re.fullmatch(r"tool echo call a: ok in (\d+\.\d{3})s", messages[1])
+    assert timing is not None and float(timing.group(1)) < 10
     assert f"tool boom call b raised (reference {reference})" in messages
     assert "ledger claim failed for tool send call c" in messages
     assert "ledger completion failed for call d" in messages
