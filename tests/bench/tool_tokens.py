@@ -46,8 +46,15 @@ def line(results: dict[str, Any]) -> str | None:
     tokens = results.get("tool_schema_tokens_per_request")
     if not isinstance(tokens, int):
         return None
-    return (
+    text = (
         f"tool definitions per request: {tokens:,} tokens for the default set of "
         f"{results['tool_schema_tools']} tools ({results['tool_schema_bytes']:,} bytes), "
         f"{results['tool_phase_schema_tokens_per_request']:,} for the tool phase's set"
     )
+    per_turn, prompt = (
+        results.get("tool_turn_schema_tokens"),
+        results.get("tool_turn_prompt_tokens"),
+    )
+    if per_turn and prompt:
+        text += f"; its turns recorded {per_turn:,g} of {prompt:,g} prompt tokens per turn"
+    return text

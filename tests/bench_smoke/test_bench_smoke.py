@@ -53,8 +53,12 @@ async def test_every_phase_runs_and_reports_its_figures(tmp_path: Path) -> None:
     per_request = written["tool_schema_tokens_per_request"]
     assert written["tool_schema_tools"] == 8  # the built-in set of issue 17 ("all 8 schemas")
     assert per_request > written["tool_phase_schema_tokens_per_request"] > 0
+    # each tool turn is two requests, each carrying the phase's set: the ledger says so
+    phase_set = written["tool_phase_schema_tokens_per_request"]
+    assert written["tool_turn_schema_tokens"] == 2 * phase_set
     assert tool_tokens.line(written) == (
         f"tool definitions per request: {per_request:,} tokens for the default set of 8 tools "
-        f"({written['tool_schema_bytes']:,} bytes), "
-        f"{written['tool_phase_schema_tokens_per_request']:,} for the tool phase's set"
+        f"({written['tool_schema_bytes']:,} bytes), {phase_set:,} for the tool phase's set; "
+        f"its turns recorded {2 * phase_set:,} of {written['tool_turn_prompt_tokens']:,g} "
+        "prompt tokens per turn"
     )
