@@ -283,11 +283,12 @@ class ConversationService:
         """Run the loop once; returns the outcome and the calibrated tokens of the request sent."""
         request = await self._request(turn, conversation, exchange_id, budget)
         counter, model = self._counter(), request.model
-        raw = counter.count_messages(request.messages, model) + self._count_tools(
-            request.tools, model
-        )
+        tool_tokens = self._count_tools(request.tools, model)
+        raw = counter.count_messages(request.messages, model) + tool_tokens
         async for event in run_turn(self._services.client, request):
             if isinstance(event, Final | Failed):
+                # Every request of the turn carries the same tool set (issue 17).
+                event.usage.tool_schema_tokens = tool_tokens * event.usage.requests
                 if event.usage.requests == 1 and event.usage.prompt_tokens:
                     counter.observe(raw, event.usage.prompt_tokens, model)
                 if isinstance(event, Final) and not event.usage.prompt_tokens:
@@ -424,6 +425,8 @@ class ConversationService:
             model=self._model(turn, conversation),
             prompt_tokens=outcome.usage.prompt_tokens,
             completion_tokens=outcome.usage.completion_tokens,
+            reasoning_tokens=outcome.usage.reasoning_tokens,
+            tool_schema_tokens=outcome.usage.tool_schema_tokens,
         )
         turns = [_new_turn(message) for message in outcome.new_messages]
         try:

@@ -73,10 +73,16 @@ class Subject:
 
 @dataclass(frozen=True)
 class Spent:
-    """Tokens and images a subject spent in a window."""
+    """Tokens and images a subject spent in a window.
+
+    ``reasoning_tokens`` and ``tool_schema_tokens`` are details inside ``tokens`` (shown by
+    ``/usage``); budgets count ``tokens`` alone.
+    """
 
     tokens: int = 0
     images: int = 0
+    reasoning_tokens: int = 0
+    tool_schema_tokens: int = 0
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,8 @@ class BudgetLine:
     used: int
     limit: int
     renews_at: datetime
+    reasoning_tokens: int = 0  # of ``used``, for a tokens line
+    tool_schema_tokens: int = 0  # of ``used``, for a tokens line
 
     @property
     def remaining(self) -> int | None:
@@ -135,7 +143,12 @@ class UsageLedger:
             guild_id=subject.id if subject.kind == "guild" else None,
             since=since,
         )
-        return Spent(tokens=totals.total_tokens, images=totals.images)
+        return Spent(
+            tokens=totals.total_tokens,
+            images=totals.images,
+            reasoning_tokens=totals.reasoning_tokens,
+            tool_schema_tokens=totals.tool_schema_tokens,
+        )
 
     async def reset_marker(self, subject: Subject) -> datetime | None:
         """When an admin last reset this subject's budgets, or None."""
@@ -271,8 +284,19 @@ def format_report(lines: Sequence[BudgetLine]) -> str:
 def _describe(line: BudgetLine) -> str:
     unit = line.unit.removesuffix("s") if line.used == 1 else line.unit
     spent = f"{line.used:,} {unit} {_WINDOW_NAMES[line.window]}"
+    spent += _details(line)
     if line.remaining is None:
         return f"{spent} (no limit)"
     return (
         f"{spent} of {line.limit:,}: {line.remaining:,} left, renews {discord_time(line.renews_at)}"
     )
+
+
+def _details(line: BudgetLine) -> str:
+    """What a tokens total holds, if any: reasoning, tool definitions (issues 15, 17)."""
+    parts = []
+    if line.reasoning_tokens:
+        parts.append(f"of which {line.reasoning_tokens:,} reasoning")
+    if line.tool_schema_tokens:
+        parts.append(f"{line.tool_schema_tokens:,} tokens of tool definitions")
+    return f" ({'; '.join(parts)})" if parts else ""
