@@ -354,6 +354,9 @@ async def test_turns_out_of_place_in_an_exchange_are_left_out() -> None:
 
     window = await build([exchange], 10_000)
 
+    # The late answer to c1 is out of place and left out; a user turn right after a round's
+    # tool results is the message that shows the model the images its tools returned (issue 21),
+    # so it stays with its round.
     assert [m.get("content") for m in window.messages] == [
         "You are toolcord.",
         "q",
@@ -361,6 +364,7 @@ async def test_turns_out_of_place_in_an_exchange_are_left_out() -> None:
         "r1",
         None,
         "r2",
+        "said after the answer started",
         "final",
     ]
 
