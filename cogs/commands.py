@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -40,11 +41,11 @@ from bot.interaction_reply import InteractionReply
 from bot.models import tool_config
 from bot.policy.permissions import (
     Invoker,
-    admin_refusal,
+    admin_refusal_key,
     invoker_from,
     may_read_history,
-    quota_reset_refusal,
-    shared_reset_refusal,
+    quota_reset_refusal_key,
+    shared_reset_refusal_key,
 )
 from bot.policy.quotas import QuotaPolicy
 from bot.policy.usage import format_report
@@ -140,6 +141,10 @@ class _CommandCog(commands.Cog):
     def _t(self, interaction: discord.Interaction, key: str, **values: Any) -> str:
         """The bot's message ``key`` in the interaction's language (English when missing)."""
         return self.bot.catalogue.text(key, locale_of(interaction), **values)
+
+    def _texts(self, interaction: discord.Interaction) -> Callable[..., str]:
+        """``_t`` bound to this interaction: ``texts(key, **values)``."""
+        return lambda key, **values: self._t(interaction, key, **values)
 
     async def cog_app_command_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
@@ -335,7 +340,7 @@ class Commands(_CommandCog):
             await _say(interaction, self._t(interaction, "check.service_down"))
             return
         over = verdict.over(effective.moderation.thresholds)
-        await _say(interaction, _moderation_text(over, verdict.scores))
+        await _say(interaction, _moderation_text(over, verdict.scores, self._texts(interaction)))
 
     # -- /imagine ---------------------------------------------------------------------------
 
@@ -412,9 +417,9 @@ class Commands(_CommandCog):
         invoker = await self._invoker(interaction)
         place = place_of(interaction, invoker)
         if shared:
-            refusal = shared_reset_refusal(invoker)
+            refusal = shared_reset_refusal_key(invoker)
             if refusal is not None:
-                await _say(interaction, refusal)
+                await _say(interaction, self._t(interaction, refusal))
                 return
         key = place.shared_key(invoker.user_id) if shared else place.own_key(invoker.user_id)
         cleared = await self.bot.services.store.clear_conversation(key)
@@ -496,7 +501,7 @@ class Commands(_CommandCog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         invoker = await self._invoker(interaction)
         place = place_of(interaction, invoker)
-        show_guild = place.guild_id if admin_refusal(invoker) is None else None
+        show_guild = place.guild_id if admin_refusal_key(invoker) is None else None
         lines = await self.quotas.report(invoker.user_id, show_guild)
         await _say(interaction, format_report(lines))
 
@@ -556,7 +561,10 @@ class ServerSettings(_CommandCog):
         """Show the persona in force here."""
         effective = await self._effective_after_defer(interaction)
         text = effective.persona
-        await _say(interaction, f"Persona here:\n>>> {text}" if text else "No persona is set here.")
+        if text:
+            await _say(interaction, self._t(interaction, "persona.show", text=text))
+        else:
+            await _say(interaction, self._t(interaction, "persona.none"))
 
     # -- /model -----------------------------------------------------------------------------
 
@@ -606,14 +614,12 @@ class ServerSettings(_CommandCog):
         """Show the chat model in force here and the ones that may be chosen."""
         effective = await self._effective_after_defer(interaction)
         openai_settings = self.bot.settings.openai
-        current = effective.model or f"{openai_settings.chat_model} (default)"
+        t = self._texts(interaction)
+        current = effective.model or t("model.default", value=openai_settings.chat_model)
         allowed = ", ".join(openai_settings.allowed_models)
-        configured = openai_settings.reasoning_effort or "the model's own"
-        effort = effective.reasoning_effort or f"{configured} (default)"
-        await _say(
-            interaction,
-            f"Model here: **{current}**\nReasoning effort: {effort}\nAllowed: {allowed}",
-        )
+        configured = openai_settings.reasoning_effort or t("model.effort_own")
+        effort = effective.reasoning_effort or t("model.default", value=configured)
+        await _say(interaction, t("model.show", model=current, effort=effort, allowed=allowed))
 
     # -- /tools -----------------------------------------------------------------------------
 
@@ -623,13 +629,13 @@ class ServerSettings(_CommandCog):
         effective = await self._effective_after_defer(interaction)
         names = self.guild_settings.base_tools
         if not names:
-            await _say(interaction, "The bot has no tools enabled.")
+            await _say(interaction, self._t(interaction, "tools.none"))
             return
         enabled = effective.enabled_tools
         rows = [
             f"{'✅' if enabled is None or name in enabled else '❌'} `{name}`" for name in names
         ]
-        await _say(interaction, "Tools here:\n" + "\n".join(rows))
+        await _say(interaction, self._t(interaction, "tools.list", rows="\n".join(rows)))
 
     @tools.command(name="enable")
     @app_commands.describe(name="The tool", scope="Where")
@@ -664,9 +670,9 @@ class ServerSettings(_CommandCog):
         """Show the bot's settings in force here (Manage Server)."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         invoker = await self._invoker(interaction)
-        refusal = admin_refusal(invoker)
+        refusal = admin_refusal_key(invoker)
         if refusal is not None:
-            await _say(interaction, refusal)
+            await _say(interaction, self._t(interaction, refusal))
             return
         place = place_of(interaction, invoker)
         effective = await self.guild_settings.effective(
@@ -685,10 +691,7 @@ class ServerSettings(_CommandCog):
         """Answer every message in a channel, without a mention (Manage Server)."""
         note = ""
         if enabled and not self.bot.settings.discord.message_content_intent:
-            note = (
-                "\n-# The bot's owner has not enabled the Message Content intent, so the bot "
-                "cannot read messages that do not mention it."
-            )
+            note = "\n-# " + self._t(interaction, "settings.no_content_intent")
         await self._change(
             interaction, "channel", channel_id=_id(channel), note=note, free_chat=enabled
         )
@@ -763,12 +766,12 @@ class ServerSettings(_CommandCog):
         """Start this server's token and image budgets afresh from now (bot owner)."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         invoker = await self._invoker(interaction)
-        refusal = quota_reset_refusal(invoker)
+        refusal = quota_reset_refusal_key(invoker)
         if refusal is not None or invoker.guild_id is None:
-            await _say(interaction, refusal or "Budgets belong to servers.")
+            await _say(interaction, self._t(interaction, refusal or "quota.budgets_of_servers"))
             return
         await self.quotas.reset("guild", invoker.guild_id)
-        await _say(interaction, "This server's budgets start afresh from now.")
+        await _say(interaction, self._t(interaction, "quota.reset_done"))
 
     # -- shared steps -----------------------------------------------------------------------
 
@@ -792,19 +795,21 @@ class ServerSettings(_CommandCog):
         """Defer, check Manage Server, apply ``changes`` to the scope, and confirm."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         invoker = await self._invoker(interaction)
-        refusal = admin_refusal(invoker)
+        refusal = admin_refusal_key(invoker)
         if refusal is not None or invoker.guild_id is None:
-            await _say(interaction, refusal or "Settings belong to servers.")
+            await _say(interaction, self._t(interaction, refusal or "settings.of_servers"))
             return
         target = invoker.guild_id if scope == "guild" else (channel_id or interaction.channel_id)
         assert target is not None
         try:
             await self.guild_settings.update(scope, target, **changes)
         except SettingsChangeError as exc:
-            await _say(interaction, f"Nothing was changed: {exc}.")
+            await _say(interaction, self._t(interaction, "settings.not_changed", reason=exc))
             return
-        where = "this server" if scope == "guild" else f"<#{target}>"
-        await _say(interaction, f"Saved for {where}: {describe_changes(changes)}.{note}")
+        where = self._t(interaction, "settings.this_server") if scope == "guild" else f"<#{target}>"
+        changed = describe_changes(changes)
+        saved = self._t(interaction, "settings.saved", where=where, changes=changed)
+        await _say(interaction, saved + note)
 
 
 def _id(channel: discord.abc.Snowflake | None) -> int | None:
@@ -843,13 +848,14 @@ def _about_prompt(message: discord.Message, attachments_note: str) -> str:
     return "\n\n".join(parts)
 
 
-def _moderation_text(over: list[str], scores: dict[str, float] | Any) -> str:
+def _moderation_text(over: list[str], scores: dict[str, float] | Any, t: Callable[..., str]) -> str:
     if not over:
         top = sorted(scores.items(), key=lambda item: -item[1])[:3]
         highest = ", ".join(f"{name} {score:.2f}" for name, score in top)
-        return "✅ Not flagged." + (f"\n-# Highest scores: {highest}" if highest else "")
+        scored = "\n-# " + t("check.highest", scores=highest) if highest else ""
+        return t("check.not_flagged") + scored
     listed = "\n".join(f"- **{name}**: {scores.get(name, 0.0):.2f}" for name in over)
-    return f"⚠️ Flagged:\n{listed}"
+    return t("check.flagged", listed=listed)
 
 
 async def setup(bot: ToolcordBot) -> None:
