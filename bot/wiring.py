@@ -82,4 +82,5 @@ async def build_services(bot: ToolcordBot, http: aiohttp.ClientSession) -> Servi
         http=http,
         tool_services=tool_services,
         policies=policies,
+        catalogue=bot.catalogue,
     )

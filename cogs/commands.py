@@ -39,6 +39,7 @@ from bot.guild_settings import (
 from bot.inputs import read_inputs
 from bot.interaction_reply import InteractionReply
 from bot.models import tool_config
+from bot.policy.gate import Refusal
 from bot.policy.permissions import (
     Invoker,
     admin_refusal_key,
@@ -141,6 +142,12 @@ class _CommandCog(commands.Cog):
     def _t(self, interaction: discord.Interaction, key: str, **values: Any) -> str:
         """The bot's message ``key`` in the interaction's language (English when missing)."""
         return self.bot.catalogue.text(key, locale_of(interaction), **values)
+
+    def _refusal_text(self, interaction: discord.Interaction, refusal: Refusal) -> str:
+        """A policy's refusal in the interaction's language (its English when it has no key)."""
+        if refusal.key is None or not self.bot.catalogue.has(refusal.key, "en"):
+            return refusal.message
+        return self._t(interaction, refusal.key, **refusal.values)
 
     def _texts(self, interaction: discord.Interaction) -> Callable[..., str]:
         """``_t`` bound to this interaction: ``texts(key, **values)``."""
@@ -277,6 +284,7 @@ class Commands(_CommandCog):
             member_permissions=invoker.permissions if place.guild_id is not None else None,
             member_top_role=member.top_role.position if member is not None else 0,
             locale=str(interaction.locale),
+            guild_locale=interaction.guild_locale.value if interaction.guild_locale else None,
             overrides=overrides,
         )
 
@@ -375,7 +383,7 @@ class Commands(_CommandCog):
             invoker.user_id, place.guild_id, 1, is_owner=invoker.is_owner
         )
         if refusal is not None:
-            await _say(interaction, f"⚠️ {refusal.message}")
+            await _say(interaction, f"⚠️ {self._refusal_text(interaction, refusal)}")
             return
         await self._draw(interaction, invoker, place, prompt, size)
 

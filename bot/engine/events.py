@@ -82,6 +82,8 @@ class Final:
         artifacts: files the tools produced, to attach to the reply.
         reasoning: hidden reasoning text, if any.
         notice: a short line for the user about a limit that shaped the answer, or "".
+        notice_key: the notice's message key (the Discord side translates it), or None.
+        notice_values: the values of the notice's placeholders.
     """
 
     text: str
@@ -90,6 +92,8 @@ class Final:
     artifacts: list[Artifact] = field(default_factory=list)
     reasoning: str = ""
     notice: str = ""
+    notice_key: str | None = None
+    notice_values: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -102,6 +106,8 @@ class Failed:
     new_messages: list[dict[str, Any]]
     usage: Usage
     artifacts: list[Artifact] = field(default_factory=list)
+    message_key: str | None = None  # ``user_message``'s key in the catalogues (``bot/i18n``)
+    message_values: dict[str, Any] = field(default_factory=dict)
 
 
 EngineEvent = (

@@ -34,7 +34,7 @@ from bot.engine.events import (
     ToolProgress,
     Usage,
 )
-from bot.engine.failures import Failure, classify
+from bot.engine.failures import NOTICES, Failure, classify
 from bot.engine.stream import RoundResult
 from tools import Artifact, Dispatcher, ToolCall, ToolOutcome
 
@@ -271,20 +271,24 @@ class _TurnRunner:
         self._new.append(message)
 
     def _finish(self, result: RoundResult, rounds: int) -> None:
-        notice = ""
+        notice, key, values = "", None, {}
         if result.finish_reason == "content_filter":
             self._fail(Failure("content_filtered", "finish_reason content_filter"))
             return
         if result.finish_reason == "length":
-            notice = "(The answer was cut short: it reached the length limit.)"
+            notice, key = NOTICES["notice.cut_short"], "notice.cut_short"
         elif result.finish_reason == "tool_calls":
-            notice = f"(I stopped after {rounds} steps; ask again to continue.)"
+            key, values = "notice.steps", {"rounds": rounds}
+            notice = NOTICES[key].format(**values)
         answer: dict[str, Any] = {"role": "assistant", "content": result.text}
         attach_reasoning(answer, result, self._dialect.family)
         self._append(answer)
-        self._emit(self._final(notice))
+        self._emit(self._final(notice, key, values))
 
-    def _final(self, notice: str) -> Final:
+    def _final(
+        self, notice: str, key: str | None = None, values: dict[str, Any] | None = None
+    ) -> Final:
+        """The final answer; ``key`` and ``values`` name ``notice`` in the catalogues."""
         return Final(
             text="".join(self._visible),
             new_messages=self._complete_messages(),
@@ -292,6 +296,8 @@ class _TurnRunner:
             artifacts=self._artifacts,
             reasoning="".join(self._reasoning),
             notice=notice,
+            notice_key=key,
+            notice_values=values or {},
         )
 
     def _finish_on_deadline(self) -> None:
@@ -299,7 +305,7 @@ class _TurnRunner:
             self._fail(Failure("timeout", "turn deadline passed"))
             return
         self._append({"role": "assistant", "content": "".join(self._visible)})
-        self._emit(self._final("(I ran out of time for this answer; this is what I have.)"))
+        self._emit(self._final(NOTICES["notice.out_of_time"], "notice.out_of_time"))
 
     def _stop(self, reason: str) -> None:
         """End the turn before its next round (the round gate said no), keeping what it has."""
@@ -329,6 +335,7 @@ class _TurnRunner:
                 kind=failure.kind,
                 user_message=failure.user_message,
                 partial_text="".join(self._visible),
+                message_key=failure.message_key,
                 new_messages=self._complete_messages(),
                 usage=self._usage,
                 artifacts=self._artifacts,

@@ -7,11 +7,13 @@ the user's language.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 from bot.testing.discord import DiscordEmulator
-from bot.testing.openai import OpenAIEmulator
+from bot.testing.harness import BotHarness
+from bot.testing.openai import Fault, OpenAIEmulator, TextReply
 from cogs.commands import FORGET_PHRASE
 
 
@@ -105,3 +107,83 @@ async def test_the_model_is_told_the_users_language(
         "The user's Discord language is ko (Korean). Answer in that language unless they write "
         "in another one or the persona says otherwise."
     ) in system
+
+
+async def test_settings_replies_and_a_permission_refusal_in_korean_and_english(
+    discord_emulator: DiscordEmulator, commands_bot: Callable[..., Any]
+) -> None:
+    emu = discord_emulator
+    async with commands_bot():
+        assert await command(emu, "persona show", locale="ko") == (
+            "이곳에는 설정된 페르소나가 없습니다."
+        )
+        assert await command(emu, "persona show", locale="en-US") == "No persona is set here."
+        assert await command(emu, "settings show", locale="ko") == (
+            "이곳의 봇 설정을 바꾸려면 **서버 관리하기** 권한이 필요합니다."
+        )
+        assert await command(emu, "settings show", locale="en-US") == (
+            "You need the **Manage Server** permission to change the bot's settings here."
+        )
+        assert await command(emu, "settings quota-reset", locale="ko") == (
+            "이 서버의 사용 한도는 봇 소유자만 초기화할 수 있습니다. 이 한도는 봇이 이곳에서 "
+            "쓰는 비용에 대해 소유자가 정한 것입니다. 더 필요하면 봇 소유자에게 문의해 주세요."
+        )
+
+
+async def test_a_korean_user_gets_the_quota_refusal_in_korean(
+    discord_emulator: DiscordEmulator,
+    openai_emulator: OpenAIEmulator,
+    commands_bot: Callable[..., Any],
+) -> None:
+    openai_emulator.chat.set_default(
+        TextReply("hi", usage={"prompt_tokens": 90, "completion_tokens": 20})
+    )
+    emu = discord_emulator
+    async with commands_bot(quotas={"user_daily_tokens": 100}):
+        assert await command(emu, "chat", locale="ko", prompt="x") == "hi"
+        refused = await command(emu, "chat", locale="ko", prompt="x")
+        english = await command(emu, "chat", locale="en-US", prompt="x")
+    renews = re.search(r"<t:\d+:f> \(<t:\d+:R>\)", refused)
+    assert renews is not None, refused
+    assert refused == (
+        f"⚠️ 오늘의 내 사용 한도(100 토큰)를 모두 사용했습니다. {renews[0]}에 다시 채워집니다."
+    )
+    assert english == (f"⚠️ You have used your daily budget of 100 tokens. It renews {renews[0]}.")
+
+
+async def test_a_channel_message_in_a_korean_server_gets_the_failure_in_korean(
+    discord_emulator: DiscordEmulator,
+    openai_emulator: OpenAIEmulator,
+    bot_harness: BotHarness,
+) -> None:
+    """No interaction, so no user locale: the server's preferred locale picks the language."""
+    emu = discord_emulator
+    emu.guild.preferred_locale = "ko"
+    openai_emulator.chat.reply_fault(Fault.outage(500, times=3))
+    async with bot_harness.run(openai={"max_retries": 0}):
+        general = emu.channel("general")
+        await emu.inject_message(
+            general, emu.user("alice"), f"<@{emu.bot_user.id}> hello", mentions=[emu.bot_user]
+        )
+        reply = await emu.wait_for_message(general, lambda m: "⚠️" in m.content, timeout=30)
+    assert reply.content == "⚠️ 지금은 AI 서비스가 응답하지 않습니다. 잠시 후 다시 시도해 주세요."
+    system = [m["content"] for m in openai_emulator.chat.requests[0]["messages"]]
+    assert not any("Discord language" in text for text in system), "a server's, not the user's"
+
+
+async def test_the_same_failure_in_an_english_server_is_english(
+    discord_emulator: DiscordEmulator,
+    openai_emulator: OpenAIEmulator,
+    bot_harness: BotHarness,
+) -> None:
+    emu = discord_emulator
+    openai_emulator.chat.reply_fault(Fault.outage(500, times=3))
+    async with bot_harness.run(openai={"max_retries": 0}):
+        general = emu.channel("general")
+        await emu.inject_message(
+            general, emu.user("alice"), f"<@{emu.bot_user.id}> hello", mentions=[emu.bot_user]
+        )
+        reply = await emu.wait_for_message(general, lambda m: "⚠️" in m.content, timeout=30)
+    assert reply.content == (
+        "⚠️ The AI service is not responding right now. Please try again shortly."
+    )

@@ -1,0 +1,52 @@
+"""The bot's own words in an answer (failures, refusals, notices) in the turn's language.
+
+The engine and the policies write English and name each message by its catalogue key
+(``Failed.message_key``, ``Final.notice_key``); this sink, between the conversation service and
+the front end's sink, swaps in the catalogue's text for the turn's locale (English when the
+catalogue lacks the key).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+from bot.engine import EngineEvent, Failed, Final
+
+if TYPE_CHECKING:
+    from bot.conversation import ReplySink
+    from bot.i18n import Catalogue
+
+
+class LocalizedSink:
+    """Wraps a ReplySink; translates ``Failed.user_message`` and ``Final.notice``."""
+
+    def __init__(self, inner: ReplySink, catalogue: Catalogue, locale: str | None) -> None:
+        self._inner = inner
+        self._catalogue = catalogue
+        self._locale = locale
+
+    @property
+    def sent_ids(self) -> list[int]:
+        return list(getattr(self._inner, "sent_ids", []))
+
+    async def on_event(self, event: EngineEvent) -> None:
+        await self._inner.on_event(event)
+
+    async def finish(self, final: Final) -> list[int]:
+        if final.notice_key is not None:
+            notice = self.text(final.notice_key, final.notice_values, final.notice)
+            final = dataclasses.replace(final, notice=notice)
+        return await self._inner.finish(final)
+
+    async def fail(self, failed: Failed) -> list[int]:
+        if failed.message_key is not None:
+            message = self.text(failed.message_key, failed.message_values, failed.user_message)
+            failed = dataclasses.replace(failed, user_message=message)
+        return await self._inner.fail(failed)
+
+    def text(self, key: str, values: dict[str, Any], english: str) -> str:
+        """``key`` in the turn's language; ``english`` when no catalogue has the key."""
+        if not self._catalogue.has(key, "en"):
+            return english
+        return self._catalogue.text(key, self._locale, **values)
