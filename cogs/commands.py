@@ -36,6 +36,7 @@ from bot.guild_settings import (
     describe_changes,
     describe_effective,
 )
+from bot.i18n import locale_of
 from bot.inputs import read_inputs
 from bot.interaction_reply import InteractionReply
 from bot.models import tool_config
@@ -826,12 +827,6 @@ def _id(channel: discord.abc.Snowflake | None) -> int | None:
 
 async def _say(interaction: discord.Interaction, text: str) -> None:
     await interaction.edit_original_response(content=_fit(text), allowed_mentions=NO_MENTIONS)
-
-
-def locale_of(interaction: discord.Interaction) -> str | None:
-    """The user's language (Discord sends it with every interaction), else the server's."""
-    locale = interaction.locale or interaction.guild_locale
-    return locale.value if locale is not None else None
 
 
 def _fit(text: str) -> str:

@@ -19,12 +19,19 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from bot.i18n.translator import CatalogueTranslator
+from bot.i18n.translator import CatalogueTranslator, guild_locale, locale_of
 
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 FALLBACK = "en"
 
-__all__ = ["FALLBACK", "Catalogue", "CatalogueTranslator", "language_name"]
+__all__ = [
+    "FALLBACK",
+    "Catalogue",
+    "CatalogueTranslator",
+    "guild_locale",
+    "language_name",
+    "locale_of",
+]
 
 
 class Catalogue:
