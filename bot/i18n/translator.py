@@ -60,7 +60,11 @@ def catalogue_key(context: app_commands.TranslationContextTypes) -> str | None:
         return f"menu.{data.name}"
     if location is Location.command_name and isinstance(data, app_commands.Command):
         return f"command.{data.qualified_name}.name"
+    if location is Location.group_name and isinstance(data, app_commands.Group):
+        return f"command.{data.qualified_name}.name"
     if location is Location.command_description and isinstance(data, app_commands.Command):
+        return f"command.{data.qualified_name}.description"
+    if location is Location.group_description and isinstance(data, app_commands.Group):
         return f"command.{data.qualified_name}.description"
     if location is Location.parameter_description and isinstance(data, app_commands.Parameter):
         return f"command.{data.command.qualified_name}.param.{data.name}.description"

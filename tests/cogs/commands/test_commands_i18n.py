@@ -91,7 +91,31 @@ async def test_synced_commands_carry_korean_names_and_descriptions(
     assert commands["imagine"]["description_localizations"] == {
         "ko": "설명한 대로 이미지를 만듭니다."
     }
-    assert not commands["persona"].get("description_localizations"), "not translated yet"
+    assert commands["persona"]["description_localizations"] == {
+        "ko": "봇이 이곳에서 따르는 페르소나(추가 지시)"
+    }
+    show = next(o for o in commands["persona"]["options"] if o["name"] == "show")
+    assert show["description_localizations"] == {"ko": "이곳에 적용된 페르소나를 보여 줍니다."}
+
+
+async def test_every_synced_command_and_option_has_a_korean_description(
+    discord_emulator: DiscordEmulator, commands_bot: Callable[..., Any]
+) -> None:
+    """A command or option added without its ko.toml entry is named here."""
+    async with commands_bot():
+        listed = discord_emulator.commands.listed(None)  # type: ignore[attr-defined]
+    untranslated = [path for entry in listed for path in _untranslated(entry)]
+    assert untranslated == [], untranslated
+
+
+def _untranslated(entry: dict[str, Any], prefix: str = "") -> list[str]:
+    path = f"{prefix}{entry['name']}"
+    if not prefix and entry.get("type") == 3:  # a message menu: its name is what shows
+        return [] if (entry.get("name_localizations") or {}).get("ko") else [path]
+    missing = [] if (entry.get("description_localizations") or {}).get("ko") else [path]
+    for option in entry.get("options") or []:
+        missing += _untranslated(option, path + " ")
+    return missing
 
 
 async def test_the_model_is_told_the_users_language(
