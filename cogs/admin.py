@@ -120,7 +120,7 @@ class Admin(commands.Cog):
         if quotas is not None:
             lines.append(self._t(interaction, "admin.running", count=quotas.running))
             report = await quotas.report(None, None, include_global=True)
-            lines.append(format_report(report))
+            lines.append(format_report(report, lambda key, **v: self._t(interaction, key, **v)))
         await _say(interaction, "\n".join(lines))
 
     @admin.command(name="quota-reset")

@@ -512,7 +512,7 @@ class Commands(_CommandCog):
         place = place_of(interaction, invoker)
         show_guild = place.guild_id if admin_refusal_key(invoker) is None else None
         lines = await self.quotas.report(invoker.user_id, show_guild)
-        await _say(interaction, format_report(lines))
+        await _say(interaction, format_report(lines, self._texts(interaction)))
 
 
 class ServerSettings(_CommandCog):

@@ -167,12 +167,22 @@ async def test_a_korean_user_gets_the_quota_refusal_in_korean(
         assert await command(emu, "chat", locale="ko", prompt="x") == "hi"
         refused = await command(emu, "chat", locale="ko", prompt="x")
         english = await command(emu, "chat", locale="en-US", prompt="x")
+        usage_ko = await command(emu, "usage", locale="ko")
+        usage_en = await command(emu, "usage", locale="en-US")
     renews = re.search(r"<t:\d+:f> \(<t:\d+:R>\)", refused)
     assert renews is not None, refused
     assert refused == (
         f"⚠️ 오늘의 내 사용 한도(100 토큰)를 모두 사용했습니다. {renews[0]}에 다시 채워집니다."
     )
     assert english == (f"⚠️ You have used your daily budget of 100 tokens. It renews {renews[0]}.")
+    assert usage_ko.splitlines()[:2] == [
+        "**나**",
+        f"- 오늘 110 토큰 / 100: 0 남음, {renews[0]}에 다시 채워짐",
+    ]
+    assert usage_en.splitlines()[:2] == [
+        "**You**",
+        f"- 110 tokens today of 100: 0 left, renews {renews[0]}",
+    ]
 
 
 async def test_a_channel_message_in_a_korean_server_gets_the_failure_in_korean(
