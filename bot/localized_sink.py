@@ -25,6 +25,9 @@ class LocalizedSink:
         self._inner = inner
         self._catalogue = catalogue
         self._locale = locale
+        use_texts = getattr(inner, "use_texts", None)
+        if callable(use_texts):  # a reply that writes words of its own (bot.reply_core)
+            use_texts(lambda key, **values: catalogue.text(key, locale, **values))
 
     @property
     def sent_ids(self) -> list[int]:

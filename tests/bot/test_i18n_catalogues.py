@@ -41,10 +41,12 @@ def test_the_english_catalogue_says_what_the_code_says() -> None:
     from bot.policy.moderation import _UNAVAILABLE
     from bot.policy.permissions import REFUSALS
     from bot.policy.usage import REPORT_TEXTS
+    from bot.reply_core import REPLY_TEXTS
 
     catalogue = Catalogue.load()
     english = {f"failure.{kind}": text for kind, text in USER_MESSAGES.items()}
-    english |= {**NOTICES, **REFUSALS, **REPORT_TEXTS, "failure.store": STORE_FAILED}
+    english |= {**NOTICES, **REFUSALS, **REPORT_TEXTS, **REPLY_TEXTS}
+    english["failure.store"] = STORE_FAILED
     english["moderation.unavailable"] = _UNAVAILABLE
     for key, text in english.items():
         values = {name: f"<{name}>" for name in _names(text)}

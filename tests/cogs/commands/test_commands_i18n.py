@@ -221,3 +221,21 @@ async def test_the_same_failure_in_an_english_server_is_english(
     assert reply.content == (
         "⚠️ The AI service is not responding right now. Please try again shortly."
     )
+
+
+async def test_answer_notices_follow_the_users_language(
+    discord_emulator: DiscordEmulator,
+    openai_emulator: OpenAIEmulator,
+    commands_bot: Callable[..., Any],
+) -> None:
+    emu = discord_emulator
+    openai_emulator.chat.reply_text("짧은 답", finish_reason="length")
+    openai_emulator.chat.reply_text("", finish_reason="stop")
+    openai_emulator.chat.reply_text("Short", finish_reason="length")
+    async with commands_bot():
+        cut = await command(emu, "chat", locale="ko", prompt="길게 써 줘")
+        empty = await command(emu, "chat", locale="ko", prompt="?")
+        english = await command(emu, "chat", locale="en-US", prompt="write a lot")
+    assert cut == "짧은 답\n\n-# (답변이 길이 한도에 닿아 중간에 끊겼습니다.)"
+    assert empty == "(모델이 답하지 않았습니다.)"
+    assert english == "Short\n\n-# (The answer was cut short: it reached the length limit.)"
