@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -369,27 +369,70 @@ def _value(value: Any) -> str:
     return str(value)
 
 
-def describe_effective(effective: EffectiveSettings, default_model: str) -> str:
-    """The settings in force in a place, one per line (``/settings show``)."""
+SHOW_TEXTS = {
+    "settings.show.model": "Model: {value}",
+    "settings.show.effort": "Reasoning effort: {value}",
+    "settings.show.persona": "Persona: {value}",
+    "settings.show.tools": "Tools: {value}",
+    "settings.show.free_chat": "Free chat here: {value}",
+    "settings.show.auto_thread": "Auto threads: {value}",
+    "settings.show.private": "Private conversations: {value}",
+    "settings.show.moderation": "Moderation: {mode}{reports}, thresholds {thresholds}{rules}",
+    "settings.show.reports": ", reports to {channel}",
+    "settings.show.rules": ", written rules set",
+    "settings.show.voice": "Voice replies: {value}",
+    "settings.word.default_of": "{value} (default)",
+    "settings.word.default": "default",
+    "settings.word.on": "on",
+    "settings.word.off": "off",
+    "settings.word.set": "set",
+    "settings.word.none": "none",
+    "settings.word.all": "all",
+}
+"""``/settings show``'s words by message key, in English (the command passes its catalogue's)."""
+
+
+def _english(key: str, **values: Any) -> str:
+    return SHOW_TEXTS[key].format(**values)
+
+
+def describe_effective(
+    effective: EffectiveSettings, default_model: str, text: Callable[..., str] = _english
+) -> str:
+    """The settings in force in a place, one per line (``/settings show``).
+
+    ``text(key, **values)`` gives the words (English unless the caller passes a translation).
+    """
     moderation = effective.moderation
-    thresholds = ", ".join(f"{k} ≥ {v:g}" for k, v in moderation.thresholds.items()) or "default"
-    tools = "all" if effective.enabled_tools is None else ", ".join(effective.enabled_tools)
+    default = text("settings.word.default")
+    thresholds = ", ".join(f"{k} ≥ {v:g}" for k, v in moderation.thresholds.items()) or default
+    tools = (
+        text("settings.word.all")
+        if effective.enabled_tools is None
+        else ", ".join(effective.enabled_tools) or text("settings.word.none")
+    )
+    channel = moderation.log_channel_id
+    reports = text("settings.show.reports", channel=f"<#{channel}>") if channel else ""
+    rules = text("settings.show.rules") if moderation.rules else ""
+    on = {True: text("settings.word.on"), False: text("settings.word.off")}
+    persona = text("settings.word.set" if effective.persona else "settings.word.none")
+    model = effective.model or text("settings.word.default_of", value=default_model)
+    mode = moderation.mode
     lines = [
-        f"Model: {effective.model or default_model + ' (default)'}",
-        f"Reasoning effort: {effective.reasoning_effort or 'default'}",
-        f"Persona: {'set' if effective.persona else 'none'}",
-        f"Tools: {tools or 'none'}",
-        f"Free chat here: {_on(effective.free_chat)}",
-        f"Auto threads: {_on(effective.auto_thread)}",
-        f"Private conversations: {_on(effective.private_conversations)}",
-        f"Moderation: {moderation.mode}"
-        + (f", reports to <#{moderation.log_channel_id}>" if moderation.log_channel_id else "")
-        + f", thresholds {thresholds}"
-        + (", written rules set" if moderation.rules else ""),
-        f"Voice replies: {_on(effective.voice_replies)}",
+        text("settings.show.model", value=model),
+        text("settings.show.effort", value=effective.reasoning_effort or default),
+        text("settings.show.persona", value=persona),
+        text("settings.show.tools", value=tools),
+        text("settings.show.free_chat", value=on[bool(effective.free_chat)]),
+        text("settings.show.auto_thread", value=on[bool(effective.auto_thread)]),
+        text("settings.show.private", value=on[bool(effective.private_conversations)]),
+        text(
+            "settings.show.moderation",
+            mode=mode,
+            reports=reports,
+            thresholds=thresholds,
+            rules=rules,
+        ),
+        text("settings.show.voice", value=on[bool(effective.voice_replies)]),
     ]
     return "\n".join(lines)
-
-
-def _on(value: bool) -> str:
-    return "on" if value else "off"

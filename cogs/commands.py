@@ -687,7 +687,12 @@ class ServerSettings(_CommandCog):
         effective = await self.guild_settings.effective(
             place.guild_id, place.channel_id, place.parent_id
         )
-        await _say(interaction, describe_effective(effective, self.bot.settings.openai.chat_model))
+        await _say(
+            interaction,
+            describe_effective(
+                effective, self.bot.settings.openai.chat_model, self._texts(interaction)
+            ),
+        )
 
     @settings.command(name="free-chat")
     @app_commands.describe(enabled="Answer every message", channel="Default: this channel")

@@ -239,3 +239,28 @@ async def test_answer_notices_follow_the_users_language(
     assert cut == "짧은 답\n\n-# (답변이 길이 한도에 닿아 중간에 끊겼습니다.)"
     assert empty == "(모델이 답하지 않았습니다.)"
     assert english == "Short\n\n-# (The answer was cut short: it reached the length limit.)"
+
+
+async def test_settings_show_and_a_saved_change_in_korean(
+    discord_emulator: DiscordEmulator, commands_bot: Callable[..., Any]
+) -> None:
+    emu = discord_emulator
+    async with commands_bot():
+        saved = await command(
+            emu, "settings private-conversations", locale="ko", user="owner", enabled=True
+        )
+        shown = await command(emu, "settings show", locale="ko", user="owner")
+        english = await command(emu, "settings show", locale="en-US", user="owner")
+    assert saved == "이 서버에 저장했습니다: private conversations on."
+    assert shown.splitlines() == [
+        "모델: gpt-5.4-mini (기본값)",
+        "추론 노력: 기본값",
+        "페르소나: 없음",
+        "도구: 전체",
+        "이곳의 자유 대화: 꺼짐",
+        "자동 스레드: 꺼짐",
+        "개인 대화: 켜짐",
+        "검열: off, 기준 점수 기본값",
+        "음성 답변: 꺼짐",
+    ]
+    assert english.splitlines()[6] == "Private conversations: on"
