@@ -341,31 +341,37 @@ def _first_error(exc: ValidationError) -> str:
     return f"{where}: {error['msg']}"
 
 
-def describe_changes(changes: Mapping[str, Any]) -> str:
-    """A short confirmation of what an admin changed (for the command's reply)."""
+def describe_changes(changes: Mapping[str, Any], text: Callable[..., str] | None = None) -> str:
+    """A short confirmation of what an admin changed (for the command's reply).
+
+    ``text(key, **values)`` gives the words (English unless the caller passes a translation).
+    """
+    say = text or _english
     shown = []
     for key, value in changes.items():
-        label = key.replace("_", " ")
+        label_key = f"settings.label.{key}"
+        label = say(label_key) if label_key in SHOW_TEXTS else key.replace("_", " ")
         if isinstance(value, dict):
-            inner = ", ".join(f"{k} {_value(v)}" for k, v in value.items())
-            shown.append(f"{label}: {inner}")
+            inner = ", ".join(f"{k} {_value(v, say)}" for k, v in value.items())
+            shown.append(say("settings.change.inner", label=label, inner=inner))
         elif value is None:
-            shown.append(f"{label} cleared")
+            shown.append(say("settings.change.cleared", label=label))
         elif isinstance(value, bool):
-            shown.append(f"{label} {'on' if value else 'off'}")
+            shown.append(say("settings.change.value", label=label, value=_value(value, say)))
         elif isinstance(value, int) and key.endswith("channel_id"):
-            shown.append(f"{label.removesuffix(' id')} <#{value}>")
+            shown.append(say("settings.change.value", label=label, value=f"<#{value}>"))
         else:
-            text = str(value)
-            shown.append(f"{label} “{text[:200]}{'…' if len(text) > 200 else ''}”")
+            cut = str(value)
+            quoted = f"“{cut[:200]}{'…' if len(cut) > 200 else ''}”"
+            shown.append(say("settings.change.value", label=label, value=quoted))
     return "; ".join(shown)
 
 
-def _value(value: Any) -> str:
+def _value(value: Any, say: Callable[..., str]) -> str:
     if value is None:
-        return "default"
+        return say("settings.word.default")
     if isinstance(value, bool):
-        return "on" if value else "off"
+        return say("settings.word.on" if value else "settings.word.off")
     return str(value)
 
 
@@ -388,6 +394,21 @@ SHOW_TEXTS = {
     "settings.word.set": "set",
     "settings.word.none": "none",
     "settings.word.all": "all",
+    "settings.change.inner": "{label}: {inner}",
+    "settings.change.cleared": "{label} cleared",
+    "settings.change.value": "{label} {value}",
+    "settings.label.persona": "persona",
+    "settings.label.model": "model",
+    "settings.label.reasoning_effort": "reasoning effort",
+    "settings.label.tools": "tools",
+    "settings.label.free_chat": "free chat",
+    "settings.label.auto_thread": "auto thread",
+    "settings.label.private_conversations": "private conversations",
+    "settings.label.moderation_mode": "moderation mode",
+    "settings.label.moderation_log_channel_id": "moderation log channel",
+    "settings.label.moderation_thresholds": "moderation thresholds",
+    "settings.label.moderation_rules": "moderation rules",
+    "settings.label.voice_replies": "voice replies",
 }
 """``/settings show``'s words by message key, in English (the command passes its catalogue's)."""
 

@@ -821,7 +821,7 @@ class ServerSettings(_CommandCog):
             await _say(interaction, self._t(interaction, "settings.not_changed", reason=exc))
             return
         where = self._t(interaction, "settings.this_server") if scope == "guild" else f"<#{target}>"
-        changed = describe_changes(changes)
+        changed = describe_changes(changes, self._texts(interaction))
         saved = self._t(interaction, "settings.saved", where=where, changes=changed)
         await _say(interaction, saved + note)
 

@@ -251,7 +251,7 @@ async def test_settings_show_and_a_saved_change_in_korean(
         )
         shown = await command(emu, "settings show", locale="ko", user="owner")
         english = await command(emu, "settings show", locale="en-US", user="owner")
-    assert saved == "이 서버에 저장했습니다: private conversations on."
+    assert saved == "이 서버에 저장했습니다: 개인 대화 켜짐."
     assert shown.splitlines() == [
         "모델: gpt-5.4-mini (기본값)",
         "추론 노력: 기본값",
