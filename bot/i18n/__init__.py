@@ -58,6 +58,10 @@ class Catalogue:
     def keys(self, locale: str = FALLBACK) -> set[str]:
         return set(self._messages.get(locale, {}))
 
+    def templates(self, locale: str) -> dict[str, str]:
+        """``locale``'s own messages as written (placeholders unfilled), by key."""
+        return dict(self._messages.get(locale, {}))
+
     def has(self, key: str, locale: str) -> bool:
         """Whether ``locale``'s own catalogue (no fallback) has ``key``."""
         return key in self._messages.get(locale, {})

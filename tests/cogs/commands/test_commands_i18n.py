@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from bot.i18n import Catalogue
 from bot.testing.discord import DiscordEmulator
 from bot.testing.harness import BotHarness
 from bot.testing.openai import Fault, OpenAIEmulator, TextReply
@@ -264,3 +265,20 @@ async def test_settings_show_and_a_saved_change_in_korean(
         "음성 답변: 꺼짐",
     ]
     assert english.splitlines()[6] == "Private conversations: on"
+
+
+async def test_a_key_missing_from_the_korean_catalogue_comes_in_english(
+    discord_emulator: DiscordEmulator, commands_bot: Callable[..., Any]
+) -> None:
+    full = Catalogue.load()
+    korean = full.templates("ko")
+    del korean["reset.nothing"]
+    english = full.templates("en")
+    emu = discord_emulator
+    async with commands_bot() as bot:
+        bot.catalogue = Catalogue({"en": english, "ko": korean})
+        assert await command(emu, "reset", locale="ko") == "There was nothing to clear here."
+        assert await command(emu, "export", locale="ko") == (
+            "여기에는 아직 봇과 나눈 대화가 없습니다."
+        )
+    assert bot.catalogue.missing() == {"ko": ["reset.nothing"]}
