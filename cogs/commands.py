@@ -404,7 +404,7 @@ class Commands(_CommandCog):
         except image_tools.ImageError as exc:
             if exc.kind not in ("content_policy", "bad_request"):
                 await self.quotas.refund_images(invoker.user_id, place.guild_id, 1)
-            await _say(interaction, f"⚠️ {exc.message}")
+            await _say(interaction, f"⚠️ {self._image_failure(interaction, exc)}")
             return
         files = [
             discord.File(io.BytesIO(a.data), filename=a.filename, description=a.description)
@@ -413,6 +413,13 @@ class Commands(_CommandCog):
         await interaction.edit_original_response(
             content=_fit(f"🎨 {prompt}"), attachments=files, allowed_mentions=NO_MENTIONS
         )
+
+    def _image_failure(self, interaction: discord.Interaction, exc: image_tools.ImageError) -> str:
+        """Why no image was made, for the user; the service's own words where it gave details."""
+        key = f"imagine.failed.{exc.kind}"
+        if not self.bot.catalogue.has(key, "en"):
+            return exc.message  # misconfigured, bad_request: the service's reason, in English
+        return self._t(interaction, key)
 
     # -- /reset, /forget-me, /export, /usage ------------------------------------------------
 

@@ -282,3 +282,24 @@ async def test_a_key_missing_from_the_korean_catalogue_comes_in_english(
             "여기에는 아직 봇과 나눈 대화가 없습니다."
         )
     assert bot.catalogue.missing() == {"ko": ["reset.nothing"]}
+
+
+async def test_a_refused_image_is_explained_in_the_users_language(
+    discord_emulator: DiscordEmulator,
+    openai_emulator: OpenAIEmulator,
+    commands_bot: Callable[..., Any],
+) -> None:
+    openai_emulator.images.reply_fault(Fault.content_policy_violation())
+    openai_emulator.images.reply_fault(Fault.content_policy_violation())
+    emu = discord_emulator
+    async with commands_bot(tools={"modules": ["tools.weather", "tools.images"]}):
+        korean = await command(emu, "imagine", locale="ko", prompt="forbidden")
+        english = await command(emu, "imagine", locale="en-US", prompt="forbidden")
+    assert korean == (
+        "⚠️ 이미지 서비스가 콘텐츠 정책에 따라 이 요청을 거절해 이미지를 만들지 않았습니다. "
+        "다르게 설명해 보세요."
+    )
+    assert english == (
+        "⚠️ The image service declined this request under its content policy, so no image was "
+        "made. Try describing the image differently."
+    )
