@@ -4,6 +4,14 @@
 (``ko.toml``, ``pt-BR.toml``, or a bare language such as ``pt.toml`` for all its variants). A key a
 catalogue lacks falls back to English, so a partial translation is safe to ship.
 
+Where the words are chosen: the cogs look up their replies by the interaction's locale
+(:func:`locale_of`, else the server's) or, for channel messages, the server's preferred locale
+(:func:`guild_locale`). The engine and the policies know no locale: they write English and name it
+by key (``Failed.message_key``, ``Final.notice_key``, ``Refusal.key``), and
+:class:`bot.localized_sink.LocalizedSink` swaps in the turn's language at the Discord edge.
+Module-level English tables (``REFUSALS``, ``REPORT_TEXTS``, ``SHOW_TEXTS``, ``REPLY_TEXTS``,
+``USER_MESSAGES``, ``NOTICES``) must agree with en.toml (tests/bot/test_i18n_catalogues.py).
+
 ```python
 catalogue = Catalogue.load()
 catalogue.text("reset.nothing", "ko")            # the Korean text
