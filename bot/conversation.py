@@ -369,17 +369,17 @@ class ConversationService:
             round_gate=self._round_gate(turn),
         )
 
-    def _round_gate(self, turn: IncomingTurn) -> Callable[[int], Awaitable[str | None]] | None:
+    def _round_gate(self, turn: IncomingTurn) -> Callable[[int], Awaitable[Refusal | None]] | None:
         """What the loop asks before each round after the first: the policies that gate rounds."""
         gates = [p for p in self._services.policies if isinstance(p, RoundPolicy)]
         if not gates:
             return None
 
-        async def gate(used: int) -> str | None:
+        async def gate(used: int) -> Refusal | None:
             for policy in gates:
                 refusal = await policy.before_round(turn, used)
                 if refusal is not None:
-                    return refusal.message
+                    return refusal  # its key lets the reply show it in the turn's language
             return None
 
         return gate

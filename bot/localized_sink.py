@@ -38,7 +38,10 @@ class LocalizedSink:
 
     async def finish(self, final: Final) -> list[int]:
         if final.notice_key is not None:
+            english = self.text(final.notice_key, final.notice_values, final.notice, "en")
             notice = self.text(final.notice_key, final.notice_values, final.notice)
+            if final.notice == f"({english})":  # a stop reason shown as a notice
+                notice = f"({notice})"
             final = dataclasses.replace(final, notice=notice)
         return await self._inner.finish(final)
 
@@ -48,8 +51,10 @@ class LocalizedSink:
             failed = dataclasses.replace(failed, user_message=message)
         return await self._inner.fail(failed)
 
-    def text(self, key: str, values: dict[str, Any], english: str) -> str:
-        """``key`` in the turn's language; ``english`` when no catalogue has the key."""
+    def text(
+        self, key: str, values: dict[str, Any], english: str, locale: str | None = None
+    ) -> str:
+        """``key`` in the turn's language (or ``locale``); ``english`` when no catalogue has it."""
         if not self._catalogue.has(key, "en"):
             return english
-        return self._catalogue.text(key, self._locale, **values)
+        return self._catalogue.text(key, locale or self._locale, **values)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from tools import Artifact, ToolOutcome
 
@@ -94,6 +95,20 @@ class Final:
     notice: str = ""
     notice_key: str | None = None
     notice_values: dict[str, Any] = field(default_factory=dict)
+
+
+class StopReason(Protocol):
+    """Why a round gate stopped a turn: ``message`` in English, ``key`` names it in the bot's
+    catalogues (``bot/i18n``) with ``values`` for its placeholders (a policy's ``Refusal``)."""
+
+    @property
+    def message(self) -> str: ...
+
+    @property
+    def key(self) -> str | None: ...
+
+    @property
+    def values(self) -> Mapping[str, Any]: ...
 
 
 @dataclass

@@ -28,6 +28,7 @@ from bot.engine.events import (
     Final,
     ReasoningDelta,
     RoundReset,
+    StopReason,
     TextComplete,
     TextDelta,
     ToolDone,
@@ -71,9 +72,10 @@ class TurnRequest:
     reasoning_effort: str | None = None
     reasoning_summary: bool = False
     hosted_web_search: bool = False
-    round_gate: Callable[[int], Awaitable[str | None]] | None = None
+    round_gate: Callable[[int], Awaitable[str | StopReason | None]] | None = None
     """Asked before every round after the first with the tokens the turn used so far; a text
-    stops the turn there (a spent budget) and is shown to the user."""
+    (or a :class:`StopReason`, whose key names the text in the catalogues) stops the turn there
+    (a spent budget) and is shown to the user."""
     # Images tools returned, shown to the model: given a round's outcomes, the chat-shaped
     # message that follows the tool results ({"role": "user", "content": [text and image_url
     # parts]}), or None (a model that sees no images). Called only when a tool returned one.
@@ -307,17 +309,22 @@ class _TurnRunner:
         self._append({"role": "assistant", "content": "".join(self._visible)})
         self._emit(self._final(NOTICES["notice.out_of_time"], "notice.out_of_time"))
 
-    def _stop(self, reason: str) -> None:
+    def _stop(self, stop: str | StopReason) -> None:
         """End the turn before its next round (the round gate said no), keeping what it has."""
+        reason = stop if isinstance(stop, str) else stop.message
+        key = None if isinstance(stop, str) else stop.key
+        values = {} if isinstance(stop, str) else dict(stop.values)
         log.info("a turn was stopped before its next model round: %s", reason)
         if "".join(self._visible).strip():
             self._append({"role": "assistant", "content": "".join(self._visible)})
-            self._emit(self._final(f"({reason})"))
+            self._emit(self._final(f"({reason})", key, values))
             return
         self._emit(
             Failed(
                 kind="stopped",
                 user_message=reason,
+                message_key=key,
+                message_values=values,
                 partial_text="",
                 new_messages=self._complete_messages(),
                 usage=self._usage,

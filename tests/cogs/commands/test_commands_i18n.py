@@ -14,7 +14,7 @@ from typing import Any
 from bot.i18n import Catalogue
 from bot.testing.discord import DiscordEmulator
 from bot.testing.harness import BotHarness
-from bot.testing.openai import Fault, OpenAIEmulator, TextReply
+from bot.testing.openai import Fault, OpenAIEmulator, TextReply, ToolCall
 from cogs.commands import FORGET_PHRASE
 
 
@@ -303,3 +303,25 @@ async def test_a_refused_image_is_explained_in_the_users_language(
         "⚠️ The image service declined this request under its content policy, so no image was "
         "made. Try describing the image differently."
     )
+
+
+async def test_a_turn_stopped_by_a_spent_budget_says_so_in_korean(
+    discord_emulator: DiscordEmulator,
+    openai_emulator: OpenAIEmulator,
+    commands_bot: Callable[..., Any],
+) -> None:
+    """The budget runs out after the first round: the turn stops before its second."""
+    usage = {"prompt_tokens": 900, "completion_tokens": 200}
+    roll = ToolCall("roll_dice", {"count": 1, "sides": 6})
+    openai_emulator.chat.reply_tool_calls([roll], usage=usage)
+    openai_emulator.chat.reply_text("never sent")
+    emu = discord_emulator
+    settings = {"tools": {"modules": ["examples.dice"]}, "quotas": {"user_daily_tokens": 1000}}
+    async with commands_bot(**settings):
+        stopped = await command(emu, "chat", locale="ko", prompt="주사위 굴려 줘")
+    renews = re.search(r"<t:\d+:f> \(<t:\d+:R>\)", stopped)
+    assert renews is not None, stopped
+    assert stopped == (
+        f"⚠️ 오늘의 내 사용 한도(1,000 토큰)를 모두 사용했습니다. {renews[0]}에 다시 채워집니다."
+    )
+    assert openai_emulator.attempts("/v1/chat/completions") == 1
