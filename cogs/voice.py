@@ -22,7 +22,7 @@ from bot.conversation import IncomingTurn
 from bot.delivery import DiscordReply
 from bot.errors import StoreError
 from bot.guild_settings import EffectiveSettings
-from bot.i18n import guild_locale, locale_of
+from bot.i18n import Catalogue, guild_locale, locale_of
 from bot.policy import Refusal
 from bot.policy.quotas import QuotaPolicy
 from bot.routing import Trigger, trigger_for
@@ -137,7 +137,7 @@ class Voice(commands.Cog):
                     attachment, payer=await self._payer(message.author, message.guild)
                 )
         except (AudioRejected, VoiceFailure) as exc:
-            await self._reply(message, f"⚠️ {exc.user_message}")
+            await self._reply(message, f"⚠️ {self._failure_text(message, exc)}")
             return None
         except Exception:
             log.exception("transcribing voice message %s failed", message.id)
@@ -160,9 +160,13 @@ class Voice(commands.Cog):
 
     def _refusal_text(self, message: discord.Message, refusal: Refusal) -> str:
         """A quota refusal in the server's language (its English when it has no key)."""
-        if refusal.key is None or not self.bot.catalogue.has(refusal.key, "en"):
-            return refusal.message
-        return self._t(message, refusal.key, **refusal.values)
+        return _refusal_in(self.bot.catalogue, refusal, guild_locale(message.guild))
+
+    def _failure_text(self, message: discord.Message, exc: AudioRejected | VoiceFailure) -> str:
+        """A voice failure for the user: a quota's refusal in the server's language."""
+        if isinstance(exc, VoiceFailure) and exc.refusal is not None:
+            return self._refusal_text(message, exc.refusal)
+        return exc.user_message
 
     async def _reply(
         self, message: discord.Message, content: str, files: list[discord.File] | None = None
@@ -197,7 +201,7 @@ class Voice(commands.Cog):
                 reference=message.to_reference(fail_if_not_exists=False),
             )
         except VoiceFailure as exc:
-            reason = exc.user_message
+            reason = self._failure_text(message, exc)
             await self._reply(message, self._t(message, "voice.no_spoken_reply", reason=reason))
         except discord.HTTPException as exc:
             log.warning("Discord refused the spoken reply in %s: %s", message.channel.id, exc)
@@ -332,7 +336,10 @@ class Voice(commands.Cog):
                 payer=await self._payer(interaction.user, interaction.guild),
             )
         except (AudioRejected, VoiceFailure) as exc:
-            await _edit_response(interaction, f"⚠️ {exc.user_message}")
+            text = exc.user_message
+            if isinstance(exc, VoiceFailure) and exc.refusal is not None:
+                text = _refusal_in(self.bot.catalogue, exc.refusal, locale_of(interaction))
+            await _edit_response(interaction, f"⚠️ {text}")
             return
         except Exception:
             log.exception("transcribing attachment %s failed", attachment.id)
@@ -346,6 +353,13 @@ class Voice(commands.Cog):
         )
         files = [_transcript_file(transcript.text)] if shown.cut else []
         await _edit_response(interaction, shown.content, files)
+
+
+def _refusal_in(catalogue: Catalogue, refusal: Refusal, locale: str | None) -> str:
+    """A policy's refusal in ``locale`` (its English when it has no key)."""
+    if refusal.key is None or not catalogue.has(refusal.key, "en"):
+        return refusal.message
+    return catalogue.text(refusal.key, locale, **refusal.values)
 
 
 async def _edit_response(

@@ -129,7 +129,7 @@ class VoiceService:
                 payer.user_id, payer.guild_id, audio_tokens(seconds), is_owner=payer.is_owner
             )
             if refusal is not None:
-                raise VoiceFailure("quota", refusal.message)
+                raise VoiceFailure("quota", refusal.message, refusal=refusal)
         language = language or self.settings.language
         text, tokens = await self.transcriber.transcribe_priced(clip, language)
         if meter is not None and payer is not None:
