@@ -39,6 +39,7 @@ def test_the_english_catalogue_says_what_the_code_says() -> None:
     from bot.conversation import STORE_FAILED
     from bot.engine.failures import NOTICES, USER_MESSAGES
     from bot.guild_settings import SHOW_TEXTS
+    from bot.moderation_actions import CLICK_TEXTS
     from bot.policy.moderation import _UNAVAILABLE
     from bot.policy.permissions import REFUSALS
     from bot.policy.usage import REPORT_TEXTS
@@ -46,7 +47,7 @@ def test_the_english_catalogue_says_what_the_code_says() -> None:
 
     catalogue = Catalogue.load()
     english = {f"failure.{kind}": text for kind, text in USER_MESSAGES.items()}
-    english |= {**NOTICES, **REFUSALS, **REPORT_TEXTS, **REPLY_TEXTS, **SHOW_TEXTS}
+    english |= {**NOTICES, **REFUSALS, **REPORT_TEXTS, **REPLY_TEXTS, **SHOW_TEXTS, **CLICK_TEXTS}
     english["failure.store"] = STORE_FAILED
     english["moderation.unavailable"] = _UNAVAILABLE
     for key, text in english.items():
