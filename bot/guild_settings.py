@@ -131,7 +131,17 @@ class _Combined:
 
 
 class SettingsChangeError(ValueError):
-    """An admin asked for a setting that cannot be; the message says what to pick instead."""
+    """An admin asked for a setting that cannot be; the message says what to pick instead.
+
+    ``key`` and ``values`` name the message in the bot's catalogues (None: shown as is).
+    """
+
+    def __init__(
+        self, message: str, *, key: str | None = None, values: Mapping[str, Any] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.key = key
+        self.values = dict(values or {})
 
 
 class GuildSettings:
@@ -282,14 +292,18 @@ class GuildSettings:
         model = changes.get("model")
         allowed = self._settings.openai.allowed_models
         if model is not None and model not in allowed:
+            values = {"model": repr(model), "allowed": ", ".join(allowed)}
             raise SettingsChangeError(
-                f"the model {model!r} is not one the bot's owner allows; pick one of: "
-                + ", ".join(allowed)
+                SHOW_TEXTS["settings.error.model"].format(**values),
+                key="settings.error.model",
+                values=values,
             )
         for name in changes.get("tools") or {}:
             if name not in self.base_tools:
                 raise SettingsChangeError(
-                    f"there is no tool {name!r} the bot's owner enabled; see /tools list"
+                    SHOW_TEXTS["settings.error.tool"].format(tool=repr(name)),
+                    key="settings.error.tool",
+                    values={"tool": repr(name)},
                 )
 
     def _remember(self, key: tuple[Scope, int], value: ScopeSettings) -> None:
@@ -394,6 +408,9 @@ SHOW_TEXTS = {
     "settings.word.set": "set",
     "settings.word.none": "none",
     "settings.word.all": "all",
+    "settings.error.model": "the model {model} is not one the bot's owner allows; pick one of: "
+    "{allowed}",
+    "settings.error.tool": "there is no tool {tool} the bot's owner enabled; see /tools list",
     "settings.change.inner": "{label}: {inner}",
     "settings.change.cleared": "{label} cleared",
     "settings.change.value": "{label} {value}",

@@ -825,7 +825,8 @@ class ServerSettings(_CommandCog):
         try:
             await self.guild_settings.update(scope, target, **changes)
         except SettingsChangeError as exc:
-            await _say(interaction, self._t(interaction, "settings.not_changed", reason=exc))
+            reason = self._t(interaction, exc.key, **exc.values) if exc.key else str(exc)
+            await _say(interaction, self._t(interaction, "settings.not_changed", reason=reason))
             return
         where = self._t(interaction, "settings.this_server") if scope == "guild" else f"<#{target}>"
         changed = describe_changes(changes, self._texts(interaction))

@@ -252,6 +252,8 @@ async def test_settings_show_and_a_saved_change_in_korean(
         )
         shown = await command(emu, "settings show", locale="ko", user="owner")
         english = await command(emu, "settings show", locale="en-US", user="owner")
+        unknown = await command(emu, "model set", locale="ko", user="owner", name="gpt-9")
+        unknown_en = await command(emu, "model set", locale="en-US", user="owner", name="gpt-9")
     assert saved == "이 서버에 저장했습니다: 개인 대화 켜짐."
     assert shown.splitlines() == [
         "모델: gpt-5.4-mini (기본값)",
@@ -265,6 +267,14 @@ async def test_settings_show_and_a_saved_change_in_korean(
         "음성 답변: 꺼짐",
     ]
     assert english.splitlines()[6] == "Private conversations: on"
+    assert unknown.startswith(
+        "아무것도 바꾸지 않았습니다: 모델 'gpt-9' 은(는) 봇 소유자가 허용한 모델이 아닙니다. "
+        "다음 중에서 고르세요: gpt-5.4-mini"
+    )
+    assert unknown_en.startswith(
+        "Nothing was changed: the model 'gpt-9' is not one the bot's owner allows; pick one of: "
+        "gpt-5.4-mini"
+    )
 
 
 async def test_a_key_missing_from_the_korean_catalogue_comes_in_english(
