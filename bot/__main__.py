@@ -144,7 +144,13 @@ def _check(settings: Settings, today: Today) -> int:
     registry = _load_tools(settings)
     summary = describe_settings(settings)
     summary["tools"] = sorted(tool.name for tool in registry.all())
-    problems = []
+    summary["knowledge_search"] = _knowledge_search(settings)
+    problems: list[str] = []
+    if settings.mcp.servers:
+        from bot.mcp_status import check_servers
+
+        summary["mcp_servers"], mcp_problems = asyncio.run(check_servers(settings))
+        problems.extend(mcp_problems)
     try:
         token, _ = require_secrets(settings)
         app_id = application_id_from_token(token)
@@ -159,6 +165,15 @@ def _check(settings: Settings, today: Today) -> int:
     if not problems:
         print("toolcord: the configuration is valid.", file=sys.stderr)
     return 1 if problems else 0
+
+
+def _knowledge_search(settings: Settings) -> str:
+    """Which knowledge search path the configured store uses (issue 18)."""
+    from bot.store.factory import parse_location
+    from bot.store.knowledge import search_path
+
+    backend, _ = parse_location(settings.store_dsn())
+    return search_path(backend, settings.knowledge.max_chunks_per_guild)
 
 
 async def _migrate(settings: Settings) -> int:

@@ -24,7 +24,10 @@ EXTENSIONS = (
     "cogs.commands",
     "cogs.admin",
     "cogs.moderation",
+    "cogs.approval",
+    "cogs.mcp",
     "cogs.observability",
+    "cogs.knowledge",
 )
 INVITE_PERMISSIONS = discord.Permissions(
     view_channel=True,
@@ -131,6 +134,9 @@ class ToolcordBot(commands.AutoShardedBot):
     async def _close_services(self) -> None:
         services, self._services = self._services, None
         if services is not None:
+            mcp = services.tool_services.get("mcp")
+            if mcp is not None:
+                await mcp.close()
             await services.client.close()
             await services.store.close()
         if self._http_session is not None:

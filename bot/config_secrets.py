@@ -4,6 +4,8 @@ A key is secret-shaped when its name is or ends in a credential word (``token``,
 ``api_key``, ``secret``, ``password``, ...; ``max_tokens`` is not one). A string value holds
 a password when it is a URL with a password (``postgresql://bot:pw@db/x``, a proxy URL) or
 a libpq key=value DSN with ``password=``. Both are found at any depth of the TOML data.
+A value ``env:NAME`` names the environment variable that holds the secret (MCP server headers
+and env use it) and holds none itself, so it is allowed under a secret-shaped key.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ SECRET_WORDS = (
     "authorization", "bearer",
 )  # fmt: skip
 WELL_KNOWN_ENV = {"discord_token": "DISCORD_TOKEN", "openai_api_key": "OPENAI_API_KEY"}
+ENV_REFERENCE = re.compile(r"env:[A-Za-z_][A-Za-z0-9_]*")
 _CONNINFO_PASSWORD = re.compile(r"(?:^|\s)password\s*=\s*\S", re.IGNORECASE)
 Path = tuple[str | int, ...]
 
@@ -31,6 +34,8 @@ def secret_problems(data: Mapping[str, Any], source: str) -> list[str]:
             path = (str(path[0]).lower(), *path[1:])
         name = str(path[-1]).lower()
         key = _dotted(path)
+        if isinstance(value, str) and ENV_REFERENCE.fullmatch(value):
+            continue  # a reference to the environment, not a secret
         if is_secret_name(name):
             problems.append(
                 f"{key} must not be in the config file {source}: remove it and set "

@@ -37,6 +37,7 @@ from bot.policy.gate import RoundPolicy
 from bot.settings import Settings
 from bot.store import NewTurn, Store, TokenCounter, Usage, UserTurn
 from tools import Artifact, Dispatcher, Permissions, ToolContext, ToolRegistry
+from tools.mcp.selection import select_tools
 
 USER_LOCALE_LINE = (
     "The user's Discord language is {}. Answer in that language unless they write in another "
@@ -100,6 +101,11 @@ class Services:
     policies: list[TurnPolicy] = field(default_factory=list)
     observers: list[Any] = field(default_factory=list)
     catalogue: Catalogue | None = None  # the bot's own words per locale; None: English as written
+    # Each has ``async system_messages(user_id, user_name, guild_id, conversation_id, text)``:
+    # system messages added after the prompt and persona, counted in the window (issue 18:
+    # rolling summary, memories, offered knowledge); optionally ``async notice(conversation_id)
+    # -> str``, a line shown under the answer.
+    context_sources: list[Any] = field(default_factory=list)
 
 
 class ConversationService:
@@ -287,11 +293,12 @@ class ConversationService:
         """Run the loop once; returns the outcome and the calibrated tokens of the request sent."""
         request = await self._request(turn, conversation, exchange_id, budget)
         counter, model = self._counter(), request.model
-        raw = counter.count_messages(request.messages, model) + self._count_tools(
-            request.tools, model
-        )
+        tool_tokens = self._count_tools(request.tools, model)
+        raw = counter.count_messages(request.messages, model) + tool_tokens
         async for event in run_turn(self._services.client, request):
             if isinstance(event, Final | Failed):
+                # Every request of the turn carries the same tool set (issue 17).
+                event.usage.tool_schema_tokens = tool_tokens * event.usage.requests
                 if event.usage.requests == 1 and event.usage.prompt_tokens:
                     counter.observe(raw, event.usage.prompt_tokens, model)
                 if isinstance(event, Final) and not event.usage.prompt_tokens:
@@ -316,10 +323,16 @@ class ConversationService:
         note = await images_note(self._services.store, conversation.id)
         if note is not None:
             system.append(note)
+        for source in self._services.context_sources:
+            system += await source.system_messages(
+                turn.user_id, turn.user_name, turn.guild_id, conversation.id, turn.text
+            )
         context = self._tool_context(turn, conversation)
         registry = self._services.registry
         enabled = turn.overrides.get("enabled_tools", settings.tools.enabled)
         available = registry.available(context, enabled)
+        # Issue 17: past mcp.max_tools_per_request MCP tools, only the most relevant are sent.
+        available = select_tools(available, turn.text, settings.mcp.max_tools_per_request)
         tools = self._tool_entries(available)
         counter = self._counter()
         tools_tokens = counter.scale(self._count_tools(tools, model), model)
@@ -422,12 +435,15 @@ class ConversationService:
             model=self._model(turn, conversation),
             prompt_tokens=outcome.usage.prompt_tokens,
             completion_tokens=outcome.usage.completion_tokens,
+            reasoning_tokens=outcome.usage.reasoning_tokens,
+            tool_schema_tokens=outcome.usage.tool_schema_tokens,
         )
         turns = [_new_turn(message) for message in outcome.new_messages]
         try:
             if isinstance(outcome, Final):
                 refusal = await self._review(turn, outcome)
                 if refusal is None:
+                    outcome.notice = await self._notices(conversation.id, outcome.notice)
                     sent = await sink.finish(outcome)
                     await store.complete_exchange(exchange.id, turns, sent, usage)
                     return
@@ -445,6 +461,15 @@ class ConversationService:
             return
         await store.fail_exchange(exchange.id, "failed", outcome.kind, sent_message_ids=sent)
         await self._record_failed_usage(turn, conversation, exchange, usage)
+
+    async def _notices(self, conversation_id: int, notice: str) -> str:
+        """``notice`` plus the context sources' one-time notices (issue 18: summaries)."""
+        lines = [notice] if notice else []
+        for source in self._services.context_sources:
+            told = getattr(source, "notice", None)
+            line = await told(conversation_id) if told is not None else ""
+            lines.extend([line] if line else [])
+        return " ".join(lines)
 
     async def _record_failed_usage(
         self, turn: IncomingTurn, conversation: Any, exchange: Any, usage: Usage

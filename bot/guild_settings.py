@@ -150,7 +150,8 @@ class GuildSettings:
     Args:
         store: where the settings live.
         settings: the owner's configuration (defaults and the allowed models).
-        tool_names: every tool the bot has loaded (what ``/tools`` may switch).
+        tool_names: every tool the bot has loaded (what ``/tools`` may switch), or a function
+            returning them (MCP servers add and remove tools while the bot runs).
         ttl_s: how long a cached scope is trusted.
         max_entries: scopes kept in the cache.
     """
@@ -159,14 +160,14 @@ class GuildSettings:
         self,
         store: Store,
         settings: Settings,
-        tool_names: Sequence[str] = (),
+        tool_names: Sequence[str] | Callable[[], Sequence[str]] = (),
         *,
         ttl_s: float = 30.0,
         max_entries: int = 5_000,
     ) -> None:
         self._store = store
         self._settings = settings
-        self._tool_names = tuple(tool_names)
+        self._names = tool_names if callable(tool_names) else tuple(tool_names)
         self._ttl_s = ttl_s
         self._max_entries = max_entries
         self._cache: OrderedDict[tuple[Scope, int], tuple[float, ScopeSettings]] = OrderedDict()
@@ -175,15 +176,17 @@ class GuildSettings:
 
     @property
     def tool_names(self) -> tuple[str, ...]:
-        return self._tool_names
+        names = self._names
+        return tuple(names()) if callable(names) else tuple(names)
 
     @property
     def base_tools(self) -> tuple[str, ...]:
         """The tools the owner's configuration enables (the most any guild may enable)."""
         enabled = self._settings.tools.enabled
+        names = self.tool_names
         if enabled is None:
-            return self._tool_names
-        return tuple(name for name in self._tool_names if name in enabled)
+            return names
+        return tuple(name for name in names if name in enabled)
 
     async def get(self, scope: Scope, scope_id: int) -> ScopeSettings:
         """What one guild or channel has set (cached)."""

@@ -45,6 +45,10 @@ def configured_models(settings: Settings) -> list[tuple[str, str]]:
         found.append((FALLBACK_SETTING, settings.voice.speech_fallback_model))
     if settings.moderation.rules_model:
         found.append(("moderation.rules_model", settings.moderation.rules_model))
+    found += [
+        ("knowledge.embedding_model", settings.knowledge.embedding_model),
+        ("knowledge.summary_model", settings.knowledge.summary_model),
+    ]
     return found
 
 

@@ -33,6 +33,7 @@ from pydantic_settings import (
 from bot.config_secrets import secret_problems
 from bot.errors import ConfigError
 from bot.model_lifecycle import SPEECH_API_ONLY_VOICES, uses_speech_api
+from tools.mcp.config import McpServerConfig
 
 DEFAULT_CONFIG_PATH = Path("config/bot.toml")
 OPENAI_API_HOST = "api.openai.com"
@@ -162,6 +163,7 @@ class ToolsSettings(_Section):
 
     modules: list[str] = Field(default_factory=lambda: list(BUILTIN_TOOL_MODULES))
     enabled: list[str] | None = None
+    approval_timeout_s: float = Field(60.0, ge=5.0, le=600.0)
     config: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @field_validator("config")
@@ -187,7 +189,7 @@ class VoiceSettings(_Section):
     replies_default: bool = False
     speech_model: str = "gpt-realtime-2.1-mini"
     speech_voice: str = "marin"
-    speech_fallback_model: str = "gpt-4o-mini-tts"
+    speech_fallback_model: str = ""
     speech_timeout_s: float = Field(120.0, gt=0, le=600)
     speech_max_chars: int = Field(1500, ge=1, le=4096)
 
@@ -207,6 +209,21 @@ class VoiceSettings(_Section):
         if value is not None and not (len(value) == 2 and value.isascii() and value.isalpha()):
             raise ValueError('must be a two-letter ISO-639-1 code such as "en"')
         return value.lower() if value else None
+
+
+class KnowledgeSettings(_Section):
+    """What the bot knows: a guild knowledge base, user memory, rolling summaries (issue 18)."""
+
+    enabled: bool = True
+    embedding_model: str = "text-embedding-3-small"
+    search_results: int = Field(5, ge=1, le=20)
+    chunk_chars: int = Field(1200, ge=200, le=8000)
+    max_source_bytes: int = Field(5_000_000, ge=1_000)
+    max_chunks_per_guild: int = Field(20_000, ge=1, le=200_000)
+    max_memories_per_user: int = Field(50, ge=0, le=1000)
+    summaries: bool = True
+    summary_model: str = "gpt-5.4-nano"
+    summary_tokens: int = Field(600, ge=50, le=4000)
 
 
 class QuotaSettings(_Section):
@@ -276,6 +293,17 @@ class BreakerSettings(_Section):
     channel_pause_s: float = Field(600.0, ge=0)
 
 
+class McpSettings(_Section):
+    """MCP servers whose tools the bot offers (``[[mcp.servers]]``; see tools/mcp/config.py)."""
+
+    servers: list[McpServerConfig] = Field(default_factory=list)
+    start_wait_s: float = Field(10.0, ge=0.0, le=120.0)
+    reconnect_backoff_s: float = Field(0.5, gt=0.0, le=60.0)
+    reconnect_backoff_max_s: float = Field(30.0, gt=0.0, le=600.0)
+    health_interval_s: float = Field(10.0, gt=0.0, le=600.0)
+    max_tools_per_request: int = Field(24, ge=1, le=128)
+
+
 class Settings(BaseSettings):
     """Everything toolcord reads from its configuration."""
 
@@ -300,9 +328,11 @@ class Settings(BaseSettings):
     tools: ToolsSettings = Field(default_factory=ToolsSettings)
     moderation: ModerationSettings = Field(default_factory=ModerationSettings)
     quotas: QuotaSettings = Field(default_factory=QuotaSettings)
+    knowledge: KnowledgeSettings = Field(default_factory=KnowledgeSettings)
     voice: VoiceSettings = Field(default_factory=VoiceSettings)
     breaker: BreakerSettings = Field(default_factory=BreakerSettings)
     observability: ObservabilitySettings = Field(default_factory=ObservabilitySettings)
+    mcp: McpSettings = Field(default_factory=McpSettings)
 
     @classmethod
     def settings_customise_sources(

@@ -10,10 +10,13 @@ from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
+from bot.approval import DiscordApprover
 from bot.conversation import Services
 from bot.engine.breaker import breaker_from
 from bot.engine.client import make_openai_client
+from bot.errors import ConfigError
 from bot.guild_settings import GuildSettings
+from bot.knowledge.wiring import add_knowledge
 from bot.moderation_actions import ModerationActions, ModerationLog
 from bot.observability.shards import process_name
 from bot.policy import TurnPolicy
@@ -23,6 +26,7 @@ from bot.settings import Settings
 from bot.store import TokenCounter, open_store
 from bot.store.errors import make_data_folder
 from tools import ToolRegistry
+from tools.mcp import McpManager
 from tools.search.tool import PAGE_TEXT_SLOTS_SERVICE, PAGE_TEXT_WORKERS
 
 if TYPE_CHECKING:
@@ -37,15 +41,39 @@ def load_tools(settings: Settings) -> ToolRegistry:
     return registry
 
 
+async def start_mcp(settings: Settings, registry: ToolRegistry) -> McpManager:
+    """Start the configured MCP servers; their tools join ``registry`` as they are listed.
+
+    Raises:
+        ConfigError: If a server's ``env:NAME`` secret reference names an unset variable.
+    """
+    for server in settings.mcp.servers:
+        try:
+            server.resolved_env()
+            server.resolved_headers()
+        except LookupError as error:
+            raise ConfigError(str(error.args[0])) from None
+    manager = McpManager(
+        settings.mcp.servers,
+        registry,
+        backoff_s=settings.mcp.reconnect_backoff_s,
+        backoff_max_s=settings.mcp.reconnect_backoff_max_s,
+        health_interval_s=settings.mcp.health_interval_s,
+    )
+    await manager.start(settings.mcp.start_wait_s)
+    return manager
+
+
 async def build_services(bot: ToolcordBot, http: aiohttp.ClientSession) -> Services:
     """Open the store and build every service the bot runs with."""
     settings = bot.settings
     make_data_folder(settings.data_dir)
     store = await open_store(settings.store_dsn(), owner=process_name(settings.discord))
     registry = load_tools(settings)
+    mcp = await start_mcp(settings, registry)
     api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
     client = make_openai_client(settings.openai, api_key, breaker=breaker_from(settings.breaker))
-    guild_settings = GuildSettings(store, settings, registry.names())
+    guild_settings = GuildSettings(store, settings, registry.names)
     quotas = QuotaPolicy(
         store,
         settings.quotas,
@@ -67,20 +95,25 @@ async def build_services(bot: ToolcordBot, http: aiohttp.ClientSession) -> Servi
         "openai": client,
         "guild_settings": guild_settings,
         "quotas": quotas,
+        "mcp": mcp,
+        "approver": DiscordApprover(bot, timeout_s=settings.tools.approval_timeout_s),
         "moderation_actions": ModerationActions(
             bot, confirm_timeout_s=settings.moderation.confirm_timeout_s
         ),
         PAGE_TEXT_SLOTS_SERVICE: asyncio.Semaphore(PAGE_TEXT_WORKERS),
     }
     policies: list[TurnPolicy] = [quotas, moderation]
+    counter = TokenCounter()
+    context_sources = add_knowledge(settings, store, client, quotas, tool_services, counter)
     return Services(
         settings=settings,
         store=store,
         client=client,
         registry=registry,
-        counter=TokenCounter(),
+        counter=counter,
         http=http,
         tool_services=tool_services,
         policies=policies,
         catalogue=bot.catalogue,
+        context_sources=context_sources,
     )

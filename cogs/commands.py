@@ -482,6 +482,9 @@ class Commands(_CommandCog):
         if document is None:
             await _say(interaction, self._t(interaction, "export.none"))
             return
+        extras = self.bot.services.tool_services.get("export_extras")  # issue 18: summary, memory
+        if extras is not None:
+            document = await extras(document, invoker.user_id)
         data = json.dumps(document, ensure_ascii=False, indent=2, default=str).encode()
         if len(data) > interaction.filesize_limit:
             size_mb = len(data) / 1_048_576

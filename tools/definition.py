@@ -43,6 +43,8 @@ class Tool:
         owner_only: Only the bot owner may use it.
         required_permissions: Discord permission names the invoking member needs.
         side_effects: Changes the world (runs alone, recorded in the ledger, never repeated).
+        approval: The call waits for the invoker's approval (see ``tools/approval.py``);
+            implies ``side_effects``.
         timeout: Seconds before the call is stopped and reported as timed out.
         max_retries: Bad calls allowed per turn before "stop calling"; None = dispatcher's.
         progress: Format string over the arguments shown while the tool runs.
@@ -63,6 +65,7 @@ class Tool:
     owner_only: bool = False
     required_permissions: tuple[str, ...] = ()
     side_effects: bool = False
+    approval: bool = False
     timeout: float = DEFAULT_TIMEOUT_S
     max_retries: int | None = None
     progress: str | None = None
@@ -88,6 +91,8 @@ class Tool:
             Permissions.check_names(self.required_permissions)
         except ValueError as error:
             raise ToolDefinitionError(f"{where}: {error}") from None
+        if self.approval and not self.side_effects:
+            object.__setattr__(self, "side_effects", True)
         if isinstance(self.files, str) and self.files not in self.params_model.model_fields:
             raise ToolDefinitionError(f"{where}: files names no argument {self.files!r}.")
         if isinstance(self.files, int) and self.files < 0:
@@ -212,6 +217,7 @@ def _normalise(options: dict[str, Any]) -> dict[str, Any]:
         "owner_only",
         "required_permissions",
         "side_effects",
+        "approval",
         "timeout",
         "max_retries",
         "progress",
@@ -242,6 +248,7 @@ def tool(
     owner_only: bool = False,
     required_permissions: Collection[str] = (),
     side_effects: bool = False,
+    approval: bool = False,
     timeout: float = DEFAULT_TIMEOUT_S,
     max_retries: int | None = None,
     progress: str | None = None,

@@ -21,6 +21,14 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from tools.approval import (
+    APPROVER_SERVICE,
+    ApprovalDecision,
+    Approver,
+    awaiting_message,
+    refusal_message,
+    unknown_outcome_message,
+)
 from tools.calls import (
     EventCallback,
     OutcomeStatus,
@@ -216,6 +224,8 @@ class Dispatcher:
         return [task.result() for task in tasks]
 
     async def _execute(self, runnable: _Runnable) -> ToolOutcome:
+        if runnable.tool.approval:
+            return await self._execute_approved(runnable)
         async with self._semaphore:
             key = None
             if runnable.tool.side_effects and self._ledger is not None:
@@ -229,6 +239,52 @@ class Dispatcher:
                 await self._complete(key, outcome)
             await self._emit(ToolFinished(outcome))
             return outcome
+
+    async def _execute_approved(self, runnable: _Runnable) -> ToolOutcome:
+        """A tool that needs approval: ledger first, then ask, then run (once)."""
+        call, tool = runnable.call, runnable.tool
+        key = self._key(runnable) if self._ledger is not None else None
+        if key is not None:
+            replay = await self._claim(runnable, key)
+            if replay is not None:
+                await self._emit(ToolFinished(replay))
+                return replay
+            await self._record(key, awaiting_message(tool.name), "awaiting_approval")
+        decision = await self._ask(runnable)
+        if decision not in ("allow_once", "allow_conversation"):
+            denied = _immediate(call, "denied", refusal_message(tool.name, decision))
+            if key is not None:
+                await self._complete(key, denied)
+            await self._emit(ToolFinished(denied))
+            return denied
+        async with self._semaphore:
+            if key is not None:
+                await self._record(key, unknown_outcome_message(tool.name), "attempted")
+            outcome, settled = await self._run_tool(runnable)
+            if key is not None and settled:
+                await self._complete(key, outcome)
+            await self._emit(ToolFinished(outcome))
+            return outcome
+
+    async def _ask(self, runnable: _Runnable) -> ApprovalDecision:
+        approver = self._ctx.services.get(APPROVER_SERVICE)
+        if not isinstance(approver, Approver):
+            return "unavailable"
+        tool = runnable.tool
+        try:
+            return await approver.decide(
+                self._ctx, tool.name, runnable.params, runnable.call, tool.required_permissions
+            )
+        except Exception:
+            logger.exception("approval of tool %s call %s failed", tool.name, runnable.call.id)
+            return "unavailable"
+
+    async def _record(self, key: str, text: str, status: str) -> None:
+        assert self._ledger is not None
+        try:
+            await self._ledger.complete(key, text, status)
+        except Exception:
+            logger.exception("ledger update failed for key %s", key)
 
     async def _run_tool(self, runnable: _Runnable) -> tuple[ToolOutcome, bool]:
         """Run the tool; also says whether a side effect's outcome is known."""

@@ -1,4 +1,7 @@
-"""ToolRegistry: the tools a bot knows, and which of them a given context may use."""
+"""ToolRegistry: the tools a bot knows, and which of them a given context may use.
+
+Built at start-up; only MCP servers change it afterwards (tools listed, relisted, removed).
+"""
 
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ from tools.permissions import Permissions
 
 FRAMEWORK_MODULES = frozenset(
     {
+        "approval",
         "calls",
         "context",
         "definition",
@@ -25,6 +29,7 @@ FRAMEWORK_MODULES = frozenset(
         "errors",
         "http",
         "ledger",
+        "mcp",
         "permissions",
         "registry",
         "schema",
@@ -139,6 +144,15 @@ class ToolRegistry:
             )
         self._tools[tool.name] = tool
         return tool
+
+    def replace(self, tool: Tool) -> Tool:
+        """Add ``tool``, replacing any tool of the same name (MCP servers relisting tools)."""
+        self._tools[tool.name] = tool
+        return tool
+
+    def unregister(self, name: str) -> None:
+        """Remove the tool called ``name`` if present (an MCP server stopped listing it)."""
+        self._tools.pop(name, None)
 
     def load_module(self, module: str) -> list[Tool]:
         """Import ``module`` and register every Tool object at its top level.

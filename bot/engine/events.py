@@ -17,6 +17,9 @@ class Usage:
     completion_tokens: int = 0
     requests: int = 0
     reasoning_tokens: int = 0  # part of ``completion_tokens``, as the server counts them
+    # Tokens the tool definitions added, summed over the requests (part of ``prompt_tokens``);
+    # the engine has no token counter: the caller that counts the tool set fills this in.
+    tool_schema_tokens: int = 0
 
     def add(self, prompt_tokens: int, completion_tokens: int, reasoning_tokens: int = 0) -> None:
         self.prompt_tokens += prompt_tokens

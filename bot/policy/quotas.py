@@ -386,7 +386,16 @@ class QuotaPolicy:
             spent = await self._ledger.spent(subject, budget.window, now)
             renews = window_end(budget.window, now)
             lines.append(
-                BudgetLine(subject, budget.window, "tokens", spent.tokens, budget.tokens, renews)
+                BudgetLine(
+                    subject,
+                    budget.window,
+                    "tokens",
+                    spent.tokens,
+                    budget.tokens,
+                    renews,
+                    reasoning_tokens=spent.reasoning_tokens,
+                    tool_schema_tokens=spent.tool_schema_tokens,
+                )
             )
             lines.append(
                 BudgetLine(subject, budget.window, "images", spent.images, budget.images, renews)

@@ -73,10 +73,16 @@ class Subject:
 
 @dataclass(frozen=True)
 class Spent:
-    """Tokens and images a subject spent in a window."""
+    """Tokens and images a subject spent in a window.
+
+    ``reasoning_tokens`` and ``tool_schema_tokens`` are details inside ``tokens`` (shown by
+    ``/usage``); budgets count ``tokens`` alone.
+    """
 
     tokens: int = 0
     images: int = 0
+    reasoning_tokens: int = 0
+    tool_schema_tokens: int = 0
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,8 @@ class BudgetLine:
     used: int
     limit: int
     renews_at: datetime
+    reasoning_tokens: int = 0  # of ``used``, for a tokens line
+    tool_schema_tokens: int = 0  # of ``used``, for a tokens line
 
     @property
     def remaining(self) -> int | None:
@@ -135,7 +143,12 @@ class UsageLedger:
             guild_id=subject.id if subject.kind == "guild" else None,
             since=since,
         )
-        return Spent(tokens=totals.total_tokens, images=totals.images)
+        return Spent(
+            tokens=totals.total_tokens,
+            images=totals.images,
+            reasoning_tokens=totals.reasoning_tokens,
+            tool_schema_tokens=totals.tool_schema_tokens,
+        )
 
     async def reset_marker(self, subject: Subject) -> datetime | None:
         """When an admin last reset this subject's budgets, or None."""
@@ -295,6 +308,7 @@ def format_report(lines: Sequence[BudgetLine], text: Texts = english) -> str:
 def _describe(line: BudgetLine, text: Texts) -> str:
     count = "one" if line.used == 1 else "many"
     spent = text(f"usage.{count}.{line.unit}.{line.window}", used=f"{line.used:,}")
+    spent += _details(line, text)
     if line.remaining is None:
         return text("usage.no_limit", spent=spent)
     return text(
@@ -304,3 +318,13 @@ def _describe(line: BudgetLine, text: Texts) -> str:
         remaining=f"{line.remaining:,}",
         renews=discord_time(line.renews_at),
     )
+
+
+def _details(line: BudgetLine, text: Texts) -> str:
+    """What a tokens total holds, if any: reasoning, tool definitions (issues 15, 17)."""
+    parts = []
+    if line.reasoning_tokens:
+        parts.append(text("usage.details.reasoning", count=f"{line.reasoning_tokens:,}"))
+    if line.tool_schema_tokens:
+        parts.append(text("usage.details.tools", count=f"{line.tool_schema_tokens:,}"))
+    return f" ({'; '.join(parts)})" if parts else ""

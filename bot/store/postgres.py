@@ -14,7 +14,7 @@ from typing import Any
 
 import asyncpg
 
-from bot.store import records
+from bot.store import knowledge_postgres, records
 from bot.store.images import DEFAULT_MAX_IMAGE_BYTES, resolve_images
 from bot.store.keys import private_user_id
 from bot.store.migrations import Migration, load_migrations
@@ -523,11 +523,12 @@ class PostgresStore:
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         row = await self._db.fetchrow(
             "SELECT COUNT(*), COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), "
-            f"0), COALESCE(SUM(images), 0) FROM usage {clause}",
+            "0), COALESCE(SUM(images), 0), COALESCE(SUM(reasoning_tokens), 0), "
+            f"COALESCE(SUM(tool_schema_tokens), 0) FROM usage {clause}",
             *[value for _, value in present],
         )
         assert row is not None
-        return UsageTotals(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
+        return UsageTotals(*(int(value) for value in row))
 
     # -- settings ---------------------------------------------------------------------------
 
@@ -558,6 +559,10 @@ class PostgresStore:
         async with self._db.transaction() as db:
             status = await db.execute("DELETE FROM conversations WHERE key = $1", key)
         return row_count(status) > 0
+
+    def database(self) -> Database:
+        """The pool wrapper, for narrow stores on the same database (``bot.store.knowledge``)."""
+        return self._db
 
     async def forget_user(
         self, user_id: int, *, keep_usage_since: datetime | None = None
@@ -726,13 +731,15 @@ async def _insert_usage(
     """Insert a usage row; ``owners`` is (user, guild, conversation, exchange)."""
     await db.execute(
         "INSERT INTO usage (user_id, guild_id, conversation_id, exchange_id, model, "
-        "prompt_tokens, completion_tokens, images, created_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "prompt_tokens, completion_tokens, images, reasoning_tokens, tool_schema_tokens, "
+        "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         *owners,
         usage.model,
         usage.prompt_tokens,
         usage.completion_tokens,
         usage.images,
+        usage.reasoning_tokens,
+        usage.tool_schema_tokens,
         now,
     )
 
@@ -740,6 +747,7 @@ async def _insert_usage(
 async def _forget(
     db: asyncpg.Connection, user_id: int, keep_since: datetime | None
 ) -> ForgetReport:
+    await knowledge_postgres.forget_in_transaction(db, user_id)  # memories, summaries (issue 18)
     owned = "SELECT id FROM conversations WHERE private_user_id = $1"
     turns = await db.fetchval(
         f"SELECT COUNT(*) FROM turns WHERE conversation_id IN ({owned}) "

@@ -20,7 +20,7 @@ from typing import Any
 
 import aiosqlite
 
-from bot.store import records
+from bot.store import knowledge_sqlite, records
 from bot.store.errors import make_data_folder
 from bot.store.images import DEFAULT_MAX_IMAGE_BYTES, resolve_images
 from bot.store.keys import private_user_id
@@ -152,6 +152,10 @@ class SqliteStore:
         return cls(
             path, writer, reader, owner=owner, counter=counter or TokenCounter(), clock=clock
         )
+
+    def connections(self) -> tuple[Writer, aiosqlite.Connection]:
+        """The writer and reader, for narrow stores on the same file (``bot.store.knowledge``)."""
+        return self._writer, self._reader
 
     async def close(self) -> None:
         """Close both connections (waits for a running write to finish)."""
@@ -417,11 +421,12 @@ class SqliteStore:
         row = await fetch_one(
             self._reader,
             "SELECT COUNT(*), COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), "
-            f"0), COALESCE(SUM(images), 0) FROM usage {clause}",
+            "0), COALESCE(SUM(images), 0), COALESCE(SUM(reasoning_tokens), 0), "
+            f"COALESCE(SUM(tool_schema_tokens), 0) FROM usage {clause}",
             params,
         )
         assert row is not None
-        return UsageTotals(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
+        return UsageTotals(*(int(value) for value in row))
 
     # -- settings ---------------------------------------------------------------------------
 
@@ -817,8 +822,21 @@ def _insert_usage(
     """Insert a usage row; ``owners`` is (user, guild, conversation, exchange)."""
     db.execute(
         "INSERT INTO usage (user_id, guild_id, conversation_id, exchange_id, model, "
-        "prompt_tokens, completion_tokens, images, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (*owners, usage.model, usage.prompt_tokens, usage.completion_tokens, usage.images, now),
+        "prompt_tokens, completion_tokens, images, reasoning_tokens, tool_schema_tokens, "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (*owners, *_usage_values(usage), now),
+    )
+
+
+def _usage_values(usage: Usage) -> tuple[str, int, int, int, int, int]:
+    """A usage row's model and counts, in the column order of the inserts."""
+    return (
+        usage.model,
+        usage.prompt_tokens,
+        usage.completion_tokens,
+        usage.images,
+        usage.reasoning_tokens,
+        usage.tool_schema_tokens,
     )
 
 
@@ -836,6 +854,7 @@ def _redact(db: sqlite3.Connection, ids: list[int], now: int) -> int:
 
 
 def _forget(db: sqlite3.Connection, user_id: int, keep_since: int | None) -> ForgetReport:
+    knowledge_sqlite.forget_in_transaction(db, user_id)  # memories, summaries (issue 18)
     owned = "SELECT id FROM conversations WHERE private_user_id = ?"
     authored = "SELECT id FROM exchanges WHERE user_id = ?"
     counted = select_one(

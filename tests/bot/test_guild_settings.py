@@ -250,3 +250,14 @@ async def test_settings_in_force_are_combined_once_until_a_scope_changes(store: 
     changed = await settings.effective(GUILD, CHANNEL)
     assert changed is not first and changed.persona == "poet"
     assert (await settings.effective(GUILD, CHANNEL, parent_id=OTHER)).persona == "poet"
+
+
+async def test_tools_added_while_running_can_be_switched(store: Store) -> None:
+    names = list(TOOLS)
+    settings = GuildSettings(store, make_settings(), lambda: names, ttl_s=0)
+    await settings.update("guild", GUILD, tools={"weather": False})
+    names.append("files__read_file")  # an MCP server listed a new tool
+    assert settings.base_tools == (*TOOLS, "files__read_file")
+    await settings.update("channel", CHANNEL, tools={"files__read_file": False})
+    here = await settings.effective(GUILD, OTHER)
+    assert here.enabled_tools == ("web_search", "fetch_page", "files__read_file")

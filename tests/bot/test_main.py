@@ -79,6 +79,8 @@ def test_check_with_the_example_config_passes(tmp_path: Path) -> None:
     assert '"api_dialect": "responses"' in result.stdout  # OpenAI itself: no base_url set
     assert "weather" in result.stdout
     assert "client_id=123456789012345678" in result.stdout
+    search = '"knowledge_search": "SQLite: FTS5 full text + exact cosine vector search'
+    assert search in result.stdout
     assert FAKE_TOKEN not in result.stdout + result.stderr
 
 

@@ -21,7 +21,7 @@ from bot.__main__ import main
 from bot.errors import ConfigError
 from bot.model_lifecycle import SHUTDOWNS, is_served
 from bot.models import check_models
-from bot.settings import Settings, load_settings
+from bot.settings import Settings, VoiceSettings, load_settings
 
 # The SDK modules whose literals name the models of each family toolcord uses.
 SDK_MODEL_MODULES = (
@@ -96,9 +96,11 @@ def test_the_speech_replacement_is_the_one_the_sdk_names() -> None:
     assert Settings().voice.speech_model == named.group(1), "the default is that replacement"
 
 
-def test_the_default_models_are_served_for_more_than_60_days_but_the_fallback() -> None:
+def test_the_default_models_are_served_for_more_than_60_days() -> None:
     today = dt.date(2026, 12, 7)
-    assert check_models(Settings(), today) == [
+    assert check_models(Settings(), today) == [], "a new owner's first start warns of nothing"
+    with_fallback = Settings(voice=VoiceSettings(speech_fallback_model="gpt-4o-mini-tts"))
+    assert check_models(with_fallback, today) == [
         "voice.speech_fallback_model = 'gpt-4o-mini-tts' shuts down on 2027-01-06; spoken "
         'replies fall back to it only until then (set voice.speech_fallback_model = "" to stop '
         "using it now)."
@@ -159,7 +161,8 @@ def test_check_warns_about_gpt_4o_mini_tts_before_its_shutdown_date(
 def test_a_shut_down_fallback_is_a_warning_not_a_refusal(
     clean_env: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    code = main(["check", "--config", _config(clean_env, "")], today=lambda: dt.date(2027, 1, 7))
+    config = _config(clean_env, '[voice]\nspeech_fallback_model = "gpt-4o-mini-tts"\n')
+    code = main(["check", "--config", config], today=lambda: dt.date(2027, 1, 7))
     _, err = capsys.readouterr()
     assert code == 0
     assert (

@@ -124,6 +124,9 @@ def test_a_dsn_or_url_holding_a_password_is_refused(
         "[quotas]\nuser_daily_tokens = 5\nreserve_tokens = 10\n",
         "[openai]\nmax_output_tokens = 100\n",
         '[tools.config.mine]\ntoken_url = "https://a.example/token"\nmax_tokens = 3\n',
+        # a reference to the environment variable that holds the secret, not the secret
+        '[[mcp.servers]]\nname = "web"\nurl = "http://127.0.0.1:9/mcp"\n'
+        'headers = { Authorization = "env:WEB_TOKEN" }\n',
     ],
 )
 def test_settings_that_only_look_alike_are_accepted(clean_env: Path, toml: str) -> None:
@@ -145,3 +148,13 @@ def test_tool_secrets_from_the_environment_reach_the_tool_config(
     assert search.brave_api_key is not None
     assert search.brave_api_key.get_secret_value() == "BSA-from-env"
     assert settings.store_dsn() == "postgresql://bot:pw@db/toolcord"
+
+
+def test_a_secret_beside_an_env_reference_is_still_refused(clean_env: Path) -> None:
+    config = _config(
+        clean_env,
+        '[[mcp.servers]]\nname = "web"\nurl = "http://127.0.0.1:9/mcp"\n'
+        'headers = { Authorization = "Bearer env:WEB_TOKEN" }\n',
+    )
+    with pytest.raises(ConfigError, match=r"mcp\.servers\[0\]\.headers\.Authorization must not"):
+        load_settings(config)

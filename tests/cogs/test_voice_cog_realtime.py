@@ -139,7 +139,8 @@ async def test_a_dropped_socket_falls_back_to_the_speech_api_while_it_is_served(
     openai_emulator.chat.reply_text("The answer.")
     openai_emulator.realtime.reply(RealtimeReply(fault=Fault.disconnect(after_chunks=1)))
     dm = discord_emulator.dm_channel("bob")
-    async with voice_bot(voice={"replies_default": True}):
+    fallback = {"replies_default": True, "speech_fallback_model": "gpt-4o-mini-tts"}
+    async with voice_bot(voice=fallback):
         await discord_emulator.inject_voice_message(dm, "bob", silent_ogg_opus(1.0))
         spoken = await discord_emulator.wait_for_message(dm, is_voice, timeout=20)
     _assert_is_voice_message(spoken, voiced=False)

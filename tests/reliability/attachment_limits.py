@@ -23,6 +23,8 @@ CAP = 10
 MIB = 1024 * 1024
 FILE_TOOLS = {"modules": ["tests.e2e.file_tools", "tools.images"]}
 QUOTAS = {"enabled": False}
+# Each case scripts its two model replies; no rolling-summary request (issue 18) may take one.
+KNOWLEDGE = {"summaries": False}
 
 
 @dataclass(frozen=True)
@@ -89,7 +91,9 @@ async def _settled_replies(emu: DiscordEmulator, channel: Any, seen: int, made: 
 
 def _this_turns_tool_results(request: dict[str, Any]) -> list[str]:
     messages = request["messages"]
-    last_user = max(i for i, m in enumerate(messages) if m["role"] == "user")
+    # The question, not the user message that shows the model the images its tools returned.
+    asked = [i for i, m in enumerate(messages) if m["role"] == "user" and "case " in str(m)]
+    last_user = max(asked)
     return [m["content"] for m in messages[last_user:] if m["role"] == "tool"]
 
 
@@ -109,7 +113,7 @@ async def run_attachment_limits() -> dict[str, Any]:
         async with open_rig(workdir) as rig:
             emu = rig.discord
             rig.openai.images.set_default(ImageReply(images=[solid_png(8, 8, (1, 2, 3))]))
-            async with rig.harness.run(tools=FILE_TOOLS, quotas=QUOTAS):
+            async with rig.harness.run(tools=FILE_TOOLS, quotas=QUOTAS, knowledge=KNOWLEDGE):
                 for index, case in enumerate(CASES):
                     channel = emu.channel("general")
                     before_requests = len(emu.requests)

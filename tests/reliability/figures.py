@@ -22,7 +22,9 @@ from tests.reliability import (
     hostile_pages,
     images,
     isolation,
+    knowledge_isolation,
     load,
+    mcp_security,
     playground_access,
     quota_bypass,
     quota_parallel,
@@ -83,6 +85,14 @@ def _escalation_line(f: Figures) -> str:
     )
 
 
+def _knowledge_line(f: Figures) -> str:
+    return (
+        f"{f['probes']} knowledge/memory probes: {f['leaks']} leaks; after /forget-me "
+        f"{f['memories_after_forget']} memories, "
+        f"{f['summaries_naming_them_after_forget']} summaries left"
+    )
+
+
 def _isolation_line(f: Figures) -> str:
     return (
         f"{f['probes']} isolation probes over {f['conversations']} conversations: "
@@ -112,6 +122,14 @@ def _images_line(f: Figures) -> str:
         f"{f['text_only_request_bytes'] / 1e6:.1f} MB, "
         f"{f['text_only_bytes_before_fix'] / 1e6:.1f} MB before the fix; "
         f"{f['images_stored']} stored for {f['distinct_images']} distinct"
+    )
+
+
+def _mcp_line(f: Figures) -> str:
+    return (
+        f"{f['injected_attempts']} MCP results steering toward an acting tool: "
+        f"{f['injected_executed']} executed without approval; {f['no_permission_attempts']} "
+        f"asks by members without the server's permission: {f['no_permission_calls']} calls"
     )
 
 
@@ -213,11 +231,29 @@ SCENARIOS = (
         _isolation_line,
     ),
     Scenario(
+        "knowledge_isolation",
+        lambda: knowledge_isolation.run_knowledge_isolation(
+            knowledge_isolation.KnowledgePlan(probes=1000)
+        ),
+        lambda: knowledge_isolation.run_knowledge_isolation(
+            knowledge_isolation.KnowledgePlan(probes=150)
+        ),
+        knowledge_isolation.knowledge_isolation_ok,
+        _knowledge_line,
+    ),
+    Scenario(
         "image_requests",
         lambda: images.run_images(images.ImagePlan()),
         lambda: images.run_images(images.ImagePlan(image_turns=8, text_turns=2)),
         images.images_ok,
         _images_line,
+    ),
+    Scenario(
+        "mcp_security",
+        lambda: mcp_security.run_mcp_security(mcp_security.McpPlan()),
+        lambda: mcp_security.run_mcp_security(mcp_security.McpPlan(6, 6, 2)),
+        mcp_security.mcp_security_ok,
+        _mcp_line,
     ),
     Scenario("ssrf", ssrf.run_ssrf, ssrf.run_ssrf, ssrf.ssrf_ok, _ssrf_line),
     Scenario(

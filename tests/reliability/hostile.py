@@ -124,7 +124,9 @@ async def run_hostile(plan: HostilePlan) -> dict[str, Any]:
             lanes: list[list[tuple[int, str]]] = [[] for _ in channels]
             for index, text in enumerate(texts):
                 lanes[index % len(channels)].append((index, text))
-            async with rig.harness.run() as bot:
+            # Image links in these texts would be fetched from their (public) hosts, which no test
+            # may reach; the link reader's own hostile cases are in tests/e2e/test_inputs_e2e.py.
+            async with rig.harness.run(inputs={"image_links": False}) as bot:
                 missing = await asyncio.gather(
                     *(
                         _send_all(rig.discord, c, lane)

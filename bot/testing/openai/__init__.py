@@ -56,6 +56,7 @@ from .responses_replies import Citation, FailedReply, StreamErrorReply, WebSearc
 from .responses_script import ResponsesScript
 from .script import RouteScript
 from .server import OpenAIEmulator
+from .summarizer import ScriptedSummarizer
 from .validation import SchemaIssue, Violation
 
 __all__ = [
@@ -76,6 +77,7 @@ __all__ = [
     "ResponsesScript",
     "RouteScript",
     "SchemaIssue",
+    "ScriptedSummarizer",
     "ServerProfile",
     "SpeechReply",
     "StreamErrorReply",

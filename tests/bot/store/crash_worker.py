@@ -47,7 +47,7 @@ def sent_ids(source: int) -> list[int]:
 def slow_migrations(backend: str) -> list[Migration]:
     """The shipped migrations plus a slow next version (a bulk table and an index)."""
     shipped = load_migrations("sqlite" if backend == "sqlite" else "postgres")
-    return [*shipped, Migration(len(shipped) + 1, "crash_bulk", SLOW_SQL[backend])]
+    return [*shipped, Migration(shipped[-1].version + 1, "crash_bulk", SLOW_SQL[backend])]
 
 
 async def run_exchanges(db: Path, start: int, count: int | None = None) -> None:

@@ -57,7 +57,7 @@ def test_what_is_not_16_bit_pcm_is_refused(pcm: bytes) -> None:
 
 
 def _service(client: openai.AsyncOpenAI, today: dt.date) -> VoiceService:
-    settings = Settings()
+    settings = Settings(voice=VoiceSettings(speech_fallback_model="gpt-4o-mini-tts"))
     service = VoiceService.from_settings(settings, client, today=lambda: today)
     assert isinstance(service.speech, RealtimeSynth)
     assert isinstance(service.fallback, SpeechSynth)

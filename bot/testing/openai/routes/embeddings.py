@@ -1,4 +1,11 @@
-"""``POST /v1/embeddings``: deterministic unit vectors derived from each input's hash."""
+"""``POST /v1/embeddings``: deterministic unit vectors in which similar texts are similar.
+
+A text becomes a hashed bag of words: each lower-case word (two letters or more) adds +1 or -1
+to one of the dimensions, both picked by the word's SHA-256, and the sum is scaled to unit
+length. Texts sharing words point the same way (cosine similarity grows with shared words), like
+real embeddings do for near-duplicates. A token list, or a text without words, gets a
+pseudo-random unit vector seeded by its hash.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +14,7 @@ import hashlib
 import json
 import math
 import random
+import re
 import struct
 from collections.abc import Sequence
 from types import MappingProxyType
@@ -67,9 +75,25 @@ def _items(value: Any) -> list[Any]:
 
 def hash_vector(item: Any, dimensions: int) -> list[float]:
     """Return a unit vector of ``dimensions`` floats that depends only on ``item``."""
+    words = _WORD.findall(item.lower()) if isinstance(item, str) else []
+    if words:
+        return _bag_of_words(words, dimensions)
     seed = hashlib.sha256(json.dumps(item, sort_keys=True).encode()).digest()
     generator = random.Random(seed)
     raw = [generator.uniform(-1.0, 1.0) for _ in range(dimensions)]
+    norm = math.sqrt(sum(x * x for x in raw)) or 1.0
+    return [x / norm for x in raw]
+
+
+_WORD = re.compile(r"[^\W_]{2,}")
+
+
+def _bag_of_words(words: Sequence[str], dimensions: int) -> list[float]:
+    raw = [0.0] * dimensions
+    for word in words:
+        digest = hashlib.sha256(word.encode()).digest()
+        index = int.from_bytes(digest[:4], "big") % dimensions
+        raw[index] += 1.0 if digest[4] & 1 else -1.0
     norm = math.sqrt(sum(x * x for x in raw)) or 1.0
     return [x / norm for x in raw]
 

@@ -247,6 +247,20 @@ async def test_embeddings_are_deterministic_in_both_encodings(
     assert emu.embeddings.requests[0]["encoding_format"] == "base64"  # the SDK's default
 
 
+async def test_embeddings_make_texts_sharing_words_similar(client: openai.AsyncOpenAI) -> None:
+    answer = await client.embeddings.create(
+        model="text-embedding-3-small",
+        input=["How long do refunds take?", "Refunds take five days", "We ship from Lyon"],
+    )
+    question, near, far = (item.embedding for item in answer.data)
+
+    def cosine(a: list[float], b: list[float]) -> float:
+        return sum(x * y for x, y in zip(a, b, strict=True))
+
+    assert cosine(question, near) > 0.3 > abs(cosine(question, far))
+    assert cosine(near, far) == pytest.approx(0.0, abs=0.2)
+
+
 async def test_models_list_and_retrieve(emu: OpenAIEmulator, client: openai.AsyncOpenAI) -> None:
     listed = [model.id async for model in client.models.list()]
     assert "gpt-4o" in listed

@@ -1,0 +1,64 @@
+"""What ``/mcp`` and ``python -m bot check`` say about the MCP servers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.errors import ConfigError
+from bot.settings import Settings
+from tools import ToolRegistry
+from tools.mcp import ServerStatus
+
+STATE_ICONS = {"connected": "🟢", "starting": "🟡", "reconnecting": "🟠", "stopped": "⚫"}
+
+
+def status_lines(statuses: list[ServerStatus]) -> str:
+    """One paragraph per server: name, transport, state, tools (for Discord)."""
+    if not statuses:
+        return "No MCP servers are configured ([[mcp.servers]] in the bot's config)."
+    blocks = []
+    for status in statuses:
+        icon = STATE_ICONS.get(status.state, "?")
+        head = f"{icon} **{status.name}** ({status.transport}): {status.state}"
+        if status.last_error:
+            head += f" - last error: {status.last_error[:200]}"
+        tools = ", ".join(f"`{name}`" for name in status.tools) or "no tools"
+        blocks.append(f"{head}\n{len(status.tools)} tools: {tools}")
+    return "\n".join(blocks)[:1900]
+
+
+def status_summary(statuses: list[ServerStatus]) -> list[dict[str, Any]]:
+    """JSON-ready status of every server."""
+    return [
+        {
+            "name": s.name,
+            "transport": s.transport,
+            "state": s.state,
+            "tools": list(s.tools),
+            "last_error": s.last_error,
+        }
+        for s in statuses
+    ]
+
+
+async def check_servers(settings: Settings) -> tuple[list[dict[str, Any]], list[str]]:
+    """Start every configured server, list its tools, stop it: the summary and the problems."""
+    from bot.wiring import start_mcp
+
+    if not settings.mcp.servers:
+        return [], []
+    try:
+        manager = await start_mcp(settings, ToolRegistry())
+    except ConfigError as error:
+        return [], [str(error)]
+    try:
+        statuses = manager.status()
+    finally:
+        await manager.close()
+    problems = [
+        f"MCP server {s.name!r} did not connect ({s.last_error or 'no answer in time'}); "
+        "check its command/url in [[mcp.servers]]."
+        for s in statuses
+        if s.state != "connected"
+    ]
+    return status_summary(statuses), problems
