@@ -19,12 +19,21 @@ from cogs.commands import FORGET_PHRASE
 
 
 async def command(
-    emu: DiscordEmulator, name: str, /, *, locale: str, user: str = "bob", **options: Any
+    emu: DiscordEmulator,
+    name: str,
+    /,
+    *,
+    locale: str,
+    user: str = "bob",
+    until: str = "",
+    **options: Any,
 ) -> str:
+    """The reply's content once it is non-empty (and holds ``until``: a streamed answer's text
+    shows whole before its final edit adds the notice)."""
     handle = await emu.inject_interaction(
         name, user=user, channel="general", options=options or None, locale=locale
     )
-    await handle.wait(lambda h: bool(h.final_content()), timeout=20)
+    await handle.wait(lambda h: bool(h.final_content()) and until in str(h.final_content()), 20)
     return str(handle.final_content())
 
 
@@ -164,7 +173,8 @@ async def test_a_korean_user_gets_the_quota_refusal_in_korean(
         TextReply("hi", usage={"prompt_tokens": 90, "completion_tokens": 20})
     )
     emu = discord_emulator
-    async with commands_bot(quotas={"user_daily_tokens": 100}):
+    # No tools: the /usage line then has no tool-definition detail to pin.
+    async with commands_bot(quotas={"user_daily_tokens": 100}, tools={"modules": []}):
         assert await command(emu, "chat", locale="ko", prompt="x") == "hi"
         refused = await command(emu, "chat", locale="ko", prompt="x")
         english = await command(emu, "chat", locale="en-US", prompt="x")
@@ -234,9 +244,9 @@ async def test_answer_notices_follow_the_users_language(
     openai_emulator.chat.reply_text("", finish_reason="stop")
     openai_emulator.chat.reply_text("Short", finish_reason="length")
     async with commands_bot():
-        cut = await command(emu, "chat", locale="ko", prompt="길게 써 줘")
+        cut = await command(emu, "chat", locale="ko", prompt="길게 써 줘", until="-#")
         empty = await command(emu, "chat", locale="ko", prompt="?")
-        english = await command(emu, "chat", locale="en-US", prompt="write a lot")
+        english = await command(emu, "chat", locale="en-US", prompt="write a lot", until="-#")
     assert cut == "짧은 답\n\n-# (답변이 길이 한도에 닿아 중간에 끊겼습니다.)"
     assert empty == "(모델이 답하지 않았습니다.)"
     assert english == "Short\n\n-# (The answer was cut short: it reached the length limit.)"
