@@ -164,6 +164,35 @@ async def test_settings_replies_and_a_permission_refusal_in_korean_and_english(
         )
 
 
+async def test_knowledge_memory_and_mcp_replies_in_korean_and_english(
+    discord_emulator: DiscordEmulator, commands_bot: Callable[..., Any]
+) -> None:
+    emu = discord_emulator
+    async with commands_bot():
+        assert await command(emu, "memory show", locale="ko") == (
+            "봇이 이곳에서 나에 대해 기억하는 것이 없습니다."
+        )
+        assert await command(emu, "memory show", locale="en-US") == (
+            "The bot remembers nothing about you here."
+        )
+        assert await command(emu, "memory forget", locale="ko", memory=7) == (
+            "이곳에는 기억 #7이(가) 없습니다. /memory show를 보세요."
+        )
+        assert await command(emu, "memory forget", locale="en-US", memory=7) == (
+            "You have no memory #7 here; see /memory show."
+        )
+        # bob lacks Manage Server: the refusal is in his language too.
+        assert await command(emu, "knowledge list", locale="ko") == (
+            "이 서버의 지식 베이스를 바꾸려면 **서버 관리하기** 권한이 있어야 합니다."
+        )
+        assert await command(emu, "knowledge list", locale="en-US") == (
+            "You need the **Manage Server** permission to change this server's knowledge base."
+        )
+        assert await command(emu, "mcp", locale="ko") == (
+            "MCP 서버는 봇 소유자나 서버 관리하기 권한이 있는 멤버만 볼 수 있습니다."
+        )
+
+
 async def test_a_korean_user_gets_the_quota_refusal_in_korean(
     discord_emulator: DiscordEmulator,
     openai_emulator: OpenAIEmulator,
