@@ -368,6 +368,23 @@ class ModerationActions:
         return f"✅ Done: {_past(plan.summary)} (confirmed by <@{request.invoker_id}>)."
 
 
+CLICK_TEXTS = {
+    "moderation.only_invoker": "Only {invoker}, who asked for this, can confirm or cancel it.",
+    "moderation.decided": "This was already decided.",
+}
+"""Replies to a click by message key, in English (the bot's catalogue has the translations)."""
+
+
+def _said(interaction: discord.Interaction, key: str, **values: Any) -> str:
+    """``key`` in the clicker's language when the client has catalogues (``bot.i18n``)."""
+    catalogue = getattr(interaction.client, "catalogue", None)
+    if catalogue is None:
+        return CLICK_TEXTS[key].format(**values)
+    locale = interaction.locale or interaction.guild_locale
+    text: str = catalogue.text(key, locale.value if locale else None, **values)
+    return text
+
+
 class ConfirmView(discord.ui.View):
     """Confirm / Cancel buttons that only the invoker can press; times out as a cancel."""
 
@@ -384,14 +401,16 @@ class ConfirmView(discord.ui.View):
         invoker_id = self._plan.request.invoker_id
         if interaction.user.id != invoker_id:
             await interaction.response.send_message(
-                f"Only <@{invoker_id}>, who asked for this, can confirm or cancel it.",
+                _said(interaction, "moderation.only_invoker", invoker=f"<@{invoker_id}>"),
                 ephemeral=True,
                 allowed_mentions=NO_MENTIONS,
             )
             return False
         if self._decided:
             await interaction.response.send_message(
-                "This was already decided.", ephemeral=True, allowed_mentions=NO_MENTIONS
+                _said(interaction, "moderation.decided"),
+                ephemeral=True,
+                allowed_mentions=NO_MENTIONS,
             )
             return False
         return True

@@ -14,6 +14,7 @@ from typing import Any
 import discord
 
 from bot.app import ToolcordBot
+from bot.i18n import Catalogue, locale_of
 from bot.moderation_actions import CUSTOM_ID_TEMPLATE, ModerationActions
 
 log = logging.getLogger("toolcord.moderation")
@@ -47,8 +48,14 @@ class StaleConfirmation(
 
     async def callback(self, interaction: discord.Interaction) -> None:
         log.info("a click on a stale moderation confirmation was answered")
+        catalogue = getattr(interaction.client, "catalogue", None)
+        text = (
+            catalogue.text("moderation.stale", locale_of(interaction))
+            if isinstance(catalogue, Catalogue)
+            else STALE_TEXT
+        )
         await interaction.response.edit_message(
-            content=STALE_TEXT, view=None, allowed_mentions=discord.AllowedMentions.none()
+            content=text, view=None, allowed_mentions=discord.AllowedMentions.none()
         )
 
 

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from tools import Artifact, ToolOutcome
 
@@ -85,6 +86,8 @@ class Final:
         artifacts: files the tools produced, to attach to the reply.
         reasoning: hidden reasoning text, if any.
         notice: a short line for the user about a limit that shaped the answer, or "".
+        notice_key: the notice's message key (the Discord side translates it), or None.
+        notice_values: the values of the notice's placeholders.
     """
 
     text: str
@@ -93,6 +96,22 @@ class Final:
     artifacts: list[Artifact] = field(default_factory=list)
     reasoning: str = ""
     notice: str = ""
+    notice_key: str | None = None
+    notice_values: dict[str, Any] = field(default_factory=dict)
+
+
+class StopReason(Protocol):
+    """Why a round gate stopped a turn: ``message`` in English, ``key`` names it in the bot's
+    catalogues (``bot/i18n``) with ``values`` for its placeholders (a policy's ``Refusal``)."""
+
+    @property
+    def message(self) -> str: ...
+
+    @property
+    def key(self) -> str | None: ...
+
+    @property
+    def values(self) -> Mapping[str, Any]: ...
 
 
 @dataclass
@@ -105,6 +124,8 @@ class Failed:
     new_messages: list[dict[str, Any]]
     usage: Usage
     artifacts: list[Artifact] = field(default_factory=list)
+    message_key: str | None = None  # ``user_message``'s key in the catalogues (``bot/i18n``)
+    message_values: dict[str, Any] = field(default_factory=dict)
 
 
 EngineEvent = (

@@ -43,6 +43,12 @@ async def test_a_time_out_runs_only_after_the_invoker_confirms(
         intruder = emu.click(prompt, user="bob", label="Confirm")
         await intruder.wait_response(timeout=10)
         assert intruder.ephemeral and "can confirm or cancel" in (intruder.final_content() or "")
+        korean = emu.click(prompt, user="bob", label="Confirm", locale="ko")
+        await korean.wait_response(timeout=10)
+        alice = emu.user("alice").id
+        assert korean.final_content() == (
+            f"이 요청을 한 <@{alice}> 님만 확인하거나 취소할 수 있습니다."
+        )
         assert executed_actions(emu) == []
 
         mark = emu.mark()
