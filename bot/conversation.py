@@ -28,8 +28,9 @@ from bot.engine import (
 )
 from bot.engine import Usage as EngineUsage
 from bot.errors import ReplyUnavailable, StoreError
-from bot.i18n import language_name
+from bot.i18n import Catalogue, language_name
 from bot.keyed_locks import KeyedLocks
+from bot.localized_sink import LocalizedSink
 from bot.models import tool_config
 from bot.policy import Refusal, TurnPolicy
 from bot.policy.gate import RoundPolicy
@@ -68,6 +69,7 @@ class IncomingTurn:
     member_permissions: int | None = None
     member_top_role: int = 0
     locale: str | None = None
+    guild_locale: str | None = None  # the server's preferred locale, for the bot's own words
     files: list[Artifact] = field(default_factory=list)
     overrides: dict[str, Any] = field(default_factory=dict)
 
@@ -98,6 +100,7 @@ class Services:
     tool_services: dict[str, Any] = field(default_factory=dict)
     policies: list[TurnPolicy] = field(default_factory=list)
     observers: list[Any] = field(default_factory=list)
+    catalogue: Catalogue | None = None  # the bot's own words per locale; None: English as written
     # Each has ``async system_messages(user_id, user_name, guild_id, conversation_id, text)``:
     # system messages added after the prompt and persona, counted in the window (issue 18:
     # rolling summary, memories, offered knowledge); optionally ``async notice(conversation_id)
@@ -179,10 +182,10 @@ class ConversationService:
         except StoreError as exc:
             log.error("owner action needed: the conversation store failed (%s)", exc)
             try:
-                sink = await make_sink()
+                sink = self._localized(turn, await make_sink())
             except ReplyUnavailable:
                 return False
-            await sink.fail(_refused(Refusal("store", STORE_FAILED)))
+            await sink.fail(_refused(Refusal("store", STORE_FAILED, key="failure.store")))
             return False
 
     async def _accept_and_answer(
@@ -201,7 +204,7 @@ class ConversationService:
             log.info("message %s was already accepted; not answering twice", turn.source_message_id)
             return False
         try:
-            sink = await make_sink()
+            sink = self._localized(turn, await make_sink())
         except ReplyUnavailable as exc:
             log.info("not answering message %s: %s", turn.source_message_id, exc)
             await store.fail_exchange(exchange.id, "failed", f"delivery: {type(exc).__name__}")
@@ -210,6 +213,13 @@ class ConversationService:
         # next start's recover() marks it interrupted and the user is told, exactly once.
         await self._answer(turn, conversation, exchange, sink)
         return True
+
+    def _localized(self, turn: IncomingTurn, sink: ReplySink) -> ReplySink:
+        """``sink`` showing the bot's own words in the turn's language (else the server's)."""
+        catalogue = self._services.catalogue
+        if catalogue is None:
+            return sink
+        return LocalizedSink(sink, catalogue, turn.locale or turn.guild_locale)
 
     def _counter(self) -> TokenCounter:
         return self._services.counter
@@ -283,11 +293,12 @@ class ConversationService:
         """Run the loop once; returns the outcome and the calibrated tokens of the request sent."""
         request = await self._request(turn, conversation, exchange_id, budget)
         counter, model = self._counter(), request.model
-        raw = counter.count_messages(request.messages, model) + self._count_tools(
-            request.tools, model
-        )
+        tool_tokens = self._count_tools(request.tools, model)
+        raw = counter.count_messages(request.messages, model) + tool_tokens
         async for event in run_turn(self._services.client, request):
             if isinstance(event, Final | Failed):
+                # Every request of the turn carries the same tool set (issue 17).
+                event.usage.tool_schema_tokens = tool_tokens * event.usage.requests
                 if event.usage.requests == 1 and event.usage.prompt_tokens:
                     counter.observe(raw, event.usage.prompt_tokens, model)
                 if isinstance(event, Final) and not event.usage.prompt_tokens:
@@ -371,17 +382,17 @@ class ConversationService:
             round_gate=self._round_gate(turn),
         )
 
-    def _round_gate(self, turn: IncomingTurn) -> Callable[[int], Awaitable[str | None]] | None:
+    def _round_gate(self, turn: IncomingTurn) -> Callable[[int], Awaitable[Refusal | None]] | None:
         """What the loop asks before each round after the first: the policies that gate rounds."""
         gates = [p for p in self._services.policies if isinstance(p, RoundPolicy)]
         if not gates:
             return None
 
-        async def gate(used: int) -> str | None:
+        async def gate(used: int) -> Refusal | None:
             for policy in gates:
                 refusal = await policy.before_round(turn, used)
                 if refusal is not None:
-                    return refusal.message
+                    return refusal  # its key lets the reply show it in the turn's language
             return None
 
         return gate
@@ -424,6 +435,8 @@ class ConversationService:
             model=self._model(turn, conversation),
             prompt_tokens=outcome.usage.prompt_tokens,
             completion_tokens=outcome.usage.completion_tokens,
+            reasoning_tokens=outcome.usage.reasoning_tokens,
+            tool_schema_tokens=outcome.usage.tool_schema_tokens,
         )
         turns = [_new_turn(message) for message in outcome.new_messages]
         try:
@@ -497,6 +510,8 @@ def _refused(refusal: Refusal, final: Final | None = None) -> Failed:
     return Failed(
         kind=refusal.kind,
         user_message=refusal.message,
+        message_key=refusal.key,
+        message_values=dict(refusal.values),
         partial_text="",
         new_messages=[],
         usage=final.usage if final else EngineUsage(),

@@ -19,7 +19,7 @@ import discord
 from bot.engine import Final
 from bot.errors import ReplyUnavailable
 from bot.render import render
-from bot.reply_core import MAX_LEN, NO_ANSWER, NO_MENTIONS, StreamingReply, WriteError, files_of
+from bot.reply_core import MAX_LEN, NO_MENTIONS, StreamingReply, WriteError, files_of
 from bot.settings import ChatSettings
 from tools import Artifact
 
@@ -125,7 +125,7 @@ class DiscordReply(StreamingReply[discord.Message]):
             self._reasoning.append(final.reasoning)
         self._reasoning.append(rendered.reasoning)
         files = [*final.artifacts, *self._reasoning_file()]
-        return rendered.chunks or self._render(NO_ANSWER), files
+        return rendered.chunks or self._render(self._no_answer()), files
 
     def _file_limit(self) -> int:
         guild = getattr(self._channel, "guild", None)

@@ -131,7 +131,17 @@ class _Combined:
 
 
 class SettingsChangeError(ValueError):
-    """An admin asked for a setting that cannot be; the message says what to pick instead."""
+    """An admin asked for a setting that cannot be; the message says what to pick instead.
+
+    ``key`` and ``values`` name the message in the bot's catalogues (None: shown as is).
+    """
+
+    def __init__(
+        self, message: str, *, key: str | None = None, values: Mapping[str, Any] | None = None
+    ) -> None:
+        super().__init__(message)
+        self.key = key
+        self.values = dict(values or {})
 
 
 class GuildSettings:
@@ -285,14 +295,18 @@ class GuildSettings:
         model = changes.get("model")
         allowed = self._settings.openai.allowed_models
         if model is not None and model not in allowed:
+            values = {"model": repr(model), "allowed": ", ".join(allowed)}
             raise SettingsChangeError(
-                f"the model {model!r} is not one the bot's owner allows; pick one of: "
-                + ", ".join(allowed)
+                SHOW_TEXTS["settings.error.model"].format(**values),
+                key="settings.error.model",
+                values=values,
             )
         for name in changes.get("tools") or {}:
             if name not in self.base_tools:
                 raise SettingsChangeError(
-                    f"there is no tool {name!r} the bot's owner enabled; see /tools list"
+                    SHOW_TEXTS["settings.error.tool"].format(tool=repr(name)),
+                    key="settings.error.tool",
+                    values={"tool": repr(name)},
                 )
 
     def _remember(self, key: tuple[Scope, int], value: ScopeSettings) -> None:
@@ -344,55 +358,122 @@ def _first_error(exc: ValidationError) -> str:
     return f"{where}: {error['msg']}"
 
 
-def describe_changes(changes: Mapping[str, Any]) -> str:
-    """A short confirmation of what an admin changed (for the command's reply)."""
+def describe_changes(changes: Mapping[str, Any], text: Callable[..., str] | None = None) -> str:
+    """A short confirmation of what an admin changed (for the command's reply).
+
+    ``text(key, **values)`` gives the words (English unless the caller passes a translation).
+    """
+    say = text or _english
     shown = []
     for key, value in changes.items():
-        label = key.replace("_", " ")
+        label_key = f"settings.label.{key}"
+        label = say(label_key) if label_key in SHOW_TEXTS else key.replace("_", " ")
         if isinstance(value, dict):
-            inner = ", ".join(f"{k} {_value(v)}" for k, v in value.items())
-            shown.append(f"{label}: {inner}")
+            inner = ", ".join(f"{k} {_value(v, say)}" for k, v in value.items())
+            shown.append(say("settings.change.inner", label=label, inner=inner))
         elif value is None:
-            shown.append(f"{label} cleared")
+            shown.append(say("settings.change.cleared", label=label))
         elif isinstance(value, bool):
-            shown.append(f"{label} {'on' if value else 'off'}")
+            shown.append(say("settings.change.value", label=label, value=_value(value, say)))
         elif isinstance(value, int) and key.endswith("channel_id"):
-            shown.append(f"{label.removesuffix(' id')} <#{value}>")
+            shown.append(say("settings.change.value", label=label, value=f"<#{value}>"))
         else:
-            text = str(value)
-            shown.append(f"{label} “{text[:200]}{'…' if len(text) > 200 else ''}”")
+            cut = str(value)
+            quoted = f"“{cut[:200]}{'…' if len(cut) > 200 else ''}”"
+            shown.append(say("settings.change.value", label=label, value=quoted))
     return "; ".join(shown)
 
 
-def _value(value: Any) -> str:
+def _value(value: Any, say: Callable[..., str]) -> str:
     if value is None:
-        return "default"
+        return say("settings.word.default")
     if isinstance(value, bool):
-        return "on" if value else "off"
+        return say("settings.word.on" if value else "settings.word.off")
     return str(value)
 
 
-def describe_effective(effective: EffectiveSettings, default_model: str) -> str:
-    """The settings in force in a place, one per line (``/settings show``)."""
+SHOW_TEXTS = {
+    "settings.show.model": "Model: {value}",
+    "settings.show.effort": "Reasoning effort: {value}",
+    "settings.show.persona": "Persona: {value}",
+    "settings.show.tools": "Tools: {value}",
+    "settings.show.free_chat": "Free chat here: {value}",
+    "settings.show.auto_thread": "Auto threads: {value}",
+    "settings.show.private": "Private conversations: {value}",
+    "settings.show.moderation": "Moderation: {mode}{reports}, thresholds {thresholds}{rules}",
+    "settings.show.reports": ", reports to {channel}",
+    "settings.show.rules": ", written rules set",
+    "settings.show.voice": "Voice replies: {value}",
+    "settings.word.default_of": "{value} (default)",
+    "settings.word.default": "default",
+    "settings.word.on": "on",
+    "settings.word.off": "off",
+    "settings.word.set": "set",
+    "settings.word.none": "none",
+    "settings.word.all": "all",
+    "settings.error.model": "the model {model} is not one the bot's owner allows; pick one of: "
+    "{allowed}",
+    "settings.error.tool": "there is no tool {tool} the bot's owner enabled; see /tools list",
+    "settings.change.inner": "{label}: {inner}",
+    "settings.change.cleared": "{label} cleared",
+    "settings.change.value": "{label} {value}",
+    "settings.label.persona": "persona",
+    "settings.label.model": "model",
+    "settings.label.reasoning_effort": "reasoning effort",
+    "settings.label.tools": "tools",
+    "settings.label.free_chat": "free chat",
+    "settings.label.auto_thread": "auto thread",
+    "settings.label.private_conversations": "private conversations",
+    "settings.label.moderation_mode": "moderation mode",
+    "settings.label.moderation_log_channel_id": "moderation log channel",
+    "settings.label.moderation_thresholds": "moderation thresholds",
+    "settings.label.moderation_rules": "moderation rules",
+    "settings.label.voice_replies": "voice replies",
+}
+"""``/settings show``'s words by message key, in English (the command passes its catalogue's)."""
+
+
+def _english(key: str, **values: Any) -> str:
+    return SHOW_TEXTS[key].format(**values)
+
+
+def describe_effective(
+    effective: EffectiveSettings, default_model: str, text: Callable[..., str] = _english
+) -> str:
+    """The settings in force in a place, one per line (``/settings show``).
+
+    ``text(key, **values)`` gives the words (English unless the caller passes a translation).
+    """
     moderation = effective.moderation
-    thresholds = ", ".join(f"{k} ≥ {v:g}" for k, v in moderation.thresholds.items()) or "default"
-    tools = "all" if effective.enabled_tools is None else ", ".join(effective.enabled_tools)
+    default = text("settings.word.default")
+    thresholds = ", ".join(f"{k} ≥ {v:g}" for k, v in moderation.thresholds.items()) or default
+    tools = (
+        text("settings.word.all")
+        if effective.enabled_tools is None
+        else ", ".join(effective.enabled_tools) or text("settings.word.none")
+    )
+    channel = moderation.log_channel_id
+    reports = text("settings.show.reports", channel=f"<#{channel}>") if channel else ""
+    rules = text("settings.show.rules") if moderation.rules else ""
+    on = {True: text("settings.word.on"), False: text("settings.word.off")}
+    persona = text("settings.word.set" if effective.persona else "settings.word.none")
+    model = effective.model or text("settings.word.default_of", value=default_model)
+    mode = moderation.mode
     lines = [
-        f"Model: {effective.model or default_model + ' (default)'}",
-        f"Reasoning effort: {effective.reasoning_effort or 'default'}",
-        f"Persona: {'set' if effective.persona else 'none'}",
-        f"Tools: {tools or 'none'}",
-        f"Free chat here: {_on(effective.free_chat)}",
-        f"Auto threads: {_on(effective.auto_thread)}",
-        f"Private conversations: {_on(effective.private_conversations)}",
-        f"Moderation: {moderation.mode}"
-        + (f", reports to <#{moderation.log_channel_id}>" if moderation.log_channel_id else "")
-        + f", thresholds {thresholds}"
-        + (", written rules set" if moderation.rules else ""),
-        f"Voice replies: {_on(effective.voice_replies)}",
+        text("settings.show.model", value=model),
+        text("settings.show.effort", value=effective.reasoning_effort or default),
+        text("settings.show.persona", value=persona),
+        text("settings.show.tools", value=tools),
+        text("settings.show.free_chat", value=on[bool(effective.free_chat)]),
+        text("settings.show.auto_thread", value=on[bool(effective.auto_thread)]),
+        text("settings.show.private", value=on[bool(effective.private_conversations)]),
+        text(
+            "settings.show.moderation",
+            mode=mode,
+            reports=reports,
+            thresholds=thresholds,
+            rules=rules,
+        ),
+        text("settings.show.voice", value=on[bool(effective.voice_replies)]),
     ]
     return "\n".join(lines)
-
-
-def _on(value: bool) -> str:
-    return "on" if value else "off"

@@ -18,7 +18,7 @@ from typing import Any
 import discord
 
 from bot.engine import Final
-from bot.reply_core import NO_ANSWER, NO_MENTIONS, StreamingReply, WriteError, files_of
+from bot.reply_core import NO_MENTIONS, StreamingReply, WriteError, files_of
 from bot.settings import ChatSettings
 from tools import Artifact
 
@@ -51,7 +51,7 @@ class InteractionReply(StreamingReply[Any]):
     def _final_output(self, text: str, final: Final) -> tuple[list[str], list[Artifact]]:
         # Text that renders to nothing (blank, or only a <think> block) still replaces the
         # deferred "thinking…" with a visible answer.
-        return self._render(text) or self._render(NO_ANSWER), list(final.artifacts)
+        return self._render(text) or self._render(self._no_answer()), list(final.artifacts)
 
     async def _rest_after_stream(self) -> None:
         await asyncio.sleep(self._chat.edit_interval_s)

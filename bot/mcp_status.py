@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from bot.errors import ConfigError
@@ -12,18 +13,23 @@ from tools.mcp import ServerStatus
 STATE_ICONS = {"connected": "🟢", "starting": "🟡", "reconnecting": "🟠", "stopped": "⚫"}
 
 
-def status_lines(statuses: list[ServerStatus]) -> str:
-    """One paragraph per server: name, transport, state, tools (for Discord)."""
+def status_lines(statuses: list[ServerStatus], texts: Callable[..., str]) -> str:
+    """One paragraph per server: name, transport, state, tools (for Discord).
+
+    Args:
+        statuses: every server's status.
+        texts: the catalogue lookup in the reader's language (``key, **values -> str``).
+    """
     if not statuses:
-        return "No MCP servers are configured ([[mcp.servers]] in the bot's config)."
+        return texts("mcp.no_servers")
     blocks = []
     for status in statuses:
         icon = STATE_ICONS.get(status.state, "?")
         head = f"{icon} **{status.name}** ({status.transport}): {status.state}"
         if status.last_error:
-            head += f" - last error: {status.last_error[:200]}"
-        tools = ", ".join(f"`{name}`" for name in status.tools) or "no tools"
-        blocks.append(f"{head}\n{len(status.tools)} tools: {tools}")
+            head += texts("mcp.last_error", error=status.last_error[:200])
+        tools = ", ".join(f"`{name}`" for name in status.tools) or texts("mcp.no_tools")
+        blocks.append(f"{head}\n" + texts("mcp.tools", count=len(status.tools), tools=tools))
     return "\n".join(blocks)[:1900]
 
 

@@ -18,12 +18,12 @@ import asyncio
 import contextlib
 import io
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import ClassVar, Generic, Protocol, Self, TypeVar
 
 import discord
 
-from bot.attachments import DEFAULT_FILE_LIMIT, lay_out, pack
+from bot.attachments import DEFAULT_FILE_LIMIT, NOTICE_TEXTS, lay_out, pack
 from bot.engine import (
     EngineEvent,
     Failed,
@@ -42,6 +42,13 @@ from tools import Artifact
 NO_MENTIONS = discord.AllowedMentions.none()
 MAX_LEN = 2000
 NO_ANSWER = "(The model gave no answer.)"
+REPLY_TEXTS = {"reply.no_answer": NO_ANSWER, **NOTICE_TEXTS}
+"""The reply's own words by message key, in English (``use_texts`` swaps in a translation)."""
+
+
+def english(key: str, **values: object) -> str:
+    """A reply text in English."""
+    return REPLY_TEXTS[key].format(**values)
 
 
 class SentMessage(Protocol):
@@ -84,6 +91,14 @@ class StreamingReply(abc.ABC, Generic[MessageT]):
         self._ended = False  # finish() or fail() was called
         self._pacing = False  # the writer is waiting for a write slot
         self._slot_held = False  # the writer got its slot after the end: the final write uses it
+        self._texts: Callable[..., str] = english  # the reply's own words (see use_texts)
+
+    def use_texts(self, texts: Callable[..., str]) -> None:
+        """Write the reply's own words (no answer, files not delivered) with ``texts(key, **v)``."""
+        self._texts = texts
+
+    def _no_answer(self) -> str:
+        return self._texts("reply.no_answer")
 
     async def start(self) -> Self:
         """Start the writer that streams the answer as it grows."""
@@ -141,7 +156,7 @@ class StreamingReply(abc.ABC, Generic[MessageT]):
         layout = lay_out(
             files, max_files=self._chat.max_files_per_answer, file_limit=self._file_limit()
         )
-        notice = layout.notice()
+        notice = layout.notice(self._texts)
         if not notice:
             return chunks, layout.kept
         if chunks and len(chunks[-1]) + len(notice) + 1 <= MAX_LEN:

@@ -221,6 +221,7 @@ class KnowledgeSettings(_Section):
     max_source_bytes: int = Field(5_000_000, ge=1_000)
     max_chunks_per_guild: int = Field(20_000, ge=1, le=200_000)
     max_memories_per_user: int = Field(50, ge=0, le=1000)
+    summaries: bool = True
     summary_model: str = "gpt-5.4-nano"
     summary_tokens: int = Field(600, ge=50, le=4000)
 

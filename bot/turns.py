@@ -94,6 +94,7 @@ async def incoming_turn(
         is_owner=await bot.is_owner(message.author),
         member_permissions=member.guild_permissions.value if member else None,
         member_top_role=member.top_role.position if member else 0,
+        guild_locale=message.guild.preferred_locale.value if message.guild else None,
         overrides=overrides,
     )
 

@@ -112,5 +112,6 @@ async def build_services(bot: ToolcordBot, http: aiohttp.ClientSession) -> Servi
         http=http,
         tool_services=tool_services,
         policies=policies,
+        catalogue=bot.catalogue,
         context_sources=context_sources,
     )

@@ -17,7 +17,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import ToolcordBot
-from bot.policy.permissions import invoker_from, owner_refusal
+from bot.i18n import locale_of
+from bot.policy.permissions import invoker_from, owner_refusal_key
 from bot.policy.quotas import QuotaPolicy
 from bot.policy.usage import format_report
 
@@ -76,7 +77,12 @@ class Admin(commands.Cog):
 
     async def _owner_refusal(self, interaction: discord.Interaction) -> str | None:
         is_owner = await self.bot.is_owner(interaction.user)
-        return owner_refusal(invoker_from(interaction, is_owner=is_owner))
+        key = owner_refusal_key(invoker_from(interaction, is_owner=is_owner))
+        return self._t(interaction, key) if key is not None else None
+
+    def _t(self, interaction: discord.Interaction, key: str, **values: object) -> str:
+        """The bot's message ``key`` in the interaction's language (English when missing)."""
+        return self.bot.catalogue.text(key, locale_of(interaction), **values)
 
     @admin.command(name="sync")
     async def sync(self, interaction: discord.Interaction) -> None:
@@ -89,9 +95,10 @@ class Admin(commands.Cog):
         try:
             lines = await sync_commands(self.bot)
         except discord.HTTPException as exc:
-            await _say(interaction, f"⚠️ Discord refused the sync: {exc.text or exc.status}.")
+            reason = exc.text or exc.status
+            await _say(interaction, self._t(interaction, "admin.sync_refused", reason=reason))
             return
-        await _say(interaction, "Synced " + "; ".join(lines) + ".")
+        await _say(interaction, self._t(interaction, "admin.synced", lines="; ".join(lines)))
 
     @admin.command(name="stats")
     async def stats(self, interaction: discord.Interaction) -> None:
@@ -103,15 +110,17 @@ class Admin(commands.Cog):
             return
         quotas = self._quotas()
         uptime_h = (time.monotonic() - self._started) / 3600
+        latency = f"{self.bot.latency * 1000:.0f}"
+        interrupted = len(getattr(self.bot, "interrupted", []))
         lines = [
-            f"Servers: {len(self.bot.guilds)}",
-            f"Uptime: {uptime_h:.1f} h; gateway latency {self.bot.latency * 1000:.0f} ms",
-            f"Answers interrupted by the last restart: {len(getattr(self.bot, 'interrupted', []))}",
+            self._t(interaction, "admin.servers", count=len(self.bot.guilds)),
+            self._t(interaction, "admin.uptime", hours=f"{uptime_h:.1f}", latency=latency),
+            self._t(interaction, "admin.interrupted", count=interrupted),
         ]
         if quotas is not None:
-            lines.append(f"Answers running now: {quotas.running}")
+            lines.append(self._t(interaction, "admin.running", count=quotas.running))
             report = await quotas.report(None, None, include_global=True)
-            lines.append(format_report(report))
+            lines.append(format_report(report, lambda key, **v: self._t(interaction, key, **v)))
         await _say(interaction, "\n".join(lines))
 
     @admin.command(name="quota-reset")
@@ -130,24 +139,25 @@ class Admin(commands.Cog):
         refusal = await self._owner_refusal(interaction)
         quotas = self._quotas()
         if refusal is not None or quotas is None:
-            await _say(interaction, refusal or "Quotas are not set up on this bot.")
+            await _say(interaction, refusal or self._t(interaction, "admin.no_quotas"))
             return
         if scope == "user":
             if user is None:
-                await _say(interaction, "Name the user whose budgets to reset.")
+                await _say(interaction, self._t(interaction, "admin.name_the_user"))
                 return
             await quotas.reset("user", user.id)
-            await _say(interaction, f"The budgets of {user.mention} start afresh from now.")
+            text = self._t(interaction, "admin.user_reset", user=user.mention)
+            await _say(interaction, text)
             return
         if scope == "guild":
             if interaction.guild_id is None:
-                await _say(interaction, "Run it in the server whose budgets to reset.")
+                await _say(interaction, self._t(interaction, "admin.run_in_server"))
                 return
             await quotas.reset("guild", interaction.guild_id)
-            await _say(interaction, "This server's budgets start afresh from now.")
+            await _say(interaction, self._t(interaction, "quota.reset_done"))
             return
         await quotas.reset("global")
-        await _say(interaction, "The global budgets start afresh from now.")
+        await _say(interaction, self._t(interaction, "admin.global_reset"))
 
     def _quotas(self) -> QuotaPolicy | None:
         found = self.bot.services.tool_services.get("quotas")

@@ -9,6 +9,7 @@ from discord.ext import commands
 
 from bot.app import ToolcordBot
 from bot.delivery import DiscordReply
+from bot.i18n import guild_locale
 from bot.inputs import read_inputs
 from bot.routing import Trigger, trigger_for, user_text
 from bot.store import keys
@@ -23,7 +24,6 @@ from bot.turns import (
 
 log = logging.getLogger("toolcord.chat")
 
-RESTART_NOTICE = "⚠️ My answer to this was interrupted by a restart. Please ask again."
 THREAD_NAME_CHARS = 80
 
 
@@ -56,7 +56,9 @@ class Chat(commands.Cog):
             else None
         )
         try:
-            await channel.send(RESTART_NOTICE, reference=reference)  # type: ignore[arg-type]
+            guild = getattr(channel, "guild", None)
+            notice = self.bot.catalogue.text("chat.interrupted", guild_locale(guild))
+            await channel.send(notice, reference=reference)  # type: ignore[arg-type]
         except discord.HTTPException as exc:
             log.warning(
                 "could not tell channel %s about an interrupted answer: %s", channel_id, exc

@@ -16,6 +16,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -35,16 +36,18 @@ from bot.guild_settings import (
     describe_changes,
     describe_effective,
 )
+from bot.i18n import locale_of
 from bot.inputs import read_inputs
 from bot.interaction_reply import InteractionReply
 from bot.models import tool_config
+from bot.policy.gate import Refusal
 from bot.policy.permissions import (
     Invoker,
-    admin_refusal,
+    admin_refusal_key,
     invoker_from,
     may_read_history,
-    quota_reset_refusal,
-    shared_reset_refusal,
+    quota_reset_refusal_key,
+    shared_reset_refusal_key,
 )
 from bot.policy.quotas import QuotaPolicy
 from bot.policy.usage import format_report
@@ -140,6 +143,16 @@ class _CommandCog(commands.Cog):
     def _t(self, interaction: discord.Interaction, key: str, **values: Any) -> str:
         """The bot's message ``key`` in the interaction's language (English when missing)."""
         return self.bot.catalogue.text(key, locale_of(interaction), **values)
+
+    def _refusal_text(self, interaction: discord.Interaction, refusal: Refusal) -> str:
+        """A policy's refusal in the interaction's language (its English when it has no key)."""
+        if refusal.key is None or not self.bot.catalogue.has(refusal.key, "en"):
+            return refusal.message
+        return self._t(interaction, refusal.key, **refusal.values)
+
+    def _texts(self, interaction: discord.Interaction) -> Callable[..., str]:
+        """``_t`` bound to this interaction: ``texts(key, **values)``."""
+        return lambda key, **values: self._t(interaction, key, **values)
 
     async def cog_app_command_error(
         self, interaction: discord.Interaction, error: app_commands.AppCommandError
@@ -272,6 +285,7 @@ class Commands(_CommandCog):
             member_permissions=invoker.permissions if place.guild_id is not None else None,
             member_top_role=member.top_role.position if member is not None else 0,
             locale=str(interaction.locale),
+            guild_locale=interaction.guild_locale.value if interaction.guild_locale else None,
             overrides=overrides,
         )
 
@@ -335,7 +349,7 @@ class Commands(_CommandCog):
             await _say(interaction, self._t(interaction, "check.service_down"))
             return
         over = verdict.over(effective.moderation.thresholds)
-        await _say(interaction, _moderation_text(over, verdict.scores))
+        await _say(interaction, _moderation_text(over, verdict.scores, self._texts(interaction)))
 
     # -- /imagine ---------------------------------------------------------------------------
 
@@ -370,7 +384,7 @@ class Commands(_CommandCog):
             invoker.user_id, place.guild_id, 1, is_owner=invoker.is_owner
         )
         if refusal is not None:
-            await _say(interaction, f"⚠️ {refusal.message}")
+            await _say(interaction, f"⚠️ {self._refusal_text(interaction, refusal)}")
             return
         await self._draw(interaction, invoker, place, prompt, size)
 
@@ -390,7 +404,7 @@ class Commands(_CommandCog):
         except image_tools.ImageError as exc:
             if exc.kind not in ("content_policy", "bad_request"):
                 await self.quotas.refund_images(invoker.user_id, place.guild_id, 1)
-            await _say(interaction, f"⚠️ {exc.message}")
+            await _say(interaction, f"⚠️ {self._image_failure(interaction, exc)}")
             return
         files = [
             discord.File(io.BytesIO(a.data), filename=a.filename, description=a.description)
@@ -399,6 +413,13 @@ class Commands(_CommandCog):
         await interaction.edit_original_response(
             content=_fit(f"🎨 {prompt}"), attachments=files, allowed_mentions=NO_MENTIONS
         )
+
+    def _image_failure(self, interaction: discord.Interaction, exc: image_tools.ImageError) -> str:
+        """Why no image was made, for the user; the service's own words where it gave details."""
+        key = f"imagine.failed.{exc.kind}"
+        if not self.bot.catalogue.has(key, "en"):
+            return exc.message  # misconfigured, bad_request: the service's reason, in English
+        return self._t(interaction, key)
 
     # -- /reset, /forget-me, /export, /usage ------------------------------------------------
 
@@ -412,9 +433,9 @@ class Commands(_CommandCog):
         invoker = await self._invoker(interaction)
         place = place_of(interaction, invoker)
         if shared:
-            refusal = shared_reset_refusal(invoker)
+            refusal = shared_reset_refusal_key(invoker)
             if refusal is not None:
-                await _say(interaction, refusal)
+                await _say(interaction, self._t(interaction, refusal))
                 return
         key = place.shared_key(invoker.user_id) if shared else place.own_key(invoker.user_id)
         cleared = await self.bot.services.store.clear_conversation(key)
@@ -499,9 +520,9 @@ class Commands(_CommandCog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         invoker = await self._invoker(interaction)
         place = place_of(interaction, invoker)
-        show_guild = place.guild_id if admin_refusal(invoker) is None else None
+        show_guild = place.guild_id if admin_refusal_key(invoker) is None else None
         lines = await self.quotas.report(invoker.user_id, show_guild)
-        await _say(interaction, format_report(lines))
+        await _say(interaction, format_report(lines, self._texts(interaction)))
 
 
 class ServerSettings(_CommandCog):
@@ -559,7 +580,10 @@ class ServerSettings(_CommandCog):
         """Show the persona in force here."""
         effective = await self._effective_after_defer(interaction)
         text = effective.persona
-        await _say(interaction, f"Persona here:\n>>> {text}" if text else "No persona is set here.")
+        if text:
+            await _say(interaction, self._t(interaction, "persona.show", text=text))
+        else:
+            await _say(interaction, self._t(interaction, "persona.none"))
 
     # -- /model -----------------------------------------------------------------------------
 
@@ -609,14 +633,12 @@ class ServerSettings(_CommandCog):
         """Show the chat model in force here and the ones that may be chosen."""
         effective = await self._effective_after_defer(interaction)
         openai_settings = self.bot.settings.openai
-        current = effective.model or f"{openai_settings.chat_model} (default)"
+        t = self._texts(interaction)
+        current = effective.model or t("model.default", value=openai_settings.chat_model)
         allowed = ", ".join(openai_settings.allowed_models)
-        configured = openai_settings.reasoning_effort or "the model's own"
-        effort = effective.reasoning_effort or f"{configured} (default)"
-        await _say(
-            interaction,
-            f"Model here: **{current}**\nReasoning effort: {effort}\nAllowed: {allowed}",
-        )
+        configured = openai_settings.reasoning_effort or t("model.effort_own")
+        effort = effective.reasoning_effort or t("model.default", value=configured)
+        await _say(interaction, t("model.show", model=current, effort=effort, allowed=allowed))
 
     # -- /tools -----------------------------------------------------------------------------
 
@@ -626,13 +648,13 @@ class ServerSettings(_CommandCog):
         effective = await self._effective_after_defer(interaction)
         names = self.guild_settings.base_tools
         if not names:
-            await _say(interaction, "The bot has no tools enabled.")
+            await _say(interaction, self._t(interaction, "tools.none"))
             return
         enabled = effective.enabled_tools
         rows = [
             f"{'✅' if enabled is None or name in enabled else '❌'} `{name}`" for name in names
         ]
-        await _say(interaction, "Tools here:\n" + "\n".join(rows))
+        await _say(interaction, self._t(interaction, "tools.list", rows="\n".join(rows)))
 
     @tools.command(name="enable")
     @app_commands.describe(name="The tool", scope="Where")
@@ -667,15 +689,20 @@ class ServerSettings(_CommandCog):
         """Show the bot's settings in force here (Manage Server)."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         invoker = await self._invoker(interaction)
-        refusal = admin_refusal(invoker)
+        refusal = admin_refusal_key(invoker)
         if refusal is not None:
-            await _say(interaction, refusal)
+            await _say(interaction, self._t(interaction, refusal))
             return
         place = place_of(interaction, invoker)
         effective = await self.guild_settings.effective(
             place.guild_id, place.channel_id, place.parent_id
         )
-        await _say(interaction, describe_effective(effective, self.bot.settings.openai.chat_model))
+        await _say(
+            interaction,
+            describe_effective(
+                effective, self.bot.settings.openai.chat_model, self._texts(interaction)
+            ),
+        )
 
     @settings.command(name="free-chat")
     @app_commands.describe(enabled="Answer every message", channel="Default: this channel")
@@ -688,10 +715,7 @@ class ServerSettings(_CommandCog):
         """Answer every message in a channel, without a mention (Manage Server)."""
         note = ""
         if enabled and not self.bot.settings.discord.message_content_intent:
-            note = (
-                "\n-# The bot's owner has not enabled the Message Content intent, so the bot "
-                "cannot read messages that do not mention it."
-            )
+            note = "\n-# " + self._t(interaction, "settings.no_content_intent")
         await self._change(
             interaction, "channel", channel_id=_id(channel), note=note, free_chat=enabled
         )
@@ -766,12 +790,12 @@ class ServerSettings(_CommandCog):
         """Start this server's token and image budgets afresh from now (bot owner)."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         invoker = await self._invoker(interaction)
-        refusal = quota_reset_refusal(invoker)
+        refusal = quota_reset_refusal_key(invoker)
         if refusal is not None or invoker.guild_id is None:
-            await _say(interaction, refusal or "Budgets belong to servers.")
+            await _say(interaction, self._t(interaction, refusal or "quota.budgets_of_servers"))
             return
         await self.quotas.reset("guild", invoker.guild_id)
-        await _say(interaction, "This server's budgets start afresh from now.")
+        await _say(interaction, self._t(interaction, "quota.reset_done"))
 
     # -- shared steps -----------------------------------------------------------------------
 
@@ -795,19 +819,22 @@ class ServerSettings(_CommandCog):
         """Defer, check Manage Server, apply ``changes`` to the scope, and confirm."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         invoker = await self._invoker(interaction)
-        refusal = admin_refusal(invoker)
+        refusal = admin_refusal_key(invoker)
         if refusal is not None or invoker.guild_id is None:
-            await _say(interaction, refusal or "Settings belong to servers.")
+            await _say(interaction, self._t(interaction, refusal or "settings.of_servers"))
             return
         target = invoker.guild_id if scope == "guild" else (channel_id or interaction.channel_id)
         assert target is not None
         try:
             await self.guild_settings.update(scope, target, **changes)
         except SettingsChangeError as exc:
-            await _say(interaction, f"Nothing was changed: {exc}.")
+            reason = self._t(interaction, exc.key, **exc.values) if exc.key else str(exc)
+            await _say(interaction, self._t(interaction, "settings.not_changed", reason=reason))
             return
-        where = "this server" if scope == "guild" else f"<#{target}>"
-        await _say(interaction, f"Saved for {where}: {describe_changes(changes)}.{note}")
+        where = self._t(interaction, "settings.this_server") if scope == "guild" else f"<#{target}>"
+        changed = describe_changes(changes, self._texts(interaction))
+        saved = self._t(interaction, "settings.saved", where=where, changes=changed)
+        await _say(interaction, saved + note)
 
 
 def _id(channel: discord.abc.Snowflake | None) -> int | None:
@@ -816,12 +843,6 @@ def _id(channel: discord.abc.Snowflake | None) -> int | None:
 
 async def _say(interaction: discord.Interaction, text: str) -> None:
     await interaction.edit_original_response(content=_fit(text), allowed_mentions=NO_MENTIONS)
-
-
-def locale_of(interaction: discord.Interaction) -> str | None:
-    """The user's language (Discord sends it with every interaction), else the server's."""
-    locale = interaction.locale or interaction.guild_locale
-    return locale.value if locale is not None else None
 
 
 def _fit(text: str) -> str:
@@ -846,13 +867,14 @@ def _about_prompt(message: discord.Message, attachments_note: str) -> str:
     return "\n\n".join(parts)
 
 
-def _moderation_text(over: list[str], scores: dict[str, float] | Any) -> str:
+def _moderation_text(over: list[str], scores: dict[str, float] | Any, t: Callable[..., str]) -> str:
     if not over:
         top = sorted(scores.items(), key=lambda item: -item[1])[:3]
         highest = ", ".join(f"{name} {score:.2f}" for name, score in top)
-        return "✅ Not flagged." + (f"\n-# Highest scores: {highest}" if highest else "")
+        scored = "\n-# " + t("check.highest", scores=highest) if highest else ""
+        return t("check.not_flagged") + scored
     listed = "\n".join(f"- **{name}**: {scores.get(name, 0.0):.2f}" for name in over)
-    return f"⚠️ Flagged:\n{listed}"
+    return t("check.flagged", listed=listed)
 
 
 async def setup(bot: ToolcordBot) -> None:

@@ -9,6 +9,7 @@ hides the commands. Memory answers are ephemeral: nobody sees another user's mem
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -16,6 +17,7 @@ from discord.ext import commands
 
 from bot.app import ToolcordBot
 from bot.errors import LimitError, ModelError
+from bot.i18n import locale_of
 from bot.knowledge.auto_offer import set_auto_offer
 from bot.knowledge.intake import (
     ReadSource,
@@ -32,7 +34,6 @@ from bot.policy.permissions import MANAGE_GUILD, invoker_from
 log = logging.getLogger("toolcord.knowledge")
 NO_MENTIONS = discord.AllowedMentions.none()
 MAX_LEN = 2000
-NEED_MANAGE = "You need the **Manage Server** permission to change this server's knowledge base."
 
 
 class Knowledge(commands.Cog):
@@ -69,14 +70,24 @@ class Knowledge(commands.Cog):
                 "composition root (bot/wiring.py) must create it before loading cogs.knowledge"
             )
 
+    def _t(self, interaction: discord.Interaction, key: str, **values: Any) -> str:
+        """``key`` from the catalogues in the invoker's language."""
+        return self.bot.catalogue.text(key, locale_of(interaction), **values)
+
+    def _model_error(self, interaction: discord.Interaction, error: ModelError) -> str:
+        key = f"failure.{error.kind}"
+        if not self.bot.catalogue.has(key, "en"):
+            return error.user_message
+        return self._t(interaction, key)
+
     async def _manager(self, interaction: discord.Interaction) -> int | None:
         """The guild id when the invoker may manage its knowledge base (else says why)."""
         invoker = invoker_from(interaction, is_owner=await self.bot.is_owner(interaction.user))
         if invoker.guild_id is None or not invoker.guild_install:
-            await _say(interaction, "The knowledge base belongs to a server that added the bot.")
+            await _say(interaction, self._t(interaction, "knowledge.not_in_server"))
             return None
         if not invoker.has(MANAGE_GUILD):
-            await _say(interaction, NEED_MANAGE)
+            await _say(interaction, self._t(interaction, "knowledge.need_manage"))
             return None
         return invoker.guild_id
 
@@ -99,7 +110,7 @@ class Knowledge(commands.Cog):
         if guild_id is None:
             return
         if sum(given is not None for given in (file, url, message_link)) != 1:
-            await _say(interaction, "Give exactly one of `file`, `url` or `message_link`.")
+            await _say(interaction, self._t(interaction, "knowledge.one_source"))
             return
         try:
             source = await self._read(interaction, guild_id, file, url, message_link)
@@ -113,12 +124,13 @@ class Knowledge(commands.Cog):
             return
         except ModelError as error:
             log.warning("knowledge add failed: %s", error)
-            await _say(interaction, error.user_message)
+            await _say(interaction, self._model_error(interaction, error))
             return
-        await _say(
-            interaction,
-            f"Added **{added.title}** as source #{added.id} ({added.chunk_count} chunk(s)).",
-        )
+        added_text = self._t(
+            interaction, "knowledge.added", title=added.title, id=added.id,
+            chunks=added.chunk_count,
+        )  # fmt: skip
+        await _say(interaction, added_text)
 
     async def _read(
         self,
@@ -132,8 +144,13 @@ class Knowledge(commands.Cog):
         if file is not None:
             if file.size > settings.max_source_bytes:
                 raise SourceError(
-                    f"{file.filename} is {file.size} bytes; the most /knowledge add reads is "
-                    f"{settings.max_source_bytes}."
+                    self._t(
+                        interaction,
+                        "knowledge.file_too_large",
+                        name=file.filename,
+                        size=file.size,
+                        limit=settings.max_source_bytes,
+                    )
                 )
             data = await file.read()
             return from_file(file.filename, file.content_type, data, settings.chunk_chars)
@@ -147,18 +164,16 @@ class Knowledge(commands.Cog):
     ) -> ReadSource:
         ids = parse_message_link(link)
         if ids is None or ids.guild_id != guild_id:
-            raise SourceError("Link a message of this server (Copy Message Link).")
+            raise SourceError(self._t(interaction, "knowledge.link_elsewhere"))
         try:
             channel = self.bot.get_channel(ids.channel_id) or await self.bot.fetch_channel(
                 ids.channel_id
             )
             if not isinstance(channel, discord.abc.Messageable):
-                raise SourceError("That link does not point into a text channel.")
+                raise SourceError(self._t(interaction, "knowledge.not_text_channel"))
             message = await channel.fetch_message(ids.message_id)
         except (discord.NotFound, discord.Forbidden) as error:
-            raise SourceError(
-                "The bot cannot read that message (deleted, or no access to its channel)."
-            ) from error
+            raise SourceError(self._t(interaction, "knowledge.unreadable")) from error
         author = message.author.display_name
         return from_message(link, author, message.content, self.service.settings.chunk_chars)
 
@@ -171,8 +186,8 @@ class Knowledge(commands.Cog):
         if guild_id is None:
             return
         await set_auto_offer(self.bot.services.store, guild_id, enabled)
-        state = "on: each message here gets" if enabled else "off: the model searches for"
-        await _say(interaction, f"Auto-offer is {state} the best notes of the knowledge base.")
+        key = "knowledge.auto_offer_on" if enabled else "knowledge.auto_offer_off"
+        await _say(interaction, self._t(interaction, key))
 
     @knowledge.command(name="list")
     async def list_sources(self, interaction: discord.Interaction) -> None:
@@ -183,11 +198,18 @@ class Knowledge(commands.Cog):
             return
         sources = await self.service.store.list_sources(guild_id)
         if not sources:
-            await _say(interaction, "This server's knowledge base is empty; see /knowledge add.")
+            await _say(interaction, self._t(interaction, "knowledge.empty"))
             return
         lines = [
-            f"#{source.id} **{source.title}** ({source.kind}, {source.chunk_count} chunk(s)) "
-            f"added by <@{source.added_by}>"
+            self._t(
+                interaction,
+                "knowledge.source_line",
+                id=source.id,
+                title=source.title,
+                kind=source.kind,
+                chunks=source.chunk_count,
+                user=source.added_by,
+            )
             for source in sources
         ]
         await _say(interaction, "\n".join(lines))
@@ -202,9 +224,10 @@ class Knowledge(commands.Cog):
             return
         removed = await self.service.store.remove_source(guild_id, source)
         if removed is None:
-            await _say(interaction, f"This server has no source #{source}; see /knowledge list.")
+            await _say(interaction, self._t(interaction, "knowledge.no_source", source=source))
             return
-        await _say(interaction, f"Removed **{removed.title}** (source #{removed.id}).")
+        removed_text = self._t(interaction, "knowledge.removed", title=removed.title, id=removed.id)
+        await _say(interaction, removed_text)
 
     @memory.command(name="show")
     async def show(self, interaction: discord.Interaction) -> None:
@@ -212,10 +235,10 @@ class Knowledge(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         memories = await self.service.store.memories(interaction.user.id, _scope(interaction))
         if not memories:
-            await _say(interaction, "The bot remembers nothing about you here.")
+            await _say(interaction, self._t(interaction, "memory.nothing"))
             return
         lines = [f"#{memory.id}: {memory.text}" for memory in memories]
-        await _say(interaction, "What the bot remembers about you here:\n" + "\n".join(lines))
+        await _say(interaction, self._t(interaction, "memory.show", lines="\n".join(lines)))
 
     @memory.command(name="forget")
     @app_commands.describe(memory="The memory number /memory show shows (empty: all of them)")
@@ -226,9 +249,9 @@ class Knowledge(commands.Cog):
             interaction.user.id, _scope(interaction), memory
         )
         if memory is not None and not deleted:
-            await _say(interaction, f"You have no memory #{memory} here; see /memory show.")
+            await _say(interaction, self._t(interaction, "memory.no_memory", memory=memory))
             return
-        await _say(interaction, f"Deleted {deleted} memory(ies).")
+        await _say(interaction, self._t(interaction, "memory.deleted", count=deleted))
 
 
 def _scope(interaction: discord.Interaction) -> int:

@@ -6,17 +6,20 @@ guild (the same switches ``/tools`` sets one tool at a time).
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot.app import ToolcordBot
 from bot.guild_settings import GuildSettings, SettingsChangeError
+from bot.i18n import locale_of
 from bot.mcp_status import status_lines
 from tools.mcp import McpManager, ServerStatus
 
 NO_MENTIONS = discord.AllowedMentions.none()
-REFUSAL = "Only the bot's owner or a member with Manage Server may see the MCP servers."
 
 
 class Mcp(commands.Cog):
@@ -24,6 +27,10 @@ class Mcp(commands.Cog):
 
     def __init__(self, bot: ToolcordBot) -> None:
         self.bot = bot
+
+    def _t(self, interaction: discord.Interaction, key: str, **values: Any) -> str:
+        """``key`` from the catalogues in the invoker's language."""
+        return self.bot.catalogue.text(key, locale_of(interaction), **values)
 
     @app_commands.command(name="mcp", description="MCP servers: state and tools")
     @app_commands.default_permissions(manage_guild=True)
@@ -42,12 +49,13 @@ class Mcp(commands.Cog):
         is_owner = await self.bot.is_owner(interaction.user)
         permissions = interaction.permissions
         if not (is_owner or (interaction.guild_id and permissions.manage_guild)):
-            await _say(interaction, REFUSAL)
+            await _say(interaction, self._t(interaction, "mcp.refusal"))
             return
         manager = self.bot.services.tool_services.get("mcp")
         statuses = manager.status() if isinstance(manager, McpManager) else []
         if server is None and enabled is None:
-            await _say(interaction, status_lines(statuses))
+            texts = functools.partial(self._t, interaction)
+            await _say(interaction, status_lines(statuses, texts))
             return
         await _say(interaction, await self._switch(interaction, statuses, server, enabled))
 
@@ -60,20 +68,21 @@ class Mcp(commands.Cog):
     ) -> str:
         found = next((s for s in statuses if s.name == server), None)
         if server is None or enabled is None:
-            return "Name a server and say enabled True or False."
+            return self._t(interaction, "mcp.name_and_state")
         if found is None:
-            return f"There is no MCP server named {server!r}; /mcp lists them."
+            return self._t(interaction, "mcp.no_such_server", server=repr(server))
         guild_settings = self.bot.services.tool_services.get("guild_settings")
         if interaction.guild_id is None or not isinstance(guild_settings, GuildSettings):
-            return "Servers are switched per Discord server; run this in one."
+            return self._t(interaction, "mcp.per_guild")
         try:
             await guild_settings.update(
                 "guild", interaction.guild_id, tools=dict.fromkeys(found.tools, enabled)
             )
         except SettingsChangeError as error:
-            return f"Not changed: {error}."
-        state = "may be used" if enabled else "are off"
-        return f"The {len(found.tools)} tools of {server} {state} in this server now."
+            reason = self._t(interaction, error.key, **error.values) if error.key else str(error)
+            return self._t(interaction, "mcp.not_changed", reason=reason)
+        key = "mcp.switched_on" if enabled else "mcp.switched_off"
+        return self._t(interaction, key, count=len(found.tools), server=server)
 
 
 async def _say(interaction: discord.Interaction, text: str) -> None:

@@ -22,6 +22,7 @@ from bot.conversation import IncomingTurn
 from bot.delivery import DiscordReply
 from bot.errors import StoreError
 from bot.guild_settings import EffectiveSettings
+from bot.i18n import Catalogue, guild_locale, locale_of
 from bot.policy import Refusal
 from bot.policy.quotas import QuotaPolicy
 from bot.routing import Trigger, trigger_for
@@ -54,13 +55,6 @@ from bot.voice import (
 log = logging.getLogger("toolcord.voice")
 
 NO_MENTIONS = discord.AllowedMentions.none()
-NO_AUDIO = "⚠️ This message has no audio attachment to transcribe."
-UNEXPECTED = "⚠️ Something went wrong while transcribing; please try again."
-NO_INTENT = (
-    "⚠️ Discord did not show me the recording: the bot's owner must turn on the Message Content "
-    "intent (Developer Portal and `message_content_intent`) for voice messages in servers."
-)
-NO_SPOKEN_REPLY = "-# 🔇 I could not make a spoken reply this time: {reason}"
 
 
 class Voice(commands.Cog):
@@ -101,7 +95,7 @@ class Voice(commands.Cog):
         if trigger is None or message.id in self._in_flight:
             return
         if attachment is None:
-            await self._reply(message, NO_INTENT)
+            await self._reply(message, self._t(message, "voice.no_intent"))
             return
         self._in_flight.add(message.id)
         try:
@@ -143,11 +137,11 @@ class Voice(commands.Cog):
                     attachment, payer=await self._payer(message.author, message.guild)
                 )
         except (AudioRejected, VoiceFailure) as exc:
-            await self._reply(message, f"⚠️ {exc.user_message}")
+            await self._reply(message, f"⚠️ {self._failure_text(message, exc)}")
             return None
         except Exception:
             log.exception("transcribing voice message %s failed", message.id)
-            await self._reply(message, UNEXPECTED)
+            await self._reply(message, self._t(message, "voice.unexpected"))
             return None
         return transcript
 
@@ -159,6 +153,20 @@ class Voice(commands.Cog):
         )
         files = [_transcript_file(transcript.text)] if shown.cut else []
         await self._reply(message, shown.content, files=files)
+
+    def _t(self, message: discord.Message, key: str, **values: object) -> str:
+        """The bot's message ``key`` in the server's language (English in DMs or when missing)."""
+        return self.bot.catalogue.text(key, guild_locale(message.guild), **values)
+
+    def _refusal_text(self, message: discord.Message, refusal: Refusal) -> str:
+        """A quota refusal in the server's language (its English when it has no key)."""
+        return _refusal_in(self.bot.catalogue, refusal, guild_locale(message.guild))
+
+    def _failure_text(self, message: discord.Message, exc: AudioRejected | VoiceFailure) -> str:
+        """A voice failure for the user: a quota's refusal in the server's language."""
+        if isinstance(exc, VoiceFailure) and exc.refusal is not None:
+            return self._refusal_text(message, exc.refusal)
+        return exc.user_message
 
     async def _reply(
         self, message: discord.Message, content: str, files: list[discord.File] | None = None
@@ -178,7 +186,8 @@ class Voice(commands.Cog):
     async def _speak(self, message: discord.Message, answer: str) -> None:
         refusal = await self._speech_refusal(message)
         if refusal is not None:
-            await self._reply(message, NO_SPOKEN_REPLY.format(reason=refusal.message))
+            reason = self._refusal_text(message, refusal)
+            await self._reply(message, self._t(message, "voice.no_spoken_reply", reason=reason))
             return
         try:
             spoken = await self.voice.speak_answer(answer)
@@ -192,7 +201,8 @@ class Voice(commands.Cog):
                 reference=message.to_reference(fail_if_not_exists=False),
             )
         except VoiceFailure as exc:
-            await self._reply(message, NO_SPOKEN_REPLY.format(reason=exc.user_message))
+            reason = self._failure_text(message, exc)
+            await self._reply(message, self._t(message, "voice.no_spoken_reply", reason=reason))
         except discord.HTTPException as exc:
             log.warning("Discord refused the spoken reply in %s: %s", message.channel.id, exc)
 
@@ -308,7 +318,8 @@ class Voice(commands.Cog):
         await interaction.response.defer(ephemeral=True, thinking=True)
         attachment = audio_attachment(message)
         if attachment is None:
-            await _edit_response(interaction, NO_AUDIO)
+            text = self.bot.catalogue.text("voice.no_audio", locale_of(interaction))
+            await _edit_response(interaction, text)
             return
         await self._transcribe_for(interaction, attachment, None)
 
@@ -325,11 +336,15 @@ class Voice(commands.Cog):
                 payer=await self._payer(interaction.user, interaction.guild),
             )
         except (AudioRejected, VoiceFailure) as exc:
-            await _edit_response(interaction, f"⚠️ {exc.user_message}")
+            text = exc.user_message
+            if isinstance(exc, VoiceFailure) and exc.refusal is not None:
+                text = _refusal_in(self.bot.catalogue, exc.refusal, locale_of(interaction))
+            await _edit_response(interaction, f"⚠️ {text}")
             return
         except Exception:
             log.exception("transcribing attachment %s failed", attachment.id)
-            await _edit_response(interaction, UNEXPECTED)
+            text = self.bot.catalogue.text("voice.unexpected", locale_of(interaction))
+            await _edit_response(interaction, text)
             return
         shown = show_transcript(
             transcript.text,
@@ -338,6 +353,13 @@ class Voice(commands.Cog):
         )
         files = [_transcript_file(transcript.text)] if shown.cut else []
         await _edit_response(interaction, shown.content, files)
+
+
+def _refusal_in(catalogue: Catalogue, refusal: Refusal, locale: str | None) -> str:
+    """A policy's refusal in ``locale`` (its English when it has no key)."""
+    if refusal.key is None or not catalogue.has(refusal.key, "en"):
+        return refusal.message
+    return catalogue.text(refusal.key, locale, **refusal.values)
 
 
 async def _edit_response(

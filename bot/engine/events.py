@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from tools import Artifact, ToolOutcome
 
@@ -16,6 +17,9 @@ class Usage:
     completion_tokens: int = 0
     requests: int = 0
     reasoning_tokens: int = 0  # part of ``completion_tokens``, as the server counts them
+    # Tokens the tool definitions added, summed over the requests (part of ``prompt_tokens``);
+    # the engine has no token counter: the caller that counts the tool set fills this in.
+    tool_schema_tokens: int = 0
 
     def add(self, prompt_tokens: int, completion_tokens: int, reasoning_tokens: int = 0) -> None:
         self.prompt_tokens += prompt_tokens
@@ -82,6 +86,8 @@ class Final:
         artifacts: files the tools produced, to attach to the reply.
         reasoning: hidden reasoning text, if any.
         notice: a short line for the user about a limit that shaped the answer, or "".
+        notice_key: the notice's message key (the Discord side translates it), or None.
+        notice_values: the values of the notice's placeholders.
     """
 
     text: str
@@ -90,6 +96,22 @@ class Final:
     artifacts: list[Artifact] = field(default_factory=list)
     reasoning: str = ""
     notice: str = ""
+    notice_key: str | None = None
+    notice_values: dict[str, Any] = field(default_factory=dict)
+
+
+class StopReason(Protocol):
+    """Why a round gate stopped a turn: ``message`` in English, ``key`` names it in the bot's
+    catalogues (``bot/i18n``) with ``values`` for its placeholders (a policy's ``Refusal``)."""
+
+    @property
+    def message(self) -> str: ...
+
+    @property
+    def key(self) -> str | None: ...
+
+    @property
+    def values(self) -> Mapping[str, Any]: ...
 
 
 @dataclass
@@ -102,6 +124,8 @@ class Failed:
     new_messages: list[dict[str, Any]]
     usage: Usage
     artifacts: list[Artifact] = field(default_factory=list)
+    message_key: str | None = None  # ``user_message``'s key in the catalogues (``bot/i18n``)
+    message_values: dict[str, Any] = field(default_factory=dict)
 
 
 EngineEvent = (

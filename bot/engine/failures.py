@@ -28,6 +28,14 @@ USER_MESSAGES = {
     "error": "Something went wrong while answering. Please try again.",
 }
 
+# Notices on a final answer that a limit shaped, by message key (English; the Discord side
+# translates them from the bot's catalogues).
+NOTICES = {
+    "notice.cut_short": "(The answer was cut short: it reached the length limit.)",
+    "notice.steps": "(I stopped after {rounds} steps; ask again to continue.)",
+    "notice.out_of_time": "(I ran out of time for this answer; this is what I have.)",
+}
+
 
 OWNER_ACTIONS = {
     "out_of_credit": "the model provider says the account is out of credit: add credit or raise "
@@ -58,6 +66,11 @@ class Failure:
     @property
     def user_message(self) -> str:
         return USER_MESSAGES.get(self.kind, USER_MESSAGES["error"])
+
+    @property
+    def message_key(self) -> str:
+        """``user_message``'s key in the bot's catalogues (the Discord side translates it)."""
+        return f"failure.{self.kind if self.kind in USER_MESSAGES else 'error'}"
 
     @property
     def owner_action(self) -> str | None:

@@ -28,13 +28,14 @@ from bot.engine.events import (
     Final,
     ReasoningDelta,
     RoundReset,
+    StopReason,
     TextComplete,
     TextDelta,
     ToolDone,
     ToolProgress,
     Usage,
 )
-from bot.engine.failures import Failure, classify
+from bot.engine.failures import NOTICES, Failure, classify
 from bot.engine.stream import RoundResult
 from tools import Artifact, Dispatcher, ToolCall, ToolOutcome
 
@@ -71,9 +72,10 @@ class TurnRequest:
     reasoning_effort: str | None = None
     reasoning_summary: bool = False
     hosted_web_search: bool = False
-    round_gate: Callable[[int], Awaitable[str | None]] | None = None
+    round_gate: Callable[[int], Awaitable[str | StopReason | None]] | None = None
     """Asked before every round after the first with the tokens the turn used so far; a text
-    stops the turn there (a spent budget) and is shown to the user."""
+    (or a :class:`StopReason`, whose key names the text in the catalogues) stops the turn there
+    (a spent budget) and is shown to the user."""
     # Images tools returned, shown to the model: given a round's outcomes, the chat-shaped
     # message that follows the tool results ({"role": "user", "content": [text and image_url
     # parts]}), or None (a model that sees no images). Called only when a tool returned one.
@@ -271,20 +273,24 @@ class _TurnRunner:
         self._new.append(message)
 
     def _finish(self, result: RoundResult, rounds: int) -> None:
-        notice = ""
+        notice, key, values = "", None, {}
         if result.finish_reason == "content_filter":
             self._fail(Failure("content_filtered", "finish_reason content_filter"))
             return
         if result.finish_reason == "length":
-            notice = "(The answer was cut short: it reached the length limit.)"
+            notice, key = NOTICES["notice.cut_short"], "notice.cut_short"
         elif result.finish_reason == "tool_calls":
-            notice = f"(I stopped after {rounds} steps; ask again to continue.)"
+            key, values = "notice.steps", {"rounds": rounds}
+            notice = NOTICES[key].format(**values)
         answer: dict[str, Any] = {"role": "assistant", "content": result.text}
         attach_reasoning(answer, result, self._dialect.family)
         self._append(answer)
-        self._emit(self._final(notice))
+        self._emit(self._final(notice, key, values))
 
-    def _final(self, notice: str) -> Final:
+    def _final(
+        self, notice: str, key: str | None = None, values: dict[str, Any] | None = None
+    ) -> Final:
+        """The final answer; ``key`` and ``values`` name ``notice`` in the catalogues."""
         return Final(
             text="".join(self._visible),
             new_messages=self._complete_messages(),
@@ -292,6 +298,8 @@ class _TurnRunner:
             artifacts=self._artifacts,
             reasoning="".join(self._reasoning),
             notice=notice,
+            notice_key=key,
+            notice_values=values or {},
         )
 
     def _finish_on_deadline(self) -> None:
@@ -299,19 +307,24 @@ class _TurnRunner:
             self._fail(Failure("timeout", "turn deadline passed"))
             return
         self._append({"role": "assistant", "content": "".join(self._visible)})
-        self._emit(self._final("(I ran out of time for this answer; this is what I have.)"))
+        self._emit(self._final(NOTICES["notice.out_of_time"], "notice.out_of_time"))
 
-    def _stop(self, reason: str) -> None:
+    def _stop(self, stop: str | StopReason) -> None:
         """End the turn before its next round (the round gate said no), keeping what it has."""
+        reason = stop if isinstance(stop, str) else stop.message
+        key = None if isinstance(stop, str) else stop.key
+        values = {} if isinstance(stop, str) else dict(stop.values)
         log.info("a turn was stopped before its next model round: %s", reason)
         if "".join(self._visible).strip():
             self._append({"role": "assistant", "content": "".join(self._visible)})
-            self._emit(self._final(f"({reason})"))
+            self._emit(self._final(f"({reason})", key, values))
             return
         self._emit(
             Failed(
                 kind="stopped",
                 user_message=reason,
+                message_key=key,
+                message_values=values,
                 partial_text="",
                 new_messages=self._complete_messages(),
                 usage=self._usage,
@@ -329,6 +342,7 @@ class _TurnRunner:
                 kind=failure.kind,
                 user_message=failure.user_message,
                 partial_text="".join(self._visible),
+                message_key=failure.message_key,
                 new_messages=self._complete_messages(),
                 usage=self._usage,
                 artifacts=self._artifacts,

@@ -70,7 +70,7 @@ class StreamReader:
     _by_id: dict[str, _PartialCall] = field(default_factory=dict)
     _completion_id: str = ""
     _finish: str | None = None
-    _usage: tuple[int, int] | None = None
+    _usage: tuple[int, int, int] | None = None
 
     def take(self, chunk: Any) -> list[TextDelta | ReasoningDelta]:
         """Take one chunk; return its visible and reasoning deltas.
@@ -103,7 +103,7 @@ class StreamReader:
             raise IncompleteStream("the stream ended without a finish_reason")
         calls = self._assembled_calls()
         finish = self.finish_reason or self._finish
-        prompt, completion = self._usage or (0, 0)
+        prompt, completion, reasoning = self._usage or (0, 0, 0)
         return RoundResult(
             text="".join(self._text),
             reasoning="".join(self._reasoning),
@@ -111,6 +111,7 @@ class StreamReader:
             finish_reason=finish,
             prompt_tokens=prompt,
             completion_tokens=completion,
+            reasoning_tokens=reasoning,
             usage_reported=self._usage is not None,
         )
 
@@ -119,9 +120,11 @@ class StreamReader:
             self._completion_id = chunk["id"]
         usage = chunk.get("usage")
         if usage:
+            details = usage.get("completion_tokens_details") or {}
             self._usage = (
                 _count(usage.get("prompt_tokens")),
                 _count(usage.get("completion_tokens")),
+                _count(details.get("reasoning_tokens")) if isinstance(details, dict) else 0,
             )
         deltas: list[TextDelta | ReasoningDelta] = []
         choices = chunk.get("choices")

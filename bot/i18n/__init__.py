@@ -4,6 +4,14 @@
 (``ko.toml``, ``pt-BR.toml``, or a bare language such as ``pt.toml`` for all its variants). A key a
 catalogue lacks falls back to English, so a partial translation is safe to ship.
 
+Where the words are chosen: the cogs look up their replies by the interaction's locale
+(:func:`locale_of`, else the server's) or, for channel messages, the server's preferred locale
+(:func:`guild_locale`). The engine and the policies know no locale: they write English and name it
+by key (``Failed.message_key``, ``Final.notice_key``, ``Refusal.key``), and
+:class:`bot.localized_sink.LocalizedSink` swaps in the turn's language at the Discord edge.
+Module-level English tables (``REFUSALS``, ``REPORT_TEXTS``, ``SHOW_TEXTS``, ``REPLY_TEXTS``,
+``USER_MESSAGES``, ``NOTICES``) must agree with en.toml (tests/bot/test_i18n_catalogues.py).
+
 ```python
 catalogue = Catalogue.load()
 catalogue.text("reset.nothing", "ko")            # the Korean text
@@ -19,12 +27,19 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from bot.i18n.translator import CatalogueTranslator
+from bot.i18n.translator import CatalogueTranslator, guild_locale, locale_of
 
 LOCALES_DIR = Path(__file__).resolve().parent / "locales"
 FALLBACK = "en"
 
-__all__ = ["FALLBACK", "Catalogue", "CatalogueTranslator", "language_name"]
+__all__ = [
+    "FALLBACK",
+    "Catalogue",
+    "CatalogueTranslator",
+    "guild_locale",
+    "language_name",
+    "locale_of",
+]
 
 
 class Catalogue:
@@ -50,6 +65,10 @@ class Catalogue:
 
     def keys(self, locale: str = FALLBACK) -> set[str]:
         return set(self._messages.get(locale, {}))
+
+    def templates(self, locale: str) -> dict[str, str]:
+        """``locale``'s own messages as written (placeholders unfilled), by key."""
+        return dict(self._messages.get(locale, {}))
 
     def has(self, key: str, locale: str) -> bool:
         """Whether ``locale``'s own catalogue (no fallback) has ``key``."""

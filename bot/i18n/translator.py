@@ -41,6 +41,17 @@ class CatalogueTranslator(app_commands.Translator):
         return self._catalogue.text(key, served)
 
 
+def locale_of(interaction: discord.Interaction) -> str | None:
+    """The user's language (Discord sends it with every interaction), else the server's."""
+    locale = interaction.locale or interaction.guild_locale
+    return locale.value if locale is not None else None
+
+
+def guild_locale(guild: discord.Guild | None) -> str | None:
+    """A server's preferred language (for messages that answer no interaction), or None."""
+    return guild.preferred_locale.value if guild is not None else None
+
+
 def catalogue_key(context: app_commands.TranslationContextTypes) -> str | None:
     """The catalogue key of one string of the command tree, or None for strings not localized."""
     data = context.data
@@ -49,7 +60,11 @@ def catalogue_key(context: app_commands.TranslationContextTypes) -> str | None:
         return f"menu.{data.name}"
     if location is Location.command_name and isinstance(data, app_commands.Command):
         return f"command.{data.qualified_name}.name"
+    if location is Location.group_name and isinstance(data, app_commands.Group):
+        return f"command.{data.qualified_name}.name"
     if location is Location.command_description and isinstance(data, app_commands.Command):
+        return f"command.{data.qualified_name}.description"
+    if location is Location.group_description and isinstance(data, app_commands.Group):
         return f"command.{data.qualified_name}.description"
     if location is Location.parameter_description and isinstance(data, app_commands.Parameter):
         return f"command.{data.command.qualified_name}.param.{data.name}.description"

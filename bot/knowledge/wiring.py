@@ -42,12 +42,15 @@ def add_knowledge(
     tool_services[KNOWLEDGE_SERVICE] = KnowledgeTools(service)
     if not settings.knowledge.enabled:
         return []
-    summaries = RollingSummaries(
-        knowledge,
-        client,
-        settings.knowledge,
-        settings.openai.context_tokens,
-        gate,
-        counter,
-    )
-    return [summaries, MemoryContext(knowledge), AutoOffer(store, service)]
+    sources: list[Any] = [MemoryContext(knowledge), AutoOffer(store, service)]
+    if settings.knowledge.summaries:
+        summaries = RollingSummaries(
+            knowledge,
+            client,
+            settings.knowledge,
+            settings.openai.context_tokens,
+            gate,
+            counter,
+        )
+        sources.insert(0, summaries)
+    return sources

@@ -7,8 +7,8 @@ Policies run in order; the first refusal wins.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from bot.conversation import IncomingTurn
@@ -17,10 +17,17 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Refusal:
-    """Why a turn or an answer is refused; ``message`` is shown to the user as is."""
+    """Why a turn or an answer is refused; ``message`` is shown to the user as is.
+
+    ``key`` names the message in the bot's catalogues (``bot/i18n``) and ``values`` fill its
+    placeholders, so the Discord side can show it in the user's language; ``message`` is the
+    English text.
+    """
 
     kind: str
     message: str
+    key: str | None = None
+    values: dict[str, Any] = field(default_factory=dict)
 
 
 class TurnPolicy(Protocol):

@@ -318,13 +318,21 @@ class ModerationPolicy:
             return None
         if finding.unavailable:
             if self._fail_closed and config.mode == "block":
-                return Refusal("moderation_unavailable", _UNAVAILABLE)
+                return Refusal("moderation_unavailable", _UNAVAILABLE, key="moderation.unavailable")
             return None
         blocked = config.mode == "block"
         await self._send_report(turn, config, stage, text, finding, blocked)
         if not blocked:
             return None
-        return Refusal(f"moderation_{stage}", _refusal_text(stage, finding))
+        return Refusal(
+            f"moderation_{stage}",
+            _refusal_text(stage, finding),
+            key=f"moderation.{stage}.{'flagged' if finding.categories else 'rule'}",
+            values={
+                "labels": _labels(finding.categories),
+                "rule": finding.rule or "see the rules",
+            },
+        )
 
     async def _send_report(
         self,

@@ -66,29 +66,59 @@ def invoker_from(interaction: discord.Interaction, *, is_owner: bool = False) ->
     )
 
 
+REFUSALS = {
+    "permission.settings_in_dm": "Server settings can only be changed in a server, not in direct "
+    "messages.",
+    "permission.not_added": "This server has not added the bot, so it has no bot settings here; "
+    "ask a server admin to add the bot first.",
+    "permission.manage_server": "You need the **Manage Server** permission to change the bot's "
+    "settings here.",
+    "permission.no_shared_conversation": "The bot keeps no shared conversation in a server that "
+    "has not added it.",
+    "permission.manage_messages": "Clearing the conversation everyone here shares needs the "
+    "**Manage Messages** permission; `/reset` without `shared` clears your own.",
+    "permission.quota_reset_in_dm": "Server budgets can only be reset in a server, not in direct "
+    "messages.",
+    "permission.quota_reset_owner": "Only the bot's owner may reset this server's budgets: they "
+    "are the owner's limits on what the bot spends here. Ask the bot's owner if this server "
+    "needs more.",
+    "permission.owner_only": "Only the bot's owner may use this command.",
+}
+"""Each refusal's message key (``bot/i18n``) and its English text (as in en.toml)."""
+
+
+def english(key: str | None) -> str | None:
+    """The English text of a refusal key (None stays None)."""
+    return REFUSALS[key] if key is not None else None
+
+
 def admin_refusal(invoker: Invoker) -> str | None:
     """Why the invoker may not change this server's bot settings, or None if they may."""
+    return english(admin_refusal_key(invoker))
+
+
+def admin_refusal_key(invoker: Invoker) -> str | None:
+    """The message key of :func:`admin_refusal`."""
     if invoker.guild_id is None:
-        return "Server settings can only be changed in a server, not in direct messages."
+        return "permission.settings_in_dm"
     if not invoker.guild_install:
-        return (
-            "This server has not added the bot, so it has no bot settings here; "
-            "ask a server admin to add the bot first."
-        )
+        return "permission.not_added"
     if not invoker.has(MANAGE_GUILD):
-        return "You need the **Manage Server** permission to change the bot's settings here."
+        return "permission.manage_server"
     return None
 
 
 def shared_reset_refusal(invoker: Invoker) -> str | None:
     """Why the invoker may not clear a conversation shared by a channel, or None."""
+    return english(shared_reset_refusal_key(invoker))
+
+
+def shared_reset_refusal_key(invoker: Invoker) -> str | None:
+    """The message key of :func:`shared_reset_refusal`."""
     if invoker.foreign_guild:
-        return "The bot keeps no shared conversation in a server that has not added it."
+        return "permission.no_shared_conversation"
     if invoker.in_guild and not invoker.has(MANAGE_MESSAGES):
-        return (
-            "Clearing the conversation everyone here shares needs the **Manage Messages** "
-            "permission; `/reset` without `shared` clears your own."
-        )
+        return "permission.manage_messages"
     return None
 
 
@@ -107,16 +137,23 @@ def quota_reset_refusal(invoker: Invoker) -> str | None:
     Every budget (user, server, global) is the bot owner's limit on what the bot spends, so
     only the owner resets one; a server's admins cannot lift their own server's budget.
     """
+    return english(quota_reset_refusal_key(invoker))
+
+
+def quota_reset_refusal_key(invoker: Invoker) -> str | None:
+    """The message key of :func:`quota_reset_refusal`."""
     if invoker.guild_id is None:
-        return "Server budgets can only be reset in a server, not in direct messages."
+        return "permission.quota_reset_in_dm"
     if invoker.is_owner:
         return None
-    return (
-        "Only the bot's owner may reset this server's budgets: they are the owner's limits on "
-        "what the bot spends here. Ask the bot's owner if this server needs more."
-    )
+    return "permission.quota_reset_owner"
 
 
 def owner_refusal(invoker: Invoker) -> str | None:
     """Why the invoker may not run an owner-only command, or None if they own the bot."""
-    return None if invoker.is_owner else "Only the bot's owner may use this command."
+    return english(owner_refusal_key(invoker))
+
+
+def owner_refusal_key(invoker: Invoker) -> str | None:
+    """The message key of :func:`owner_refusal`."""
+    return None if invoker.is_owner else "permission.owner_only"

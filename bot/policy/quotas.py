@@ -242,6 +242,8 @@ class QuotaPolicy:
         return Refusal(
             "busy",
             f"You already have {running} answers on the way; ask again when one is done.",
+            key="quota.busy",
+            values={"running": running},
         )
 
     async def review_answer(self, turn: IncomingTurn, text: str) -> Refusal | None:
@@ -384,7 +386,16 @@ class QuotaPolicy:
             spent = await self._ledger.spent(subject, budget.window, now)
             renews = window_end(budget.window, now)
             lines.append(
-                BudgetLine(subject, budget.window, "tokens", spent.tokens, budget.tokens, renews)
+                BudgetLine(
+                    subject,
+                    budget.window,
+                    "tokens",
+                    spent.tokens,
+                    budget.tokens,
+                    renews,
+                    reasoning_tokens=spent.reasoning_tokens,
+                    tool_schema_tokens=spent.tool_schema_tokens,
+                )
             )
             lines.append(
                 BudgetLine(subject, budget.window, "images", spent.images, budget.images, renews)
@@ -518,6 +529,7 @@ class QuotaPolicy:
 _NEARLY_SPENT = Refusal(
     "quota",
     "The budget is nearly spent and other requests are still running; try again in a minute.",
+    key="quota.nearly_spent",
 )
 
 
@@ -537,8 +549,10 @@ def _refusal(budget: Budget, subject: Subject, unit: Unit, renews: datetime) -> 
     who, whose = _WHO[subject.kind]
     limit = budget.limit(unit)
     what = f"{limit:,} tokens" if unit == "tokens" else f"{limit:,} generated images"
+    renews_at = discord_time(renews)
     return Refusal(
         "quota",
-        f"{who} used {whose} {_PERIOD[budget.window]} budget of {what}. "
-        f"It renews {discord_time(renews)}.",
+        f"{who} used {whose} {_PERIOD[budget.window]} budget of {what}. It renews {renews_at}.",
+        key=f"quota.spent.{subject.kind}.{budget.window}.{unit}",
+        values={"limit": f"{limit:,}", "renews": renews_at},
     )

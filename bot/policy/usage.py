@@ -17,7 +17,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
+from typing import Any, Literal
 
 from bot.store import Store
 
@@ -73,10 +73,16 @@ class Subject:
 
 @dataclass(frozen=True)
 class Spent:
-    """Tokens and images a subject spent in a window."""
+    """Tokens and images a subject spent in a window.
+
+    ``reasoning_tokens`` and ``tool_schema_tokens`` are details inside ``tokens`` (shown by
+    ``/usage``); budgets count ``tokens`` alone.
+    """
 
     tokens: int = 0
     images: int = 0
+    reasoning_tokens: int = 0
+    tool_schema_tokens: int = 0
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,8 @@ class BudgetLine:
     used: int
     limit: int
     renews_at: datetime
+    reasoning_tokens: int = 0  # of ``used``, for a tokens line
+    tool_schema_tokens: int = 0  # of ``used``, for a tokens line
 
     @property
     def remaining(self) -> int | None:
@@ -135,7 +143,12 @@ class UsageLedger:
             guild_id=subject.id if subject.kind == "guild" else None,
             since=since,
         )
-        return Spent(tokens=totals.total_tokens, images=totals.images)
+        return Spent(
+            tokens=totals.total_tokens,
+            images=totals.images,
+            reasoning_tokens=totals.reasoning_tokens,
+            tool_schema_tokens=totals.tool_schema_tokens,
+        )
 
     async def reset_marker(self, subject: Subject) -> datetime | None:
         """When an admin last reset this subject's budgets, or None."""
@@ -252,27 +265,66 @@ class RunningTotals:
             self._totals.popitem(last=False)
 
 
-_SUBJECT_NAMES = {"user": "You", "guild": "This server", "global": "The bot (everyone)"}
-_WINDOW_NAMES = {"day": "today", "month": "this month"}
+REPORT_TEXTS = {
+    "usage.subject.user": "You",
+    "usage.subject.guild": "This server",
+    "usage.subject.global": "The bot (everyone)",
+    "usage.none": "No budgets apply.",
+    "usage.one.tokens.day": "{used} token today",
+    "usage.one.tokens.month": "{used} token this month",
+    "usage.one.images.day": "{used} image today",
+    "usage.one.images.month": "{used} image this month",
+    "usage.many.tokens.day": "{used} tokens today",
+    "usage.many.tokens.month": "{used} tokens this month",
+    "usage.many.images.day": "{used} images today",
+    "usage.many.images.month": "{used} images this month",
+    "usage.no_limit": "{spent} (no limit)",
+    "usage.limited": "{spent} of {limit}: {remaining} left, renews {renews}",
+}
+"""The report's words by message key, in English (the Discord side passes its catalogue's)."""
+Texts = Callable[..., str]
 
 
-def format_report(lines: Sequence[BudgetLine]) -> str:
-    """The ``/usage`` text: one line per budget, grouped by subject."""
+def english(key: str, **values: Any) -> str:
+    """A report text in English."""
+    return REPORT_TEXTS[key].format(**values)
+
+
+def format_report(lines: Sequence[BudgetLine], text: Texts = english) -> str:
+    """The ``/usage`` text: one line per budget, grouped by subject.
+
+    ``text(key, **values)`` gives the words (English unless the caller passes a translation).
+    """
     out: list[str] = []
     current: Subject | None = None
     for line in lines:
         if line.subject != current:
             current = line.subject
-            out.append(f"**{_SUBJECT_NAMES[line.subject.kind]}**")
-        out.append("- " + _describe(line))
-    return "\n".join(out) if out else "No budgets apply."
+            out.append(f"**{text(f'usage.subject.{line.subject.kind}')}**")
+        out.append("- " + _describe(line, text))
+    return "\n".join(out) if out else text("usage.none")
 
 
-def _describe(line: BudgetLine) -> str:
-    unit = line.unit.removesuffix("s") if line.used == 1 else line.unit
-    spent = f"{line.used:,} {unit} {_WINDOW_NAMES[line.window]}"
+def _describe(line: BudgetLine, text: Texts) -> str:
+    count = "one" if line.used == 1 else "many"
+    spent = text(f"usage.{count}.{line.unit}.{line.window}", used=f"{line.used:,}")
+    spent += _details(line, text)
     if line.remaining is None:
-        return f"{spent} (no limit)"
-    return (
-        f"{spent} of {line.limit:,}: {line.remaining:,} left, renews {discord_time(line.renews_at)}"
+        return text("usage.no_limit", spent=spent)
+    return text(
+        "usage.limited",
+        spent=spent,
+        limit=f"{line.limit:,}",
+        remaining=f"{line.remaining:,}",
+        renews=discord_time(line.renews_at),
     )
+
+
+def _details(line: BudgetLine, text: Texts) -> str:
+    """What a tokens total holds, if any: reasoning, tool definitions (issues 15, 17)."""
+    parts = []
+    if line.reasoning_tokens:
+        parts.append(text("usage.details.reasoning", count=f"{line.reasoning_tokens:,}"))
+    if line.tool_schema_tokens:
+        parts.append(text("usage.details.tools", count=f"{line.tool_schema_tokens:,}"))
+    return f" ({'; '.join(parts)})" if parts else ""

@@ -153,12 +153,19 @@ class InterruptedExchange:
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """What one model request (or a tool like image generation) cost, as the server reported."""
+    """What one model request (or a tool like image generation) cost, as the server reported.
+
+    ``reasoning_tokens`` are part of ``completion_tokens`` and ``tool_schema_tokens`` (what the
+    tool definitions added, over every request of the turn) part of ``prompt_tokens``: details,
+    never counted again.
+    """
 
     model: str
     prompt_tokens: int = 0
     completion_tokens: int = 0
     images: int = 0
+    reasoning_tokens: int = 0
+    tool_schema_tokens: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,6 +176,8 @@ class UsageTotals:
     prompt_tokens: int
     completion_tokens: int
     images: int
+    reasoning_tokens: int = 0  # part of completion_tokens
+    tool_schema_tokens: int = 0  # part of prompt_tokens
 
     @property
     def total_tokens(self) -> int:

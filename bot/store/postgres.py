@@ -523,11 +523,12 @@ class PostgresStore:
         clause = f"WHERE {' AND '.join(where)}" if where else ""
         row = await self._db.fetchrow(
             "SELECT COUNT(*), COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), "
-            f"0), COALESCE(SUM(images), 0) FROM usage {clause}",
+            "0), COALESCE(SUM(images), 0), COALESCE(SUM(reasoning_tokens), 0), "
+            f"COALESCE(SUM(tool_schema_tokens), 0) FROM usage {clause}",
             *[value for _, value in present],
         )
         assert row is not None
-        return UsageTotals(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
+        return UsageTotals(*(int(value) for value in row))
 
     # -- settings ---------------------------------------------------------------------------
 
@@ -730,13 +731,15 @@ async def _insert_usage(
     """Insert a usage row; ``owners`` is (user, guild, conversation, exchange)."""
     await db.execute(
         "INSERT INTO usage (user_id, guild_id, conversation_id, exchange_id, model, "
-        "prompt_tokens, completion_tokens, images, created_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        "prompt_tokens, completion_tokens, images, reasoning_tokens, tool_schema_tokens, "
+        "created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         *owners,
         usage.model,
         usage.prompt_tokens,
         usage.completion_tokens,
         usage.images,
+        usage.reasoning_tokens,
+        usage.tool_schema_tokens,
         now,
     )
 

@@ -421,11 +421,12 @@ class SqliteStore:
         row = await fetch_one(
             self._reader,
             "SELECT COUNT(*), COALESCE(SUM(prompt_tokens), 0), COALESCE(SUM(completion_tokens), "
-            f"0), COALESCE(SUM(images), 0) FROM usage {clause}",
+            "0), COALESCE(SUM(images), 0), COALESCE(SUM(reasoning_tokens), 0), "
+            f"COALESCE(SUM(tool_schema_tokens), 0) FROM usage {clause}",
             params,
         )
         assert row is not None
-        return UsageTotals(int(row[0]), int(row[1]), int(row[2]), int(row[3]))
+        return UsageTotals(*(int(value) for value in row))
 
     # -- settings ---------------------------------------------------------------------------
 
@@ -821,8 +822,21 @@ def _insert_usage(
     """Insert a usage row; ``owners`` is (user, guild, conversation, exchange)."""
     db.execute(
         "INSERT INTO usage (user_id, guild_id, conversation_id, exchange_id, model, "
-        "prompt_tokens, completion_tokens, images, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        (*owners, usage.model, usage.prompt_tokens, usage.completion_tokens, usage.images, now),
+        "prompt_tokens, completion_tokens, images, reasoning_tokens, tool_schema_tokens, "
+        "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (*owners, *_usage_values(usage), now),
+    )
+
+
+def _usage_values(usage: Usage) -> tuple[str, int, int, int, int, int]:
+    """A usage row's model and counts, in the column order of the inserts."""
+    return (
+        usage.model,
+        usage.prompt_tokens,
+        usage.completion_tokens,
+        usage.images,
+        usage.reasoning_tokens,
+        usage.tool_schema_tokens,
     )
 
 

@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import TYPE_CHECKING
 
 import openai
+
+if TYPE_CHECKING:
+    from bot.policy.gate import Refusal
 
 log = logging.getLogger("toolcord.voice")
 
@@ -20,10 +24,11 @@ AUTH_PAUSE_S = 300.0
 class VoiceFailure(Exception):
     """An audio endpoint failed; ``user_message`` is safe to show, ``kind`` is for logs/tests."""
 
-    def __init__(self, kind: str, user_message: str) -> None:
+    def __init__(self, kind: str, user_message: str, *, refusal: Refusal | None = None) -> None:
         super().__init__(user_message)
         self.kind = kind
         self.user_message = user_message
+        self.refusal = refusal  # a quota's refusal (its key shows it in the user's language)
 
 
 def auth_failure(service: str) -> VoiceFailure:

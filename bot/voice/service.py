@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import discord
@@ -128,7 +129,7 @@ class VoiceService:
                 payer.user_id, payer.guild_id, audio_tokens(seconds), is_owner=payer.is_owner
             )
             if refusal is not None:
-                raise VoiceFailure("quota", refusal.message)
+                raise VoiceFailure("quota", refusal.message, refusal=refusal)
         language = language or self.settings.language
         text, tokens = await self.transcriber.transcribe_priced(clip, language)
         if meter is not None and payer is not None:
@@ -193,3 +194,9 @@ class AnswerRecorder:
 
     async def fail(self, failed: Failed) -> list[int]:
         return await self._inner.fail(failed)
+
+    def use_texts(self, texts: Callable[..., str]) -> None:
+        """Pass the reply's words (``bot.reply_core.StreamingReply.use_texts``) on."""
+        use_texts = getattr(self._inner, "use_texts", None)
+        if callable(use_texts):
+            use_texts(texts)

@@ -25,6 +25,7 @@ from . import (
     floors,
     memory,
     report,
+    tool_tokens,
     tools_round,
 )
 from .children import REPO_ROOT
@@ -69,6 +70,7 @@ async def run(
     if "tools" in only:
         tool = await phase("tools", lambda: tools_round.measure(counts))
         results.update(tools_round.ratio(echo, tool))
+        results.update(tool_tokens.measure())  # issue 17: what the definitions add per request
     if "dialects" in only:
         both = await phase("dialects", lambda: dialects.measure(counts))
         results.update(dialects.ratios(both))
@@ -128,6 +130,9 @@ def main() -> None:
     results["wall_s"] = round(time.monotonic() - started, 1)
     path = report.write(results, options.out)
     print(report.summary(results))
+    tools_line = tool_tokens.line(results)
+    if tools_line is not None:
+        print(tools_line)
     print(f"[bench] wrote {path} in {results['wall_s']} s")
 
 

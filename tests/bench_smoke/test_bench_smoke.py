@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.bench import report
+from tests.bench import report, tool_tokens
 from tests.bench.__main__ import PHASES, run
 from tests.bench.counts import SMOKE
 
@@ -27,6 +27,8 @@ FIGURES = (
     "echo_pipelined_per_s",
     "chat_pipelined_per_s",
     "tool_sequential_per_s",
+    "tool_schema_tokens_per_request",
+    "tool_phase_schema_tokens_per_request",
 )
 
 
@@ -48,3 +50,15 @@ async def test_every_phase_runs_and_reports_its_figures(tmp_path: Path) -> None:
         assert turns["tool_turn"]["turns"] == SMOKE.tool_sequential
     assert written["phases"]["chat"]["sequential"]["turns"] == SMOKE.sequential
     assert report.summary(written).count("\n") == len(report.TARGETS)
+    per_request = written["tool_schema_tokens_per_request"]
+    assert written["tool_schema_tools"] == 8  # the built-in set of issue 17 ("all 8 schemas")
+    assert per_request > written["tool_phase_schema_tokens_per_request"] > 0
+    # each tool turn is two requests, each carrying the phase's set: the ledger says so
+    phase_set = written["tool_phase_schema_tokens_per_request"]
+    assert written["tool_turn_schema_tokens"] == 2 * phase_set
+    assert tool_tokens.line(written) == (
+        f"tool definitions per request: {per_request:,} tokens for the default set of 8 tools "
+        f"({written['tool_schema_bytes']:,} bytes), {phase_set:,} for the tool phase's set; "
+        f"its turns recorded {2 * phase_set:,} of {written['tool_turn_prompt_tokens']:,g} "
+        "prompt tokens per turn"
+    )

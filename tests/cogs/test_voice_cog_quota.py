@@ -97,3 +97,31 @@ async def test_the_transcribe_menu_counts_against_the_users_budget_and_then_stop
     assert contents[1].startswith('> 🎙️ "')  # 80 of 100 spent: not spent yet, admitted
     assert contents[2].startswith("⚠️ You have used your daily budget of 100 tokens.")
     assert openai_emulator.attempts(TRANSCRIPTIONS) == 2
+
+
+async def test_the_spent_budget_is_told_in_the_users_or_the_servers_language(
+    discord_emulator: DiscordEmulator,
+    openai_emulator: OpenAIEmulator,
+    voice_bot: Callable[..., Any],
+) -> None:
+    """/transcribe follows the user's locale; a voice message in a channel, the server's."""
+    emu = discord_emulator
+    emu.guild.preferred_locale = "ko"
+    upload = emu.attachment("note.ogg", silent_ogg_opus(3.0), "audio/ogg")
+    spent_ko = "봇 전체의 오늘 사용 한도(1,000 토큰)를 모두 사용했습니다."
+    async with voice_bot(quotas={"global_daily_tokens": 1000}) as bot:
+        await bot.services.store.record_usage(
+            Usage("m", prompt_tokens=1000), user_id=999, guild_id=None
+        )
+        handle = await emu.inject_interaction(
+            "transcribe", user="alice", channel="general", options={"file": upload}, locale="ko"
+        )
+        await handle.wait_original_edit(timeout=20)
+        general = emu.channel("general")
+        await emu.inject_voice_message(
+            general, emu.user("bob"), silent_ogg_opus(2.0), duration_secs=2.0
+        )
+        refused = await emu.wait_for_message(general, lambda m: "⚠️" in m.content, timeout=20)
+    assert (handle.final_content() or "").startswith(f"⚠️ {spent_ko}")
+    assert refused.content.startswith(f"⚠️ {spent_ko}")
+    assert openai_emulator.attempts(TRANSCRIPTIONS) == 0

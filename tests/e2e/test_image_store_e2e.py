@@ -23,6 +23,9 @@ from bot.testing.openai import OpenAIEmulator
 CHAT = "/v1/chat/completions"
 BUDGET = 8_000_000
 
+# These tests count the requests images go in: no rolling-summary requests (issue 18) between.
+NO_SUMMARIES = {"summaries": False}
+
 
 def noisy_png(side: int, seed: int) -> bytes:
     """A PNG of random pixels (it does not compress): about ``3 * side**2`` bytes."""
@@ -43,7 +46,7 @@ async def test_twelve_one_megabyte_images_are_stored_once_and_not_resent_past_th
     dm = emu.dm_channel("bob")
     images = [noisy_png(580, seed) for seed in range(12)]
     assert all(1_000_000 <= len(image) <= 1_100_000 for image in images)
-    async with bot_harness.run() as bot:
+    async with bot_harness.run(knowledge=NO_SUMMARIES) as bot:
         for turn in range(3):
             batch = images[turn * 4 : turn * 4 + 4]
             attachments = [
@@ -87,7 +90,9 @@ async def test_a_small_image_budget_sends_the_newest_images_and_notes_the_rest(
     prepared = [prepare(image) for image in images]
     one = data_url_length("image/jpeg", max(len(p.data) for p in prepared))
     budget = 3 * one + 1_000
-    async with bot_harness.run(chat={"max_image_bytes_per_request": budget}):
+    async with bot_harness.run(
+        chat={"max_image_bytes_per_request": budget}, knowledge=NO_SUMMARIES
+    ):
         for turn in range(2):
             attachments = [
                 emu.attachment(f"p{turn}-{i}.png", data, "image/png")
@@ -129,7 +134,7 @@ async def test_a_file_that_only_claims_to_be_an_image_is_noted_not_sent(
     emu = discord_emulator
     dm = emu.dm_channel("bob")
     svg = b"<svg xmlns='http://www.w3.org/2000/svg' onload='alert(1)'/>"
-    async with bot_harness.run():
+    async with bot_harness.run(knowledge=NO_SUMMARIES):
         fake = emu.attachment("cat.png", svg, "image/png")
         await emu.inject_message(dm, "bob", "what is this?", attachments=[fake])
         await emu.wait_for_message(dm, lambda m: "what is this?" in m.content)

@@ -73,6 +73,18 @@ async def test_mcp_result_and_image_reach_the_reply(
     assert "[image image-2.png (image/png, 70 bytes) attached to the reply]" in image
     assert [a.filename for a in reply.attachments] == ["image-2.png"]
     assert calls(log) == ["echo hello", "image"]
+    # The image is shown to the model in its next round (issue 21's tool images), after the
+    # tool results, as a user message: not only attached to the reply.
+    followed = openai_emulator.chat.requests[1]["messages"]
+    last_tool = max(i for i, m in enumerate(followed) if m["role"] == "tool")
+    shown = followed[last_tool + 1]
+    assert shown["role"] == "user"
+    assert [p["type"] for p in shown["content"] if p["type"] == "image_url"] == ["image_url"]
+    assert any(
+        p["image_url"]["url"].startswith("data:image/")
+        for p in shown["content"]
+        if p["type"] == "image_url"
+    )
 
 
 async def test_member_without_permission_makes_no_call(

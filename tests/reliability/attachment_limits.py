@@ -23,6 +23,8 @@ CAP = 10
 MIB = 1024 * 1024
 FILE_TOOLS = {"modules": ["tests.e2e.file_tools", "tools.images"]}
 QUOTAS = {"enabled": False}
+# Each case scripts its two model replies; no rolling-summary request (issue 18) may take one.
+KNOWLEDGE = {"summaries": False}
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,7 @@ async def run_attachment_limits() -> dict[str, Any]:
         async with open_rig(workdir) as rig:
             emu = rig.discord
             rig.openai.images.set_default(ImageReply(images=[solid_png(8, 8, (1, 2, 3))]))
-            async with rig.harness.run(tools=FILE_TOOLS, quotas=QUOTAS):
+            async with rig.harness.run(tools=FILE_TOOLS, quotas=QUOTAS, knowledge=KNOWLEDGE):
                 for index, case in enumerate(CASES):
                     channel = emu.channel("general")
                     before_requests = len(emu.requests)

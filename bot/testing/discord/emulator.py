@@ -401,6 +401,7 @@ class DiscordEmulator:
         label: str | None = None,
         values: Iterable[str] = (),
         permissions: int | None = None,
+        locale: str = "en-US",
     ) -> InteractionHandle:
         """A user clicks a button (or picks ``values`` from a select) on a stored message.
 
@@ -418,6 +419,7 @@ class DiscordEmulator:
             component,
             values=tuple(values),
             permissions=permissions,
+            locale=locale,
         )
 
     @property

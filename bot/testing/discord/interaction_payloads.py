@@ -215,8 +215,8 @@ def interaction_payload(
     member_payload["permissions"] = str(int(permissions))
     payload.update(
         guild_id=str(guild.id),
-        guild={"id": str(guild.id), "locale": "en-US", "features": []},
-        guild_locale="en-US",
+        guild={"id": str(guild.id), "locale": guild.preferred_locale, "features": []},
+        guild_locale=guild.preferred_locale,
         member=member_payload,
         context=0,
         authorizing_integration_owners={"0": str(guild.id)},

@@ -235,6 +235,7 @@ class Guild:
     channels: dict[int, Channel] = dataclasses.field(default_factory=dict)
     members: dict[int, Member] = dataclasses.field(default_factory=dict)
     joined_at: str = ""
+    preferred_locale: str = "en-US"  # the server's language (Community servers set it)
 
     @property
     def everyone_role(self) -> Role:
@@ -258,6 +259,7 @@ class Guild:
             "name": self.name,
             "owner_id": str(self.owner_id),
             "joined_at": self.joined_at,
+            "preferred_locale": self.preferred_locale,
             "unavailable": False,
             "member_count": len(self.members),
             "large": len(self.members) > 250,

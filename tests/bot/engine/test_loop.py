@@ -63,6 +63,13 @@ def _registry(calls: Calls) -> ToolRegistry:
         await asyncio.sleep(5)
         return "never"
 
+    @tool(timeout=60)
+    async def stalled(ctx: ToolContext) -> str:
+        """Runs past any turn deadline."""
+        calls.runs.append(("stalled", {}, 0, 0))
+        await asyncio.sleep(60)
+        return "never"
+
     @tool(required_permissions=("moderate_members",))
     async def timeout_member(ctx: ToolContext, user_id: int) -> str:
         """Time out a member."""
@@ -81,7 +88,7 @@ def _registry(calls: Calls) -> ToolRegistry:
         raise ToolFailed("the weather service is down")
 
     registry = ToolRegistry()
-    for item in (weather, broken, slow, timeout_member, post_note, fails_cleanly):
+    for item in (weather, broken, slow, stalled, timeout_member, post_note, fails_cleanly):
         registry.register(item)
     return registry
 
@@ -326,8 +333,10 @@ async def test_content_filter_becomes_a_polite_failure(emu: OpenAIEmulator) -> N
 
 async def test_deadline_answers_with_what_it_has(emu: OpenAIEmulator) -> None:
     calls = Calls()
-    emu.chat.reply_tool_calls([ToolCall("slow", {}, id="call_slow")], content="Let me look.")
-    events = await _run(emu, calls, limits=LoopLimits(deadline_s=0.1))
+    emu.chat.reply_tool_calls([ToolCall("stalled", {}, id="call_slow")], content="Let me look.")
+    # The deadline falls while the stalled tool runs; 2.5 s leaves the first round time to
+    # stream its text even on a loaded machine (0.1 s did not, and the turn then had no text).
+    events = await _run(emu, calls, limits=LoopLimits(deadline_s=2.5))
     outcome = events[-1]
     assert isinstance(outcome, Final)
     assert outcome.text.startswith("Let me look.")

@@ -55,7 +55,8 @@ async def test_usage_shows_your_budget_and_admins_the_servers(
     openai_emulator.chat.set_default(
         TextReply("echo", usage={"prompt_tokens": 1000, "completion_tokens": 234})
     )
-    async with commands_bot(quotas={"user_daily_tokens": 50_000}) as bot:
+    # no tools: the line then holds no "tokens of tool definitions" (test_usage_details.py)
+    async with commands_bot(quotas={"user_daily_tokens": 50_000}, tools={"modules": []}) as bot:
         await ask(discord_emulator, "spend some")
         await ledger_has(bot, tokens=1234)
         mine = await command(discord_emulator, "usage")

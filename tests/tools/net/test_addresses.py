@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 
 import pytest
@@ -42,7 +43,7 @@ def test_host_names_are_not_addresses(host: str) -> None:
 
 @pytest.mark.parametrize("host", ["1.2.3.4.5", "256.0.0.1", "1.2.3.4294967296", "08.0.0.1", "a.1"])
 def test_hosts_ending_in_a_number_must_be_valid_addresses(host: str) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=f"^{re.escape(repr(host))} is not a valid IPv4 address$"):
         parse_host_ip(host)
 
 
@@ -104,7 +105,7 @@ def test_allow_networks_open_exactly_the_listed_range() -> None:
 
 
 def test_policy_rejects_bad_settings() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="'not-a-network' does not appear to be an IPv4 or IPv6"):
         FetchPolicy(allow_networks=("not-a-network",))
     with pytest.raises(ValueError, match="allow_ports"):
         FetchPolicy(allow_ports=(70000,))
