@@ -154,7 +154,7 @@ class ApprovalView(discord.ui.View):
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         if self._answer.done():
-            await _private(interaction, "This request was already decided.")
+            await _private(interaction, _said(interaction, "approval.decided"))
             return False
         refusal = await self._refusal(interaction)
         if refusal is not None:
@@ -171,10 +171,10 @@ class ApprovalView(discord.ui.View):
         try:
             await check(self._ctx, self._request.params)
         except ToolFailed as refused:
-            text = f"This cannot run now: {refused.message}"
+            text = _said(interaction, "approval.refused", reason=refused.message)
         except Exception:
             log.exception("the approval check of %s failed at a press", self._tool)
-            text = "This could not be checked; try again."
+            text = _said(interaction, "approval.unchecked")
         else:
             return True
         with contextlib.suppress(discord.HTTPException):
@@ -186,15 +186,17 @@ class ApprovalView(discord.ui.View):
         invoker = self._ctx.user_id
         user_id = interaction.user.id
         if interaction.guild is None:
-            return None if user_id == invoker else f"Only <@{invoker}> can answer this."
+            if user_id == invoker:
+                return None
+            return _said(interaction, "approval.only_invoker", invoker=f"<@{invoker}>")
         if user_id != invoker and (self._request.policy.invoker_only or not self._permissions):
-            return f"Only <@{invoker}>, who asked, can answer this."
+            return _said(interaction, "approval.only_asker", invoker=f"<@{invoker}>")
         if not self._permissions:
             return None
         try:
             member = await interaction.guild.fetch_member(user_id)
         except discord.HTTPException:
-            return "Discord could not confirm your permissions; try again."
+            return _said(interaction, "approval.no_permissions_read")
         channel = interaction.channel
         if isinstance(channel, discord.abc.GuildChannel | discord.Thread):
             granted = Permissions(channel.permissions_for(member).value)
@@ -203,7 +205,7 @@ class ApprovalView(discord.ui.View):
         missing = granted.missing(*self._permissions)
         if missing:
             names = ", ".join(name.replace("_", " ") for name in missing)
-            return f"You need the {names} permission here to answer this."
+            return _said(interaction, "approval.missing_permission", names=names)
         return None
 
     async def decide(self, interaction: discord.Interaction, decision: ApprovalDecision) -> None:
@@ -246,6 +248,28 @@ async def _end(view: ApprovalView, message: discord.Message, text: str) -> None:
     view.close()
     with contextlib.suppress(discord.HTTPException):
         await message.edit(content=text, view=None, allowed_mentions=NO_MENTIONS)
+
+
+PRESS_TEXTS = {
+    "approval.decided": "This request was already decided.",
+    "approval.refused": "This cannot run now: {reason}",
+    "approval.unchecked": "This could not be checked; try again.",
+    "approval.only_invoker": "Only {invoker} can answer this.",
+    "approval.only_asker": "Only {invoker}, who asked, can answer this.",
+    "approval.no_permissions_read": "Discord could not confirm your permissions; try again.",
+    "approval.missing_permission": "You need the {names} permission here to answer this.",
+}
+"""Private replies to a press, by message key, in English (the catalogue has translations)."""
+
+
+def _said(interaction: discord.Interaction, key: str, **values: Any) -> str:
+    """``key`` in the presser's language when the client has catalogues (``bot.i18n``)."""
+    catalogue = getattr(interaction.client, "catalogue", None)
+    if catalogue is None:
+        return PRESS_TEXTS[key].format(**values)
+    locale = interaction.locale or interaction.guild_locale
+    text: str = catalogue.text(key, locale.value if locale else None, **values)
+    return text
 
 
 async def _private(interaction: discord.Interaction, text: str) -> None:

@@ -50,6 +50,9 @@ async def test_a_time_out_runs_only_after_the_invoker_allows_it(
         await intruder.wait_response(timeout=10)
         assert intruder.ephemeral
         assert intruder.final_content() == f"Only <@{alice.id}>, who asked, can answer this."
+        korean = emu.click(prompt, user="bob", label="Allow once", locale="ko")
+        await korean.wait_response(timeout=10)
+        assert korean.final_content() == f"요청한 <@{alice.id}> 님만 답할 수 있습니다."
         assert executed_actions(emu) == []
 
         mark = emu.mark()
@@ -60,7 +63,7 @@ async def test_a_time_out_runs_only_after_the_invoker_allows_it(
     assert prompt.content == f"✅ Allowed once by <@{alice.id}>: `timeout_member` runs now."
     assert click.response_type == 6, "the press is acknowledged before it is checked"
     assert len(click.callbacks) == 1 and click.rejected == [], "answered once, by the live view"
-    assert intruder.rejected == []
+    assert intruder.rejected == [] and korean.rejected == []
     assert click.callbacks[0].received_at <= patch.received_at
     until = datetime.datetime.fromisoformat(str((patch.json or {})["communication_disabled_until"]))
     left = until - datetime.datetime.now(datetime.UTC)
