@@ -23,7 +23,6 @@ EXTENSIONS = (
     "cogs.voice",
     "cogs.commands",
     "cogs.admin",
-    "cogs.moderation",
     "cogs.approval",
     "cogs.mcp",
     "cogs.observability",

@@ -5,6 +5,11 @@ and **Deny** in the channel and waits. Only the invoker, or a member holding the
 permission, may answer, and whoever presses must hold that permission at the moment of the press
 (re-read from Discord). No answer within the timeout is a denial. "Allow for this conversation"
 lets later calls of the same tool in the same conversation run without asking (until a restart).
+
+A tool's :class:`~tools.approval.ApprovalPolicy` can restrict the answer to the invoker, leave
+out "Allow for this conversation", and add a check run at every press: the press is first
+acknowledged, then the check runs, and a refusal is told privately to the presser (the press
+does not count). Its description of the action is the text of the request.
 """
 
 from __future__ import annotations
@@ -16,14 +21,15 @@ import datetime
 import json
 import logging
 import secrets
+from dataclasses import dataclass
 from typing import Any
 
 import discord
 from pydantic import BaseModel
 
 from bot.render import defang_links, sanitize_output
-from tools import Permissions, ToolCall, ToolContext
-from tools.approval import ApprovalDecision
+from tools import Permissions, ToolCall, ToolContext, ToolFailed
+from tools.approval import DEFAULT_POLICY, ApprovalDecision, ApprovalPolicy
 
 log = logging.getLogger("toolcord.approval")
 
@@ -69,9 +75,12 @@ class DiscordApprover:
         params: BaseModel,
         call: ToolCall,
         permissions: tuple[str, ...],
+        policy: ApprovalPolicy = DEFAULT_POLICY,
+        description: str | None = None,
     ) -> ApprovalDecision:
         """Post the buttons in the invoker's channel and wait for a decision."""
-        if (ctx.conversation_id, tool_name) in self._grants:
+        granted = (ctx.conversation_id, tool_name) in self._grants
+        if granted and policy.conversation_grants:
             return "allow_conversation"
         channel = self._client.get_channel(ctx.channel_id)
         if not isinstance(channel, discord.abc.Messageable):
@@ -80,10 +89,11 @@ class DiscordApprover:
         self._tokens.append(token)
         loop = asyncio.get_running_loop()
         answer: asyncio.Future[ApprovalDecision] = loop.create_future()
-        view = ApprovalView(ctx, tool_name, permissions, token, answer)
+        request = _Request(ctx, tool_name, params, permissions, policy)
+        view = ApprovalView(request, token, answer)
         try:
             message = await channel.send(
-                _ask_text(ctx, tool_name, params, self._timeout_s),
+                _ask_text(request, description, self._timeout_s),
                 view=view,
                 allowed_mentions=NO_MENTIONS,
                 suppress_embeds=True,
@@ -108,23 +118,32 @@ class DiscordApprover:
         return decision
 
 
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """One call waiting for approval."""
+
+    ctx: ToolContext
+    tool: str
+    params: BaseModel
+    permissions: tuple[str, ...]
+    policy: ApprovalPolicy
+
+
 class ApprovalView(discord.ui.View):
-    """The three buttons of one approval request (the request's own wait is its timeout)."""
+    """The buttons of one approval request (the request's own wait is its timeout)."""
 
     def __init__(
-        self,
-        ctx: ToolContext,
-        tool_name: str,
-        permissions: tuple[str, ...],
-        token: str,
-        answer: asyncio.Future[ApprovalDecision],
+        self, request: _Request, token: str, answer: asyncio.Future[ApprovalDecision]
     ) -> None:
         super().__init__(timeout=None)
-        self._ctx = ctx
-        self._tool = tool_name
-        self._permissions = permissions
+        self._request = request
+        self._ctx = request.ctx
+        self._tool = request.tool
+        self._permissions = request.permissions
         self._answer = answer
         for choice, (label, style, decision) in _CHOICES.items():
+            if choice == "conv" and not request.policy.conversation_grants:
+                continue
             self.add_item(_Button(label, style, f"toolcord:approve:{choice}:{token}", decision))
 
     def close(self) -> None:
@@ -135,28 +154,49 @@ class ApprovalView(discord.ui.View):
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         if self._answer.done():
-            await _private(interaction, "This request was already decided.")
+            await _private(interaction, _said(interaction, "approval.decided"))
             return False
         refusal = await self._refusal(interaction)
         if refusal is not None:
             await _private(interaction, refusal)
             return False
-        return True
+        return await self._passes_check(interaction)
+
+    async def _passes_check(self, interaction: discord.Interaction) -> bool:
+        """The policy's check at the press (acknowledged first: it may read from Discord)."""
+        check = self._request.policy.check
+        if check is None:
+            return True
+        await interaction.response.defer()
+        try:
+            await check(self._ctx, self._request.params)
+        except ToolFailed as refused:
+            text = _said(interaction, "approval.refused", reason=refused.message)
+        except Exception:
+            log.exception("the approval check of %s failed at a press", self._tool)
+            text = _said(interaction, "approval.unchecked")
+        else:
+            return True
+        with contextlib.suppress(discord.HTTPException):
+            await interaction.followup.send(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
+        return False
 
     async def _refusal(self, interaction: discord.Interaction) -> str | None:
         """Why this member may not answer (None when they may), read fresh from Discord."""
         invoker = self._ctx.user_id
         user_id = interaction.user.id
         if interaction.guild is None:
-            return None if user_id == invoker else f"Only <@{invoker}> can answer this."
-        if user_id != invoker and not self._permissions:
-            return f"Only <@{invoker}>, who asked, can answer this."
+            if user_id == invoker:
+                return None
+            return _said(interaction, "approval.only_invoker", invoker=f"<@{invoker}>")
+        if user_id != invoker and (self._request.policy.invoker_only or not self._permissions):
+            return _said(interaction, "approval.only_asker", invoker=f"<@{invoker}>")
         if not self._permissions:
             return None
         try:
             member = await interaction.guild.fetch_member(user_id)
         except discord.HTTPException:
-            return "Discord could not confirm your permissions; try again."
+            return _said(interaction, "approval.no_permissions_read")
         channel = interaction.channel
         if isinstance(channel, discord.abc.GuildChannel | discord.Thread):
             granted = Permissions(channel.permissions_for(member).value)
@@ -165,7 +205,7 @@ class ApprovalView(discord.ui.View):
         missing = granted.missing(*self._permissions)
         if missing:
             names = ", ".join(name.replace("_", " ") for name in missing)
-            return f"You need the {names} permission here to answer this."
+            return _said(interaction, "approval.missing_permission", names=names)
         return None
 
     async def decide(self, interaction: discord.Interaction, decision: ApprovalDecision) -> None:
@@ -175,6 +215,12 @@ class ApprovalView(discord.ui.View):
         self._answer.set_result(decision)
         self.stop()
         text = _DONE_TEXT[decision].format(user=interaction.user.id, tool=self._tool)
+        if interaction.response.is_done():
+            with contextlib.suppress(discord.HTTPException):
+                await interaction.edit_original_response(
+                    content=text, view=None, allowed_mentions=NO_MENTIONS
+                )
+            return
         await interaction.response.edit_message(
             content=text, view=None, allowed_mentions=NO_MENTIONS
         )
@@ -204,15 +250,43 @@ async def _end(view: ApprovalView, message: discord.Message, text: str) -> None:
         await message.edit(content=text, view=None, allowed_mentions=NO_MENTIONS)
 
 
+PRESS_TEXTS = {
+    "approval.decided": "This request was already decided.",
+    "approval.refused": "This cannot run now: {reason}",
+    "approval.unchecked": "This could not be checked; try again.",
+    "approval.only_invoker": "Only {invoker} can answer this.",
+    "approval.only_asker": "Only {invoker}, who asked, can answer this.",
+    "approval.no_permissions_read": "Discord could not confirm your permissions; try again.",
+    "approval.missing_permission": "You need the {names} permission here to answer this.",
+}
+"""Private replies to a press, by message key, in English (the catalogue has translations)."""
+
+
+def _said(interaction: discord.Interaction, key: str, **values: Any) -> str:
+    """``key`` in the presser's language when the client has catalogues (``bot.i18n``)."""
+    catalogue = getattr(interaction.client, "catalogue", None)
+    if catalogue is None:
+        return PRESS_TEXTS[key].format(**values)
+    locale = interaction.locale or interaction.guild_locale
+    text: str = catalogue.text(key, locale.value if locale else None, **values)
+    return text
+
+
 async def _private(interaction: discord.Interaction, text: str) -> None:
     await interaction.response.send_message(text, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 
-def _ask_text(ctx: ToolContext, tool_name: str, params: BaseModel, timeout_s: float) -> str:
-    arguments = json.dumps(params.model_dump(mode="json"), ensure_ascii=False)
-    shown = defang_links(" ".join(sanitize_output(arguments).split()).replace("`", "'"))[:300]
+def _ask_text(request: _Request, description: str | None, timeout_s: float) -> str:
+    user = request.ctx.user_id
+    if description is None:
+        arguments = json.dumps(request.params.model_dump(mode="json"), ensure_ascii=False)
+        shown = defang_links(" ".join(sanitize_output(arguments).split()).replace("`", "'"))
+        what = f"run `{request.tool}` with `{shown[:300]}`."
+    else:
+        what = f"run `{request.tool}`: {description.strip()[:600]}"
+    who = f"Only <@{user}> can answer. " if request.policy.invoker_only else ""
     expires = int(datetime.datetime.now(datetime.UTC).timestamp() + timeout_s)
     return (
-        f"🔐 **Approval needed**: <@{ctx.user_id}>'s request wants to run `{tool_name}` with "
-        f"`{shown}`.\nNothing runs unless it is allowed (expires <t:{expires}:R>)."
+        f"🔐 **Approval needed**: <@{user}>'s request wants to {what}\n"
+        f"{who}Nothing runs unless it is allowed (expires <t:{expires}:R>)."
     )

@@ -1,32 +1,27 @@
-"""The Discord side of moderation: actions that run only after the invoker confirms, and the log.
+"""The Discord side of moderation: actions that run only after the invoker allows them, and the log.
 
 :class:`ModerationActions` is the ``"moderation_actions"`` service the ``delete_message`` and
-``timeout_member`` tools call. For every proposal it:
+``timeout_member`` tools call. Both tools go through the approval mechanism
+(``tools/approval.py``, buttons in ``bot/approval.py``) with a policy whose check is
+:meth:`ModerationActions.check`, so every action is checked three times against Discord as it is
+then: before the approval request is posted, at the invoker's press (only the invoker may answer;
+there is no "for this conversation" grant), and in :meth:`ModerationActions.perform` right before
+it acts. Each check re-reads the guild, the invoking member, the bot's member and the target and
+checks the invoker's real permissions (``manage_messages`` / ``moderate_members``), that the bot
+can act, and the role hierarchy (the invoker and the bot both outrank the target; never the guild
+owner, the bot itself, or an administrator's time-out). Deny or no answer changes nothing.
 
-1. re-reads the guild, the invoking member, the bot's member and the target from Discord and checks
-   the invoker's real permissions in the channel (``manage_messages`` / ``moderate_members``), that
-   the bot can act, and the role hierarchy (the invoker and the bot both outrank the target; never
-   the guild owner, the bot itself, or an administrator's time-out);
-2. posts a confirmation with Confirm / Cancel buttons that only the invoker can press;
-3. on Confirm, acknowledges the click, checks everything again and only then performs the action
-   (``DELETE`` the message / ``PATCH`` the member's ``communication_disabled_until``). Cancel or no
-   answer within the timeout changes nothing.
-
-So a tool call injected through a search result or any other text can at most produce a proposal.
+So a tool call injected through a search result or any other text can at most produce a request.
 :class:`ModerationLog` posts the moderation policy's reports to the guild's log channel.
 """
 
 from __future__ import annotations
 
 import asyncio
-import collections
-import contextlib
 import datetime
 import logging
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 import discord
 
@@ -38,10 +33,6 @@ from tools.moderation import ActionRefused, ActionRequest
 log = logging.getLogger("toolcord.moderation")
 
 NO_MENTIONS = discord.AllowedMentions.none()
-MAX_PENDING_PER_INVOKER = 5
-MAX_REMEMBERED_TOKENS = 10_000
-CUSTOM_ID_TEMPLATE = r"toolcord:mod:(?P<choice>ok|no):(?P<token>[0-9a-f]{16})"
-"""custom_id of the Confirm / Cancel buttons; a cog answers clicks on ones from before a restart."""
 MEMBER_QUERY_TIMEOUT_S = 10.0
 _NEEDED = {"delete_message": "manage_messages", "timeout_member": "moderate_members"}
 
@@ -124,24 +115,6 @@ class _Plan:
     message: discord.Message | None = None
     member: discord.Member | None = None
 
-    @property
-    def key(self) -> tuple[int, int, str, int, int]:
-        request = self.request
-        return (
-            self.guild.id,
-            request.invoker_id,
-            request.kind,
-            self.target_id,
-            request.message_id or 0,
-        )
-
-
-@dataclass
-class _Pending:
-    plan: _Plan
-    view: ConfirmView
-    message: discord.Message | None = None
-
 
 @dataclass
 class ActionRecord:
@@ -156,78 +129,64 @@ class ActionRecord:
 
 
 class ModerationActions:
-    """Checks, confirms and performs moderation actions (see the module docstring).
+    """Checks and performs moderation actions (see the module docstring).
 
     Args:
         client: The running discord.py client (the bot).
-        confirm_timeout_s: Seconds the invoker has to press Confirm.
     """
 
-    def __init__(self, client: discord.Client, *, confirm_timeout_s: float = 60.0) -> None:
+    def __init__(self, client: discord.Client) -> None:
         self._client = client
-        self._timeout_s = confirm_timeout_s
-        self._pending: dict[tuple[int, int, str, int, int], _Pending] = {}
-        self._tokens: collections.deque[str] = collections.deque(maxlen=MAX_REMEMBERED_TOKENS)
         self.executed: list[ActionRecord] = []
 
-    def issue_token(self) -> str:
-        """A fresh token for one confirmation's buttons, remembered by this process."""
-        token = secrets.token_hex(8)
-        self._tokens.append(token)
-        return token
-
-    def knows(self, token: str) -> bool:
-        """True if this process issued ``token`` (its buttons are, or were, handled here)."""
-        return token in self._tokens
-
-    @property
-    def pending_count(self) -> int:
-        """Confirmations waiting for a click."""
-        return len(self._pending)
-
-    async def propose(self, request: ActionRequest) -> str:
-        """Check ``request`` and post its confirmation; a sentence for the model.
+    async def check(self, request: ActionRequest) -> str:
+        """Check ``request`` against Discord as it is now; the text of its approval request.
 
         Raises:
             ActionRefused: With the reason, when the action may not run.
         """
         plan = await self._plan(request)
-        self._check_pending(plan)
-        view = ConfirmView(self, plan, self._timeout_s)
-        pending = _Pending(plan, view)
-        self._pending[plan.key] = pending
-        try:
-            pending.message = await plan.channel.send(
-                _confirmation_text(plan, self._timeout_s),
-                view=view,
-                allowed_mentions=NO_MENTIONS,
-                suppress_embeds=True,
-            )
-        except discord.HTTPException as error:
-            self._pending.pop(plan.key, None)
-            view.stop()
-            log.warning("could not post a moderation confirmation: %s", error)
-            raise ActionRefused("the confirmation could not be posted in this channel") from None
-        log.info(
-            "moderation %s proposed by %s in guild %s (call %s)",
-            request.kind,
-            request.invoker_id,
-            request.guild_id,
-            request.call_id,
-        )
         return (
-            f"A confirmation to {plan.summary} was posted. Nothing happens unless the user who "
-            f"asked presses Confirm within {self._timeout_s:g} seconds. Tell them to confirm "
-            "or cancel it; do not call this tool again for the same action."
+            f"{plan.summary}.\n> Reason: {_clean(request.reason, 300)}\n"
+            "It is checked again when allowed and when it runs."
         )
 
-    def _check_pending(self, plan: _Plan) -> None:
-        if plan.key in self._pending:
-            raise ActionRefused("a confirmation for this exact action is already waiting")
-        invoker_id = plan.request.invoker_id
-        waiting = [p for p in self._pending.values() if p.plan.request.invoker_id == invoker_id]
-        if len(waiting) >= MAX_PENDING_PER_INVOKER:
-            raise ActionRefused("too many confirmations are waiting; answer those first")
+    async def perform(self, request: ActionRequest) -> str:
+        """Check ``request`` again and perform it (the invoker allowed it); a sentence.
+
+        Raises:
+            ActionRefused: When it may not run any more, or Discord refused it.
+        """
+        plan = await self._plan(request)
+        audit = f"{request.reason} (asked by user {request.invoker_id} via the bot)"[:500]
+        try:
+            if plan.message is not None:
+                await plan.message.delete()
+            elif plan.member is not None:
+                until = datetime.timedelta(minutes=request.minutes or 0)
+                await plan.member.timeout(until, reason=audit)
+            else:
+                raise ActionRefused("there is nothing to act on")
+        except discord.NotFound:
+            raise ActionRefused("the target no longer exists") from None
+        except discord.Forbidden:
+            raise ActionRefused(
+                "Discord refused (the bot lacks a permission or a high enough role)"
+            ) from None
+        except discord.HTTPException as error:
+            log.warning("moderation action failed: %s", error)
+            raise ActionRefused("Discord had a problem; try again later") from None
+        self.executed.append(
+            ActionRecord(request.kind, plan.guild.id, request.invoker_id, plan.target_id, audit)
+        )
+        log.info(
+            "moderation %s executed in guild %s for %s (call %s)",
+            request.kind,
+            plan.guild.id,
+            request.invoker_id,
+            request.call_id,
+        )
+        return f"Done: {_past(plan.summary)} (allowed by <@{request.invoker_id}>)."
 
     # ------------------------------------------------------------------ checking
 
@@ -303,148 +262,6 @@ class ModerationActions:
             raise ActionRefused(reason)
         summary = f"time out {_name(target)} for {_duration(request.minutes or 0)}"
         return _Plan(request, guild, channel, target.id, summary, member=target)
-
-    # ------------------------------------------------------------------ deciding
-
-    async def confirm(self, plan: _Plan, interaction: discord.Interaction) -> None:
-        """The invoker pressed Confirm: acknowledge, check again, act, and show the outcome."""
-        self._pending.pop(plan.key, None)
-        await interaction.response.defer()
-        try:
-            fresh = await self._plan(plan.request)
-            outcome = await self._perform(fresh)
-        except ActionRefused as refused:
-            outcome = f"❌ Not done: {refused.message}."
-        with contextlib.suppress(discord.HTTPException):
-            await interaction.edit_original_response(
-                content=outcome, view=None, allowed_mentions=NO_MENTIONS
-            )
-
-    async def cancel(self, plan: _Plan, interaction: discord.Interaction) -> None:
-        """The invoker pressed Cancel."""
-        self._pending.pop(plan.key, None)
-        await interaction.response.edit_message(
-            content=f"✖️ Cancelled: nothing was done ({plan.summary}).",
-            view=None,
-            allowed_mentions=NO_MENTIONS,
-        )
-
-    async def expire(self, plan: _Plan) -> None:
-        """Nobody confirmed in time: nothing happens; the confirmation says so."""
-        pending = self._pending.pop(plan.key, None)
-        if pending is None or pending.message is None:
-            return
-        with contextlib.suppress(discord.HTTPException):
-            await pending.message.edit(
-                content=f"⌛ Not confirmed in time: nothing was done ({plan.summary}).",
-                view=None,
-                allowed_mentions=NO_MENTIONS,
-            )
-
-    async def _perform(self, plan: _Plan) -> str:
-        request = plan.request
-        audit = f"{request.reason} (asked by user {request.invoker_id} via the bot)"[:500]
-        try:
-            if plan.message is not None:
-                await plan.message.delete()
-            elif plan.member is not None:
-                until = datetime.timedelta(minutes=request.minutes or 0)
-                await plan.member.timeout(until, reason=audit)
-            else:
-                raise ActionRefused("there is nothing to act on")
-        except discord.NotFound:
-            return "❌ Not done: the target no longer exists."
-        except discord.Forbidden:
-            return (
-                "❌ Not done: Discord refused (the bot lacks a permission or a high enough role)."
-            )
-        except discord.HTTPException as error:
-            log.warning("moderation action failed: %s", error)
-            return "❌ Not done: Discord had a problem; try again later."
-        self.executed.append(
-            ActionRecord(request.kind, plan.guild.id, request.invoker_id, plan.target_id, audit)
-        )
-        log.info("moderation %s executed in guild %s", request.kind, plan.guild.id)
-        return f"✅ Done: {_past(plan.summary)} (confirmed by <@{request.invoker_id}>)."
-
-
-CLICK_TEXTS = {
-    "moderation.only_invoker": "Only {invoker}, who asked for this, can confirm or cancel it.",
-    "moderation.decided": "This was already decided.",
-}
-"""Replies to a click by message key, in English (the bot's catalogue has the translations)."""
-
-
-def _said(interaction: discord.Interaction, key: str, **values: Any) -> str:
-    """``key`` in the clicker's language when the client has catalogues (``bot.i18n``)."""
-    catalogue = getattr(interaction.client, "catalogue", None)
-    if catalogue is None:
-        return CLICK_TEXTS[key].format(**values)
-    locale = interaction.locale or interaction.guild_locale
-    text: str = catalogue.text(key, locale.value if locale else None, **values)
-    return text
-
-
-class ConfirmView(discord.ui.View):
-    """Confirm / Cancel buttons that only the invoker can press; times out as a cancel."""
-
-    def __init__(self, actions: ModerationActions, plan: _Plan, timeout_s: float) -> None:
-        super().__init__(timeout=timeout_s)
-        self._actions = actions
-        self._plan = plan
-        self._decided = False
-        token = actions.issue_token()
-        self.add_item(_Button("Confirm", discord.ButtonStyle.danger, f"toolcord:mod:ok:{token}"))
-        self.add_item(_Button("Cancel", discord.ButtonStyle.secondary, f"toolcord:mod:no:{token}"))
-
-    async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
-        invoker_id = self._plan.request.invoker_id
-        if interaction.user.id != invoker_id:
-            await interaction.response.send_message(
-                _said(interaction, "moderation.only_invoker", invoker=f"<@{invoker_id}>"),
-                ephemeral=True,
-                allowed_mentions=NO_MENTIONS,
-            )
-            return False
-        if self._decided:
-            await interaction.response.send_message(
-                _said(interaction, "moderation.decided"),
-                ephemeral=True,
-                allowed_mentions=NO_MENTIONS,
-            )
-            return False
-        return True
-
-    async def decide(self, interaction: discord.Interaction, confirmed: bool) -> None:
-        """Run the decision once (a second click finds ``_decided`` set)."""
-        if self._decided:
-            return
-        self._decided = True
-        self.stop()
-        if confirmed:
-            await self._actions.confirm(self._plan, interaction)
-        else:
-            await self._actions.cancel(self._plan, interaction)
-
-    async def on_timeout(self) -> None:
-        if self._decided:
-            return
-        self._decided = True
-        await self._actions.expire(self._plan)
-
-    async def on_error(
-        self, interaction: discord.Interaction, error: Exception, item: discord.ui.Item[Any], /
-    ) -> None:
-        log.error("a moderation confirmation failed", exc_info=error)
-
-
-class _Button(discord.ui.Button["ConfirmView"]):
-    def __init__(self, label: str, style: discord.ButtonStyle, custom_id: str) -> None:
-        super().__init__(label=label, style=style, custom_id=custom_id)
-
-    async def callback(self, interaction: discord.Interaction) -> None:
-        if self.view is not None:
-            await self.view.decide(interaction, self.label == "Confirm")
 
 
 # ---------------------------------------------------------------------------- Discord reads
@@ -538,17 +355,6 @@ def _past(summary: str) -> str:
         if summary.startswith(verb):
             return done + summary[len(verb) :]
     return summary
-
-
-def _confirmation_text(plan: _Plan, timeout_s: float) -> str:
-    request = plan.request
-    expires = int(datetime.datetime.now(datetime.UTC).timestamp() + timeout_s)
-    return (
-        f"🛡️ **Moderation request** from <@{request.invoker_id}>: {plan.summary}.\n"
-        f"> Reason: {_clean(request.reason, 300)}\n"
-        f"Only <@{request.invoker_id}> can confirm. Nothing happens unless Confirm is pressed "
-        f"(expires <t:{expires}:R>)."
-    )
 
 
 # ---------------------------------------------------------------------------- the log

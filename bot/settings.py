@@ -269,7 +269,6 @@ class ModerationSettings(_Section):
     rules: str = ""
     rules_model: str | None = None
     fail_closed: bool = False
-    confirm_timeout_s: float = Field(60.0, ge=5.0, le=600.0)
 
 
 class ObservabilitySettings(_Section):

@@ -97,9 +97,7 @@ async def build_services(bot: ToolcordBot, http: aiohttp.ClientSession) -> Servi
         "quotas": quotas,
         "mcp": mcp,
         "approver": DiscordApprover(bot, timeout_s=settings.tools.approval_timeout_s),
-        "moderation_actions": ModerationActions(
-            bot, confirm_timeout_s=settings.moderation.confirm_timeout_s
-        ),
+        "moderation_actions": ModerationActions(bot),
         PAGE_TEXT_SLOTS_SERVICE: asyncio.Semaphore(PAGE_TEXT_WORKERS),
     }
     policies: list[TurnPolicy] = [quotas, moderation]

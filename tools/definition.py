@@ -12,6 +12,7 @@ from typing import Any, overload
 
 from pydantic import BaseModel
 
+from tools.approval import DEFAULT_POLICY, ApprovalPolicy
 from tools.context import ToolContext
 from tools.errors import ArgumentsNotJSON, ToolDefinitionError
 from tools.permissions import Permissions
@@ -43,8 +44,8 @@ class Tool:
         owner_only: Only the bot owner may use it.
         required_permissions: Discord permission names the invoking member needs.
         side_effects: Changes the world (runs alone, recorded in the ledger, never repeated).
-        approval: The call waits for the invoker's approval (see ``tools/approval.py``);
-            implies ``side_effects``.
+        approval: The call waits for the invoker's approval (see ``tools/approval.py``):
+            True, or an :class:`~tools.approval.ApprovalPolicy`; implies ``side_effects``.
         timeout: Seconds before the call is stopped and reported as timed out.
         max_retries: Bad calls allowed per turn before "stop calling"; None = dispatcher's.
         progress: Format string over the arguments shown while the tool runs.
@@ -65,7 +66,7 @@ class Tool:
     owner_only: bool = False
     required_permissions: tuple[str, ...] = ()
     side_effects: bool = False
-    approval: bool = False
+    approval: bool | ApprovalPolicy = False
     timeout: float = DEFAULT_TIMEOUT_S
     max_retries: int | None = None
     progress: str | None = None
@@ -175,6 +176,13 @@ class Tool:
             raise ArgumentsNotJSON(f"expected a JSON object, got {type(data).__name__}")
         return self.params_model.model_validate(apply_null_defaults(self.params_model, data))
 
+    @property
+    def approval_policy(self) -> ApprovalPolicy | None:
+        """How calls are approved (None: they run without asking)."""
+        if isinstance(self.approval, ApprovalPolicy):
+            return self.approval
+        return DEFAULT_POLICY if self.approval else None
+
     @staticmethod
     def canonical_arguments(params: BaseModel) -> str:
         """Validated arguments as canonical JSON (sorted keys), e.g. for ledger keys."""
@@ -248,7 +256,7 @@ def tool(
     owner_only: bool = False,
     required_permissions: Collection[str] = (),
     side_effects: bool = False,
-    approval: bool = False,
+    approval: bool | ApprovalPolicy = False,
     timeout: float = DEFAULT_TIMEOUT_S,
     max_retries: int | None = None,
     progress: str | None = None,

@@ -23,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from tools.approval import (
     APPROVER_SERVICE,
+    DEFAULT_POLICY,
     ApprovalDecision,
     Approver,
     awaiting_message,
@@ -250,7 +251,13 @@ class Dispatcher:
                 await self._emit(ToolFinished(replay))
                 return replay
             await self._record(key, awaiting_message(tool.name), "awaiting_approval")
-        decision = await self._ask(runnable)
+        refused = await self._check_first(runnable)
+        if isinstance(refused, ToolOutcome):
+            if key is not None:
+                await self._complete(key, refused)
+            await self._emit(ToolFinished(refused))
+            return refused
+        decision = await self._ask(runnable, refused)
         if decision not in ("allow_once", "allow_conversation"):
             denied = _immediate(call, "denied", refusal_message(tool.name, decision))
             if key is not None:
@@ -266,14 +273,54 @@ class Dispatcher:
             await self._emit(ToolFinished(outcome))
             return outcome
 
-    async def _ask(self, runnable: _Runnable) -> ApprovalDecision:
+    async def _check_first(self, runnable: _Runnable) -> ToolOutcome | str | None:
+        """The policy's check before asking: its description, or the refusal as an outcome."""
+        policy, tool = runnable.tool.approval_policy, runnable.tool
+        if policy is None or policy.check is None:
+            return None
+        try:
+            async with asyncio.timeout(tool.timeout):
+                return await policy.check(self._call_ctx(runnable), runnable.params)
+        except ToolRetry as error:
+            status, text = self._count_failure(
+                tool.name,
+                tool,
+                "invalid_arguments",
+                f"{error.message} Fix the call and try '{tool.name}' again.",
+            )
+            return _immediate(runnable.call, status, text)
+        except ToolFailed as error:
+            message = f"'{tool.name}' was not run and nobody was asked: {error.message}"
+        except TimeoutError:
+            message = f"'{tool.name}' was not run: checking it took too long. Try again later."
+        except Exception:
+            logger.exception(
+                "approval check of tool %s call %s failed", tool.name, runnable.call.id
+            )
+            message = _internal_error(tool, runnable.call)
+        return _immediate(runnable.call, "error", message)
+
+    def _call_ctx(self, runnable: _Runnable) -> ToolContext:
+        tool = runnable.tool
+        return self._ctx.for_call(
+            call_id=runnable.call.id, tool_name=tool.name, family=tool.family, on_progress=None
+        )
+
+    async def _ask(self, runnable: _Runnable, description: str | None) -> ApprovalDecision:
         approver = self._ctx.services.get(APPROVER_SERVICE)
         if not isinstance(approver, Approver):
             return "unavailable"
         tool = runnable.tool
+        policy = tool.approval_policy or DEFAULT_POLICY
         try:
             return await approver.decide(
-                self._ctx, tool.name, runnable.params, runnable.call, tool.required_permissions
+                self._call_ctx(runnable),
+                tool.name,
+                runnable.params,
+                runnable.call,
+                tool.required_permissions,
+                policy=policy,
+                description=description,
             )
         except Exception:
             logger.exception("approval of tool %s call %s failed", tool.name, runnable.call.id)

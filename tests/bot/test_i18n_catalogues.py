@@ -36,10 +36,10 @@ def test_an_unknown_key_is_a_bug_named_as_such() -> None:
 def test_the_english_catalogue_says_what_the_code_says() -> None:
     """The engine, the policies and the permission checks write English and name it by key:
     en.toml holds the same text, so an English user reads the same words either way."""
+    from bot.approval import PRESS_TEXTS
     from bot.conversation import STORE_FAILED
     from bot.engine.failures import NOTICES, USER_MESSAGES
     from bot.guild_settings import SHOW_TEXTS
-    from bot.moderation_actions import CLICK_TEXTS
     from bot.policy.moderation import _UNAVAILABLE
     from bot.policy.permissions import REFUSALS
     from bot.policy.usage import REPORT_TEXTS
@@ -47,7 +47,7 @@ def test_the_english_catalogue_says_what_the_code_says() -> None:
 
     catalogue = Catalogue.load()
     english = {f"failure.{kind}": text for kind, text in USER_MESSAGES.items()}
-    english |= {**NOTICES, **REFUSALS, **REPORT_TEXTS, **REPLY_TEXTS, **SHOW_TEXTS, **CLICK_TEXTS}
+    english |= {**NOTICES, **REFUSALS, **REPORT_TEXTS, **REPLY_TEXTS, **SHOW_TEXTS, **PRESS_TEXTS}
     english["failure.store"] = STORE_FAILED
     english["moderation.unavailable"] = _UNAVAILABLE
     for key, text in english.items():

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from bot.app import ToolcordBot
+from bot.approval import DiscordApprover
 from bot.moderation_actions import ModerationActions, ModerationLog
 from bot.policy.moderation import ModerationPolicy, static_config
 from bot.testing.discord import DiscordEmulator, RecordedRequest, StoredMessage
@@ -15,10 +16,12 @@ DELETE_MESSAGE = r"/channels/\d+/messages/(?P<message>\d+)"
 PATCH_MEMBER = r"/guilds/\d+/members/\d+"
 
 
-def wire_actions(bot: ToolcordBot, *, confirm_timeout_s: float = 30.0) -> ModerationActions:
-    """Inject the moderation action executor as the tools' ``moderation_actions`` service."""
-    actions = ModerationActions(bot, confirm_timeout_s=confirm_timeout_s)
+def wire_actions(bot: ToolcordBot, *, approval_timeout_s: float = 30.0) -> ModerationActions:
+    """Inject the moderation action executor (``moderation_actions``) and an approver whose
+    requests expire after ``approval_timeout_s``."""
+    actions = ModerationActions(bot)
     bot.services.tool_services["moderation_actions"] = actions
+    bot.services.tool_services["approver"] = DiscordApprover(bot, timeout_s=approval_timeout_s)
     return actions
 
 
@@ -69,5 +72,7 @@ def _message_id(record: RecordedRequest) -> int:
 
 
 def confirmation(message: StoredMessage) -> bool:
-    """Is this the bot's moderation confirmation (with its buttons)?"""
-    return message.content.startswith("🛡️ **Moderation request**") and bool(message.components)
+    """Is this the bot's approval request for a moderation action (with its buttons)?"""
+    content = message.content
+    moderation = "`delete_message`" in content or "`timeout_member`" in content
+    return content.startswith("🔐 **Approval needed**") and moderation and bool(message.components)

@@ -114,13 +114,25 @@ class Attempt:
 
 @dataclass
 class SpyActions:
-    """The moderation service as the tools see it: records every proposal, does nothing."""
+    """The moderation service as the tools see it: approves every check, records every action
+    it is asked to perform (the count that matters), does nothing on Discord."""
 
-    proposed: list[tuple[str, int, int]] = field(default_factory=list)
+    performed: list[tuple[str, int, int]] = field(default_factory=list)
 
-    async def propose(self, request: Any) -> str:
-        self.proposed.append((request.kind, request.invoker_id, request.channel_id))
-        return "Proposed; the moderator must confirm it."
+    async def check(self, request: Any) -> str:
+        return f"{request.kind} (checked by the spy)"
+
+    async def perform(self, request: Any) -> str:
+        self.performed.append((request.kind, request.invoker_id, request.channel_id))
+        return "Done (by the spy)."
+
+
+class AllowingApprover:
+    """Allows every call at once: the matrix tests who is offered and runs a tool, so the
+    approval buttons (tested elsewhere) would only slow it down."""
+
+    async def decide(self, *args: Any, **kwargs: Any) -> str:
+        return "allow_once"
 
 
 def plan(vectors: tuple[str, ...]) -> list[Attempt]:
@@ -196,7 +208,7 @@ async def _lane(rig: Rig, world: World, attempts: list[Attempt]) -> int:
 
 
 def _executions(log: list[tuple[str, int, int]], spy: SpyActions) -> set[tuple[str, int, int]]:
-    return {*log, *spy.proposed}
+    return {*log, *spy.performed}
 
 
 def _offered(rig: Rig, attempt: Attempt) -> bool:
@@ -248,7 +260,13 @@ async def run_escalation(vectors: tuple[str, ...] = VECTORS) -> dict[str, Any]:
                 "discord": {"owner_ids": [rig.discord.owner.id]},
             }
             async with rig.harness.run(**settings) as bot:
-                bot.services.tool_services.update({LOG_SERVICE: log, "moderation_actions": spy})
+                bot.services.tool_services.update(
+                    {
+                        LOG_SERVICE: log,
+                        "moderation_actions": spy,
+                        "approver": AllowingApprover(),
+                    }
+                )
                 lanes: dict[tuple[str, bool], list[Attempt]] = {}
                 for attempt in attempts:
                     lanes.setdefault((attempt.persona.name, attempt.in_guild), []).append(attempt)

@@ -8,7 +8,13 @@ from typing import Any
 from pydantic import BaseModel
 
 from tools import Dispatcher, InMemoryLedger, ToolCall, ToolContext, ToolRegistry, tool
-from tools.approval import ApprovalDecision, awaiting_message, refusal_message
+from tools.approval import (
+    DEFAULT_POLICY,
+    ApprovalDecision,
+    ApprovalPolicy,
+    awaiting_message,
+    refusal_message,
+)
 
 
 class ScriptedApprover:
@@ -26,6 +32,8 @@ class ScriptedApprover:
         params: BaseModel,
         call: ToolCall,
         permissions: tuple[str, ...],
+        policy: ApprovalPolicy = DEFAULT_POLICY,
+        description: str | None = None,
     ) -> ApprovalDecision:
         self.asked.append((tool_name, params.model_dump(), permissions))
         self.first_ask.set()

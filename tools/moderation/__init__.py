@@ -7,6 +7,7 @@ Load it with ``tools.modules = ["tools.moderation"]``; settings live under
 
 from tools.moderation.actions import (
     ACTIONS_SERVICE,
+    MODERATION_APPROVAL,
     ActionKind,
     ActionRefused,
     ActionRequest,
@@ -27,6 +28,7 @@ from tools.moderation.settings import ModerationToolSettings, load_settings
 __all__ = [
     "ACTIONS_SERVICE",
     "DEFAULT_MODEL",
+    "MODERATION_APPROVAL",
     "ActionKind",
     "ActionRefused",
     "ActionRequest",

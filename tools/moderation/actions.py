@@ -1,11 +1,13 @@
 """Moderation action tools: ``delete_message`` and ``timeout_member``.
 
-These tools never act by themselves. They hand an :class:`ActionRequest` to the
-``"moderation_actions"`` service the bot injects (``bot/moderation_actions.py`` in toolcord),
-which re-checks the invoking member's real permissions and the role hierarchy on Discord, posts a
-confirmation that only the invoker can press, and acts only on Confirm. So text injected into the
-conversation (a search result, a transcript) can at most produce a proposal that the invoker
-must confirm. Who asked comes from the tool context, never from the model's arguments.
+Both are approval tools (``tools/approval.py``) with :data:`MODERATION_APPROVAL`: before anyone is
+asked, the ``"moderation_actions"`` service the bot injects (``bot/moderation_actions.py`` in
+toolcord) checks the invoking member's real permissions, the role hierarchy and the bot's own
+rights on Discord and describes the action; only the invoker may answer, the same check runs at
+the press, and the tool, once allowed, hands the :class:`ActionRequest` to the service, which
+checks everything a third time and acts. So text injected into the conversation (a search
+result, a transcript) can at most produce a request that the invoker must allow. Who asked comes
+from the tool context, never from the model's arguments.
 
 The registry offers the tools only in guilds and only to members holding ``manage_messages``
 (``delete_message``) or ``moderate_members`` (``timeout_member``).
@@ -15,10 +17,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Annotated, Literal, Protocol, runtime_checkable
+from typing import Annotated, Any, Literal, Protocol, runtime_checkable
 
-from pydantic import Field
+from pydantic import BaseModel, Field
 
+from tools.approval import ApprovalPolicy
 from tools.context import ToolContext
 from tools.definition import tool
 from tools.errors import ToolFailed, ToolRetry
@@ -75,59 +78,69 @@ class ActionRefused(Exception):
 class ModerationActionService(Protocol):
     """What the tools need from the bot's moderation action executor."""
 
-    async def propose(self, request: ActionRequest) -> str:
-        """Check the request and post its confirmation; return a sentence for the model.
+    async def check(self, request: ActionRequest) -> str:
+        """Check the request against Discord as it is now; describe it for the approval request.
 
         Raises:
             ActionRefused: When the invoker, the bot or the target rules the action out.
         """
         ...
 
+    async def perform(self, request: ActionRequest) -> str:
+        """Check the request again and perform it; return a sentence for the model.
+
+        Raises:
+            ActionRefused: When it may not run (any more) or Discord refused it.
+        """
+        ...
+
+
+async def _check(ctx: ToolContext, params: BaseModel) -> str:
+    """The approval check: the action as it would run now, or why it may not."""
+    request = _request(ctx, params.model_dump())
+    try:
+        return await _service(ctx).check(request)
+    except ActionRefused as refused:
+        raise ToolFailed(refused.message) from None
+
+
+MODERATION_APPROVAL = ApprovalPolicy(check=_check, invoker_only=True, conversation_grants=False)
+"""Every action waits for the invoker's own "Allow once"; the check runs before asking, at the
+press and (by the tool) at execution."""
+
 
 @tool(
     family="moderation",
-    side_effects=True,
+    approval=MODERATION_APPROVAL,
     guild_only=True,
     required_permissions=("manage_messages",),
     timeout=20.0,
-    progress="Preparing a message deletion for confirmation...",
+    progress="Deleting the message...",
 )
 async def delete_message(
     ctx: ToolContext,
     message: Annotated[str, Field(min_length=1, max_length=200)],
     reason: Annotated[str, Field(min_length=1, max_length=MAX_REASON_CHARS)],
 ) -> str:
-    """Propose deleting a message in this server; it happens only after the user confirms.
+    """Delete a message in this server, after the user who asked approves it.
 
-    A confirmation with Confirm/Cancel buttons is posted for the user who asked you; the
-    message is deleted only if they press Confirm. Use it only when that user asks for it.
+    An approval request with buttons is posted for the user who asked you; the message is
+    deleted only if they press "Allow once". Use it only when that user asks for it.
 
     Args:
         message: The message's id, or its link (https://discord.com/channels/...).
         reason: Why the message should be deleted, in a few words (shown in the audit log).
     """
-    guild_id = _guild(ctx)
-    channel_id, message_id = _message_target(message.strip(), guild_id, ctx.channel_id)
-    request = ActionRequest(
-        kind="delete_message",
-        invoker_id=ctx.user_id,
-        guild_id=guild_id,
-        channel_id=ctx.channel_id,
-        reason=_reason(reason),
-        message_id=message_id,
-        message_channel_id=channel_id,
-        call_id=ctx.call_id,
-    )
-    return await _propose(ctx, request)
+    return await _perform(ctx, {"message": message, "reason": reason})
 
 
 @tool(
     family="moderation",
-    side_effects=True,
+    approval=MODERATION_APPROVAL,
     guild_only=True,
     required_permissions=("moderate_members",),
     timeout=20.0,
-    progress="Preparing a time-out for confirmation...",
+    progress="Timing the member out...",
 )
 async def timeout_member(
     ctx: ToolContext,
@@ -135,45 +148,70 @@ async def timeout_member(
     minutes: Annotated[int, Field(ge=1, le=40_320)],
     reason: Annotated[str, Field(min_length=1, max_length=MAX_REASON_CHARS)],
 ) -> str:
-    """Propose timing out a member of this server; it happens only after the user confirms.
+    """Time out a member of this server, after the user who asked approves it.
 
-    A timed-out member cannot chat or react until the time-out ends. A confirmation with
-    Confirm/Cancel buttons is posted for the user who asked you; nothing happens unless they
-    press Confirm. Use it only when that user asks for it.
+    A timed-out member cannot chat or react until the time-out ends. An approval request with
+    buttons is posted for the user who asked you; nothing happens unless they press "Allow
+    once". Use it only when that user asks for it.
 
     Args:
         member: The member's user id, mention, or exact user/display name.
         minutes: Length of the time-out in minutes (at most 40320, i.e. 28 days).
         reason: Why, in a few words (shown in the audit log).
     """
+    return await _perform(ctx, {"member": member, "minutes": minutes, "reason": reason})
+
+
+async def _perform(ctx: ToolContext, arguments: dict[str, Any]) -> str:
+    request = _request(ctx, arguments)
+    try:
+        return await _service(ctx).perform(request)
+    except ActionRefused as refused:
+        raise ToolFailed(f"Nothing was done: {refused.message}") from None
+
+
+def _request(ctx: ToolContext, arguments: dict[str, Any]) -> ActionRequest:
+    """The action the arguments ask for, with who asked and where taken from the context."""
     guild_id = _guild(ctx)
+    reason = _reason(str(arguments["reason"]))
+    if "message" in arguments:
+        channel_id, message_id = _message_target(
+            str(arguments["message"]).strip(), guild_id, ctx.channel_id
+        )
+        return ActionRequest(
+            kind="delete_message",
+            invoker_id=ctx.user_id,
+            guild_id=guild_id,
+            channel_id=ctx.channel_id,
+            reason=reason,
+            message_id=message_id,
+            message_channel_id=channel_id,
+            call_id=ctx.call_id,
+        )
+    minutes = int(arguments["minutes"])
     limit = load_settings(ctx.config).max_timeout_minutes
     if minutes > limit:
         raise ToolRetry(f"minutes must be at most {limit} here.")
-    request = ActionRequest(
+    return ActionRequest(
         kind="timeout_member",
         invoker_id=ctx.user_id,
         guild_id=guild_id,
         channel_id=ctx.channel_id,
-        reason=_reason(reason),
-        member=_member_ref(member),
+        reason=reason,
+        member=_member_ref(str(arguments["member"])),
         minutes=minutes,
         call_id=ctx.call_id,
     )
-    return await _propose(ctx, request)
 
 
-async def _propose(ctx: ToolContext, request: ActionRequest) -> str:
+def _service(ctx: ToolContext) -> ModerationActionService:
     service = ctx.services.get(ACTIONS_SERVICE)
     if not isinstance(service, ModerationActionService):
         raise ToolFailed(
             "Moderation actions are not enabled on this bot (the bot owner must inject the "
             "'moderation_actions' service). Nothing was done."
         )
-    try:
-        return await service.propose(request)
-    except ActionRefused as refused:
-        raise ToolFailed(f"Nothing was done: {refused.message}") from None
+    return service
 
 
 def _guild(ctx: ToolContext) -> int:

@@ -20,7 +20,7 @@ class ModerationToolSettings(BaseModel):
         model: The moderation model (omni models also judge images); the bot passes
             ``openai.moderation_model`` here, so it is not set under ``[tools.config.moderation]``.
         timeout_s: Time allowed for one moderation request.
-        max_timeout_minutes: Longest time-out ``timeout_member`` may propose (Discord: 28 days).
+        max_timeout_minutes: Longest time-out ``timeout_member`` may ask for (Discord: 28 days).
     """
 
     model_config = ConfigDict(extra="ignore", frozen=True)

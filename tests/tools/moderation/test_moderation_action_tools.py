@@ -1,11 +1,14 @@
-"""delete_message / timeout_member: who may call them, what reaches the action service."""
+"""delete_message / timeout_member: who may call them, how they are approved, what reaches the
+action service (checked before asking, performed only once allowed, never twice)."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
+from pydantic import BaseModel
 
 from tools import (
     Dispatcher,
@@ -16,7 +19,9 @@ from tools import (
     ToolRegistry,
     assert_strict_tool,
 )
+from tools.approval import ApprovalDecision, ApprovalPolicy, refusal_message
 from tools.moderation import (
+    MODERATION_APPROVAL,
     ActionRefused,
     ActionRequest,
     check_moderation,
@@ -30,20 +35,62 @@ GUILD_ID = 300000000000000003
 
 @dataclass
 class RecordingService:
-    """Stands in for the Discord executor: records proposals, optionally refuses."""
+    """Stands in for the Discord executor: records checks and actions, optionally refuses."""
 
-    refuse_with: str | None = None
-    requests: list[ActionRequest] = field(default_factory=list)
+    refuse_check: str | None = None
+    refuse_perform: str | None = None
+    calls: list[tuple[str, ActionRequest]] = field(default_factory=list)
 
-    async def propose(self, request: ActionRequest) -> str:
-        self.requests.append(request)
-        if self.refuse_with is not None:
-            raise ActionRefused(self.refuse_with)
-        return "A confirmation was posted."
+    @property
+    def requests(self) -> list[ActionRequest]:
+        return [request for step, request in self.calls if step == "check"]
+
+    @property
+    def performed(self) -> list[ActionRequest]:
+        return [request for step, request in self.calls if step == "perform"]
+
+    async def check(self, request: ActionRequest) -> str:
+        self.calls.append(("check", request))
+        if self.refuse_check is not None:
+            raise ActionRefused(self.refuse_check)
+        return f"{request.kind} as described"
+
+    async def perform(self, request: ActionRequest) -> str:
+        self.calls.append(("perform", request))
+        if self.refuse_perform is not None:
+            raise ActionRefused(self.refuse_perform)
+        return "Done."
+
+
+@dataclass
+class Approver:
+    """Answers every request with ``decision`` and records what it was asked."""
+
+    decision: ApprovalDecision = "allow_once"
+    asked: list[dict[str, Any]] = field(default_factory=list)
+
+    async def decide(
+        self,
+        ctx: ToolContext,
+        tool_name: str,
+        params: BaseModel,
+        call: ToolCall,
+        permissions: tuple[str, ...],
+        policy: ApprovalPolicy,
+        description: str | None = None,
+    ) -> ApprovalDecision:
+        self.asked.append(
+            {"tool": tool_name, "policy": policy, "description": description, "user": ctx.user_id}
+        )
+        return self.decision
 
 
 def _ctx(
-    service: RecordingService, *, permissions: tuple[str, ...], guild: bool = True
+    service: RecordingService,
+    *,
+    permissions: tuple[str, ...],
+    guild: bool = True,
+    approver: Approver | None = None,
 ) -> ToolContext:
     return ToolContext(
         user_id=1001,
@@ -51,15 +98,20 @@ def _ctx(
         channel_id=2002,
         guild_id=GUILD_ID if guild else None,
         member_permissions=Permissions.from_names(*permissions) if guild else None,
-        services={"moderation_actions": service},
+        services={"moderation_actions": service, "approver": approver or Approver()},
         conversation_id="c",
         turn_id="t",
     )
 
 
-async def _run(ctx: ToolContext, name: str, arguments: dict[str, object]) -> tuple[str, str]:
+async def _run(
+    ctx: ToolContext,
+    name: str,
+    arguments: dict[str, object],
+    ledger: InMemoryLedger | None = None,
+) -> tuple[str, str]:
     registry = ToolRegistry([delete_message, timeout_member, check_moderation])
-    dispatcher = Dispatcher(registry, ctx, registry.names(), ledger=InMemoryLedger())
+    dispatcher = Dispatcher(registry, ctx, registry.names(), ledger=ledger or InMemoryLedger())
     (outcome,) = await dispatcher.run([ToolCall("call_1", name, json.dumps(arguments))])
     return outcome.status, outcome.content
 
@@ -69,18 +121,33 @@ def test_action_tools_are_guarded_side_effects() -> None:
     assert timeout_member.required_permissions == ("moderate_members",)
     for item in (delete_message, timeout_member):
         assert item.side_effects and item.guild_only and item.family == "moderation"
+        assert item.approval_policy is MODERATION_APPROVAL
         assert_strict_tool(item.openai_schema())
+    assert MODERATION_APPROVAL.invoker_only and not MODERATION_APPROVAL.conversation_grants
 
 
-async def test_the_proposal_carries_the_invoker_from_the_context() -> None:
+async def test_an_allowed_action_is_checked_then_performed_with_the_invoker_from_the_context() -> (
+    None
+):
     service = RecordingService()
-    ctx = _ctx(service, permissions=("manage_messages",))
+    approver = Approver()
+    ctx = _ctx(service, permissions=("manage_messages",), approver=approver)
 
     status, content = await _run(
         ctx, "delete_message", {"message": str(MESSAGE_ID), "reason": "spam  link"}
     )
 
-    assert (status, content) == ("ok", "A confirmation was posted.")
+    assert (status, content) == ("ok", "Done.")
+    assert [step for step, _ in service.calls] == ["check", "perform"]
+    assert service.performed == service.requests
+    assert approver.asked == [
+        {
+            "tool": "delete_message",
+            "policy": MODERATION_APPROVAL,
+            "description": "delete_message as described",
+            "user": 1001,
+        }
+    ]
     (request,) = service.requests
     assert (request.kind, request.invoker_id, request.guild_id) == (
         "delete_message",
@@ -175,8 +242,25 @@ async def test_in_direct_messages_the_tools_do_not_exist() -> None:
     assert service.requests == []
 
 
-async def test_a_refusal_from_the_service_reaches_the_model() -> None:
-    service = RecordingService(refuse_with="their highest role is not below yours")
+async def test_a_refusal_at_the_check_asks_nobody_and_reaches_the_model() -> None:
+    service = RecordingService(refuse_check="their highest role is not below yours")
+    approver = Approver()
+
+    status, content = await _run(
+        _ctx(service, permissions=("administrator",), approver=approver),
+        "timeout_member",
+        {"member": "123456789012345678", "minutes": 5, "reason": "r"},
+    )
+
+    assert (status, content) == (
+        "error",
+        "'timeout_member' was not run and nobody was asked: their highest role is not below yours",
+    )
+    assert approver.asked == [] and service.performed == []
+
+
+async def test_a_refusal_at_execution_reaches_the_model() -> None:
+    service = RecordingService(refuse_perform="the bot lacks the moderate members permission here")
 
     status, content = await _run(
         _ctx(service, permissions=("administrator",)),
@@ -185,12 +269,44 @@ async def test_a_refusal_from_the_service_reaches_the_model() -> None:
     )
 
     assert status == "error"
-    assert "Nothing was done: their highest role is not below yours" in content
+    assert content == (
+        "'timeout_member' failed: Nothing was done: the bot lacks the moderate members "
+        "permission here"
+    )
+
+
+@pytest.mark.parametrize("decision", ["deny", "timeout", "unavailable"])
+async def test_without_approval_nothing_is_performed(decision: ApprovalDecision) -> None:
+    service = RecordingService()
+    ctx = _ctx(service, permissions=("moderate_members",), approver=Approver(decision))
+
+    status, content = await _run(
+        ctx, "timeout_member", {"member": "bob", "minutes": 5, "reason": "r"}
+    )
+
+    assert (status, content) == ("denied", refusal_message("timeout_member", decision))
+    assert len(service.requests) == 1 and service.performed == []
+
+
+async def test_a_retried_call_is_neither_asked_nor_performed_twice() -> None:
+    service = RecordingService()
+    approver = Approver()
+    ctx = _ctx(service, permissions=("moderate_members",), approver=approver)
+    ledger = InMemoryLedger()
+    arguments: dict[str, object] = {"member": "bob", "minutes": 5, "reason": "r"}
+
+    first = await _run(ctx, "timeout_member", arguments, ledger)
+    second = await _run(ctx, "timeout_member", arguments, ledger)
+
+    assert first == ("ok", "Done.")
+    assert second == ("skipped_duplicate", "Done.")
+    assert len(approver.asked) == 1 and len(service.performed) == 1
 
 
 async def test_without_the_service_nothing_can_happen() -> None:
     ctx = _ctx(RecordingService(), permissions=("administrator",))
-    ctx.services = {}
+
+    ctx.services = {"approver": Approver()}
 
     status, content = await _run(ctx, "delete_message", {"message": str(MESSAGE_ID), "reason": "r"})
 
