@@ -235,3 +235,13 @@ def test_parts_this_bot_does_not_show_are_named() -> None:
         "\n(a video part this bot does not show)\n(a unknown part this bot does not show)"
         "\n</mcp_result>"
     )
+
+
+def test_upper_case_letters_digits_dashes_and_underscores_stay_in_the_file_name() -> None:
+    ctx = _ctx()
+    png = base64.b64encode(b"x").decode()
+    result = mcp_types.CallToolResult(
+        content=[mcp_types.ImageContent(type="image", data=png, mime_type="image/png")]
+    )
+    render_result(result, ctx, "s", "Get_Map-9 Z")
+    assert [a.filename for a in ctx.artifacts] == ["Get_Map-9_Z-1.png"]
