@@ -352,3 +352,58 @@ async def test_an_owner_call_is_exempt_only_from_user_budgets(store: Store) -> N
     await policy.record_call(2, GUILD, "m", 990)
     refusal = await policy.admit_call(1, GUILD, is_owner=True)
     assert refusal is not None and refusal.message.startswith("The bot has used its shared")
+
+
+NEARLY_SPENT = (
+    "The budget is nearly spent and other requests are still running; try again in a minute."
+)
+
+
+async def test_a_running_turn_holds_its_estimate_against_its_guild(store: Store) -> None:
+    policy = QuotaPolicy(store, quotas(guild_daily_tokens=1000, reserve_tokens=600), wait_s=0.05)
+    assert await policy.before_turn(turn(1, user_id=1)) is None
+    refusal = await policy.before_turn(turn(2, user_id=2))
+    assert refusal is not None and (refusal.kind, refusal.message) == ("quota", NEARLY_SPENT)
+    assert await policy.before_turn(turn(3, user_id=3, guild_id=GUILD + 1)) is None
+    assert policy.running == 2
+
+
+async def test_a_running_turn_holds_its_estimate_against_its_user(store: Store) -> None:
+    policy = QuotaPolicy(store, quotas(user_daily_tokens=1000, reserve_tokens=600), wait_s=0.05)
+    assert await policy.before_turn(turn(1, guild_id=None)) is None
+    refusal = await policy.before_turn(turn(2, guild_id=None))
+    assert refusal is not None and refusal.message == NEARLY_SPENT
+    assert await policy.before_turn(turn(3, user_id=2, guild_id=None)) is None
+
+
+async def test_forgetting_a_user_drops_their_kept_totals(store: Store) -> None:
+    policy = QuotaPolicy(store, quotas(user_daily_tokens=1000))
+    counter = CountingReads(policy)
+    assert await policy.admit_call(1, GUILD) is None
+    assert await policy.admit_call(1, GUILD) is None
+    assert counter.reads == 1
+    await policy.forget_user(1)
+    assert await policy.admit_call(1, GUILD) is None
+    assert counter.reads == 2
+
+
+async def test_a_reset_drops_the_kept_totals_of_that_subject_only(store: Store) -> None:
+    policy = QuotaPolicy(store, quotas(user_daily_tokens=1000, guild_daily_tokens=1000))
+    counter = CountingReads(policy)
+    assert await policy.admit_call(1, GUILD) is None
+    assert counter.reads == 2  # the user's and the guild's
+    await policy.reset("guild", GUILD)
+    assert await policy.admit_call(1, GUILD) is None
+    assert counter.reads == 3  # the guild's again
+    await policy.reset("user", 1)
+    assert await policy.admit_call(1, GUILD) is None
+    assert counter.reads == 4
+
+
+async def test_a_refund_counts_in_the_kept_totals(store: Store) -> None:
+    policy = QuotaPolicy(store, quotas(user_daily_images=10))
+    counter = CountingReads(policy)
+    assert await policy.charge_images(1, GUILD, 9) is None  # read: 0 kept, 9 now
+    await policy.refund_images(1, GUILD, 9)
+    assert await policy.charge_images(1, GUILD, 9) is None  # 0 + 9 <= 9: from memory
+    assert counter.reads == 1
