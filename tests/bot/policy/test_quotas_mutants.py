@@ -407,3 +407,67 @@ async def test_a_refund_counts_in_the_kept_totals(store: Store) -> None:
     await policy.refund_images(1, GUILD, 9)
     assert await policy.charge_images(1, GUILD, 9) is None  # 0 + 9 <= 9: from memory
     assert counter.reads == 1
+
+
+async def test_a_budget_of_one_token_is_a_budget(store: Store) -> None:
+    policy = QuotaPolicy(store, quotas(user_daily_tokens=1), clock=lambda: PAST)
+    await spend(store, 1)
+    refusal = await policy.before_turn(turn(1))
+    assert refusal is not None and refusal.message.startswith(
+        "You have used your daily budget of 1 tokens."
+    )
+
+
+async def test_images_count_in_the_guilds_kept_total(store: Store) -> None:
+    policy = QuotaPolicy(store, quotas(guild_daily_images=10))
+    counter = CountingReads(policy)
+    assert await policy.charge_images(1, GUILD, 5) is None
+    assert await policy.charge_images(2, GUILD, 4) is None  # 5 + 4 <= 9: from memory
+    assert counter.reads == 1
+    assert await policy.charge_images(3, GUILD, 1) is None  # 9 + 1 > 9: read
+    assert counter.reads == 2
+
+
+async def test_a_settled_turn_counts_in_the_guilds_kept_total(store: Store) -> None:
+    policy = QuotaPolicy(store, quotas(guild_daily_tokens=1000, reserve_tokens=100))
+    counter = CountingReads(policy)
+    assert await policy.before_turn(turn(1)) is None
+    await spend(store, 801)
+    await policy.after_turn(turn(1), EngineUsage(801, 0, 1), "m")
+    assert await policy.before_turn(turn(2, user_id=2)) is None  # 801 + 100 > 900: read
+    assert counter.reads == 2
+
+
+async def test_a_turn_reserves_the_users_own_estimate(store: Store) -> None:
+    policy = QuotaPolicy(store, quotas(user_daily_tokens=999, reserve_tokens=100), wait_s=0.05)
+    await policy.after_turn(turn(1), EngineUsage(500, 0, 1), "m")
+    assert await policy.before_turn(turn(2)) is None  # holds the user's 500, not the reserve
+    refusal = await policy.before_turn(turn(3))  # 500 held + 500 more > 999
+    assert refusal is not None and refusal.message == NEARLY_SPENT
+
+
+async def test_kept_totals_are_trusted_for_the_ttl_given(store: Store) -> None:
+    now = [100.0]
+    policy = QuotaPolicy(
+        store, quotas(user_daily_tokens=1000), totals_ttl_s=60.0, monotonic=lambda: now[0]
+    )
+    counter = CountingReads(policy)
+    assert await policy.admit_call(1, GUILD) is None
+    now[0] += 59.0
+    assert await policy.admit_call(1, GUILD) is None
+    assert counter.reads == 1
+    now[0] += 2.0
+    assert await policy.admit_call(1, GUILD) is None
+    assert counter.reads == 2
+
+
+async def test_reset_markers_are_trusted_by_the_monotonic_clock_given(store: Store) -> None:
+    now = [100.0]
+    policy = QuotaPolicy(store, quotas(user_daily_tokens=100), monotonic=lambda: now[0])
+    other_process = QuotaPolicy(store, quotas(user_daily_tokens=100))
+    await spend(store, 100)
+    assert await policy.before_turn(turn(1)) is not None
+    await other_process.reset("user", 1)
+    assert await policy.before_turn(turn(2)) is not None  # the marker read is kept 30 s
+    now[0] += 31.0
+    assert await policy.before_turn(turn(3)) is None
