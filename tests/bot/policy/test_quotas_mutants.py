@@ -471,3 +471,21 @@ async def test_reset_markers_are_trusted_by_the_monotonic_clock_given(store: Sto
     assert await policy.before_turn(turn(2)) is not None  # the marker read is kept 30 s
     now[0] += 31.0
     assert await policy.before_turn(turn(3)) is None
+
+
+async def test_a_refund_counts_in_the_guilds_kept_total(store: Store) -> None:
+    policy = QuotaPolicy(store, quotas(guild_daily_images=10))
+    counter = CountingReads(policy)
+    assert await policy.charge_images(1, GUILD, 9) is None
+    await policy.refund_images(1, GUILD, 9)
+    assert await policy.charge_images(2, GUILD, 9) is None  # 0 + 9 <= 9: from memory
+    assert counter.reads == 1
+
+
+async def test_an_owner_is_exempt_from_user_image_budgets(store: Store) -> None:
+    policy = QuotaPolicy(store, quotas(user_daily_images=1))
+    assert await policy.charge_images(1, GUILD, 5, is_owner=True) is None
+    refused = await policy.charge_images(1, GUILD, 1)
+    assert refused is not None and refused.message.startswith(
+        "You have used your daily budget of 1 generated images."
+    )
