@@ -10,6 +10,7 @@ import pytest
 
 from bot.engine import Failed, Final, ReasoningDelta, TextDelta, TurnRequest, run_turn
 from bot.engine.client import make_openai_client, responses_url
+from bot.engine.dialects import _log_once
 from bot.engine.failures import IncompleteStream, ResponseFailed, classify
 from bot.engine.model_rules import can_reason, chat_effort, model_family
 from bot.engine.responses import (
@@ -404,6 +405,7 @@ async def test_a_cut_stream_is_retried_once(emu: OpenAIEmulator) -> None:
 async def test_chat_dialect_sends_effort_none_and_logs_why_once(
     emu: OpenAIEmulator, caplog: pytest.LogCaptureFixture
 ) -> None:
+    _log_once.cache_clear()  # the warning is once per process: earlier runs must not hide it
     emu.chat.reply_text("ok")
     emu.chat.reply_text("ok")
     with caplog.at_level(logging.WARNING, logger="toolcord.engine"):
