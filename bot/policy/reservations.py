@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from bot.policy.usage import Subject
 
@@ -62,11 +62,14 @@ class Reservations:
         self.hold(reservation, tokens=tokens, used=0)
 
     def release(self, key: TurnKey) -> Reservation | None:
-        """The turn settled: it holds nothing any more. Returns what it held, if anything."""
+        """The turn settled: it holds nothing any more. Returns what it held, if anything
+        (``used``: what its rounds cost, as it stood before the release)."""
         reservation = self._by_turn.pop(key, None)
-        if reservation is not None:
-            self.hold(reservation, tokens=0, used=0)
-        return reservation
+        if reservation is None:
+            return None
+        held = replace(reservation)
+        self.hold(reservation, tokens=0, used=0)
+        return held
 
     def hold(self, reservation: Reservation, *, tokens: int, used: int) -> None:
         """Set what a reservation holds, keeping the per-subject sums in step."""

@@ -306,3 +306,15 @@ def test_one_image_or_token_is_singular() -> None:
         "- 2 images this month (no limit)",
         "- 1 token today (no limit)",
     ]
+
+
+async def test_a_settled_turn_notes_its_last_round_not_its_whole_cost(store: Store) -> None:
+    """The estimate is the user's largest recent round: a turn that used 600 in its first round
+    and 1,000 in all notes 400 for its last round when it settles, not 1,000 (the release used
+    to empty ``used`` before the cost was taken)."""
+    policy = QuotaPolicy(store, quotas(global_daily_tokens=100_000, reserve_tokens=100))
+    assert await policy.before_turn(turn(1)) is None
+    assert await policy.before_round(turn(1), 600) is None
+    assert policy.estimate(1) == 600
+    await policy.after_turn(turn(1), EngineUsage(900, 100, 2), "m")
+    assert policy.estimate(1) == 600
