@@ -6,6 +6,10 @@ only the invoker are ephemeral. Server settings commands check the invoker's per
 the server side (``bot.policy.permissions``): Discord's ``default_member_permissions`` only hides
 commands and server admins can change it.
 
+``/chat`` and "Ask about this message" become turns through the intake (``bot.intake``): the
+interaction's arrival (place, conversation key, reply target), then its turn, then the
+conversation service.
+
 Services this cog uses from ``bot.services.tool_services``: ``"guild_settings"``
 (:class:`bot.guild_settings.GuildSettings`) and ``"quotas"``
 (:class:`bot.policy.quotas.QuotaPolicy`).
@@ -179,11 +183,11 @@ class Commands(_CommandCog):
         private = private or foreign
         await interaction.response.defer(ephemeral=private, thinking=True)
         invoker = await self._invoker(interaction)
-        place = where_of(interaction, invoker)
-        if new_thread and (private or place.guild_id is None or place.thread_id is not None):
+        where = where_of(interaction, invoker)
+        if new_thread and (private or where.guild_id is None or where.thread_id is not None):
             await _say(interaction, self._t(interaction, "chat.thread_needs_public"))
             return
-        effective = await self._effective(place)
+        effective = await self._effective(where)
         if new_thread:
             await self._chat_in_thread(interaction, invoker, effective, prompt)
             return
@@ -228,8 +232,8 @@ class Commands(_CommandCog):
         """Ask the bot about a message (only you see the answer)."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         invoker = await self._invoker(interaction)
-        place = where_of(interaction, invoker)
-        effective = await self._effective(place)
+        where = where_of(interaction, invoker)
+        effective = await self._effective(where)
         inputs = await read_attachments(self.bot, message)
         text = _about_prompt(message, inputs.text)
         arrival = interaction_arrival(
@@ -249,8 +253,8 @@ class Commands(_CommandCog):
             await _say(interaction, self._t(interaction, "check.nothing_to_check"))
             return
         invoker = await self._invoker(interaction)
-        place = where_of(interaction, invoker)
-        effective = await self._effective(place)
+        where = where_of(interaction, invoker)
+        effective = await self._effective(where)
         try:
             verdict = await moderate(
                 self.bot.services.client,
@@ -284,8 +288,8 @@ class Commands(_CommandCog):
         foreign = interaction.guild_id is not None and not interaction.is_guild_integration()
         await interaction.response.defer(ephemeral=private or foreign, thinking=True)
         invoker = await self._invoker(interaction)
-        place = where_of(interaction, invoker)
-        effective = await self._effective(place)
+        where = where_of(interaction, invoker)
+        effective = await self._effective(where)
         enabled = effective.enabled_tools
         if self.bot.services.registry.get(IMAGE_TOOL) is None or (
             enabled is not None and IMAGE_TOOL not in enabled
@@ -293,18 +297,18 @@ class Commands(_CommandCog):
             await _say(interaction, self._t(interaction, "imagine.not_enabled"))
             return
         refusal = await self.quotas.charge_images(
-            invoker.user_id, place.guild_id, 1, is_owner=invoker.is_owner
+            invoker.user_id, where.guild_id, 1, is_owner=invoker.is_owner
         )
         if refusal is not None:
             await _say(interaction, f"⚠️ {self._refusal_text(interaction, refusal)}")
             return
-        await self._draw(interaction, invoker, place, prompt, size)
+        await self._draw(interaction, invoker, where, prompt, size)
 
     async def _draw(
         self,
         interaction: discord.Interaction,
         invoker: Invoker,
-        place: Where,
+        where: Where,
         prompt: str,
         size: str | None,
     ) -> None:
@@ -315,7 +319,7 @@ class Commands(_CommandCog):
             )
         except image_tools.ImageError as exc:
             if exc.kind not in ("content_policy", "bad_request"):
-                await self.quotas.refund_images(invoker.user_id, place.guild_id, 1)
+                await self.quotas.refund_images(invoker.user_id, where.guild_id, 1)
             await _say(interaction, f"⚠️ {self._image_failure(interaction, exc)}")
             return
         files = [
@@ -343,13 +347,13 @@ class Commands(_CommandCog):
         """Clear the conversation here, so the bot starts afresh."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         invoker = await self._invoker(interaction)
-        place = where_of(interaction, invoker)
+        where = where_of(interaction, invoker)
         if shared:
             refusal = shared_reset_refusal_key(invoker)
             if refusal is not None:
                 await _say(interaction, self._t(interaction, refusal))
                 return
-        key = conversation_key(place, "shared" if shared else "own")
+        key = conversation_key(where, "shared" if shared else "own")
         cleared = await self.bot.services.store.clear_conversation(key)
         which = "reset.shared_cleared" if shared else "reset.own_cleared"
         await _say(interaction, self._t(interaction, which if cleared else "reset.nothing"))
@@ -410,10 +414,10 @@ class Commands(_CommandCog):
             allowed_mentions=NO_MENTIONS,
         )
 
-    async def _exportable(self, invoker: Invoker, place: Where) -> dict[str, Any] | None:
+    async def _exportable(self, invoker: Invoker, where: Where) -> dict[str, Any] | None:
         """The export document the invoker may see here, with its ``scope``, or None."""
         store = self.bot.services.store
-        own_key, shared_key = conversation_key(place, "own"), conversation_key(place, "shared")
+        own_key, shared_key = conversation_key(where, "own"), conversation_key(where, "shared")
         document = await store.export_conversation(own_key)
         if document is not None:
             return {**document, "scope": "own"}
@@ -431,8 +435,8 @@ class Commands(_CommandCog):
         """Your usage and what is left of your budgets (admins also see the server's)."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         invoker = await self._invoker(interaction)
-        place = where_of(interaction, invoker)
-        show_guild = place.guild_id if admin_refusal_key(invoker) is None else None
+        where = where_of(interaction, invoker)
+        show_guild = where.guild_id if admin_refusal_key(invoker) is None else None
         lines = await self.quotas.report(invoker.user_id, show_guild)
         await _say(interaction, format_report(lines, self._texts(interaction)))
 
@@ -605,8 +609,8 @@ class ServerSettings(_CommandCog):
         if refusal is not None:
             await _say(interaction, self._t(interaction, refusal))
             return
-        place = where_of(interaction, invoker)
-        effective = await self._effective(place)
+        where = where_of(interaction, invoker)
+        effective = await self._effective(where)
         await _say(
             interaction,
             describe_effective(
@@ -712,8 +716,8 @@ class ServerSettings(_CommandCog):
     async def _effective_after_defer(self, interaction: discord.Interaction) -> EffectiveSettings:
         await interaction.response.defer(ephemeral=True, thinking=True)
         invoker = await self._invoker(interaction)
-        place = where_of(interaction, invoker)
-        return await self._effective(place)
+        where = where_of(interaction, invoker)
+        return await self._effective(where)
 
     async def _change(
         self,
