@@ -14,7 +14,11 @@ CHANNEL_TYPES_WITH_THREADS = (discord.ChannelType.public_thread, discord.Channel
 
 @dataclass(frozen=True)
 class Trigger:
-    """Why the bot answers: "dm", "mention", "reply", "thread" or "free_chat"."""
+    """Why the bot answers.
+
+    A message: "dm", "mention", "reply", "thread" or "free_chat"; an interaction: "command"
+    (``/chat``) or "context_menu" ("Ask about this message").
+    """
 
     reason: str
 
@@ -86,7 +90,3 @@ def user_text(message: discord.Message, me: discord.abc.User, limit: int) -> str
     if len(text) > limit:
         text = text[:limit] + f"\n[message cut: only the first {limit} characters were read]"
     return text
-
-
-def is_owner_id(user_id: int, owner_ids: frozenset[int]) -> bool:
-    return user_id in owner_ids

@@ -1,4 +1,8 @@
-"""The message gate: Discord messages the bot should answer go to the conversation service."""
+"""The message gate: the one listener for messages.
+
+Each message is classified once by the intake (``bot.intake``); text the bot should answer goes to
+the conversation service, voice messages go to the voice cog (the ``voice_arrival`` event).
+"""
 
 from __future__ import annotations
 
@@ -7,20 +11,9 @@ import logging
 import discord
 from discord.ext import commands
 
+from bot import intake
 from bot.app import ToolcordBot
-from bot.delivery import DiscordReply
 from bot.i18n import guild_locale
-from bot.inputs import read_inputs
-from bot.routing import Trigger, trigger_for, user_text
-from bot.store import keys
-from bot.turns import (
-    conversation_key,
-    free_chat_here,
-    incoming_turn,
-    is_known_thread,
-    place_of,
-    reply_sink,
-)
 
 log = logging.getLogger("toolcord.chat")
 
@@ -81,69 +74,36 @@ class Chat(commands.Cog):
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
-        me = self.bot.user
-        if me is None or message.author.id == me.id or self.bot.pacer.is_paused(message.channel.id):
+        """The one listener for messages: text goes to chat, voice messages to the voice cog."""
+        arrival = await intake.message_arrival(self.bot, message)
+        if arrival is None:
             return
-        place = await place_of(self.bot, message)
-        trigger = trigger_for(
-            message,
-            me,
-            self.bot.settings.chat,
-            known_thread=await is_known_thread(self.bot, message),
-            free_chat_channels=free_chat_here(message, place),
-        )
-        if trigger is None:
+        if arrival.kind == "voice":
+            self.bot.dispatch("voice_arrival", message, arrival)  # cogs.voice.Voice answers it
             return
-        inputs = await read_inputs(
-            message,
-            self.bot.settings.discord.cdn_base_url,
-            self.bot.settings.inputs,
-            self.bot.services.tool_services.get("image_link_fetcher"),
-        )
-        text = user_text(message, me, self.bot.settings.chat.max_input_chars)
-        text = "\n\n".join(part for part in (text, inputs.text) if part)
-        if not text and not inputs.parts:
+        said = await intake.message_text(self.bot, message)
+        if said.empty:
             return
-        thread = await self._auto_thread(message, trigger, place, text)
-        key = (
-            keys.thread_key(thread.id)
-            if thread is not None
-            else await conversation_key(self.bot, message, trigger, place)
-        )
-        turn = await incoming_turn(
-            self.bot,
-            message,
-            key=key,
-            text=text,
-            place=place,
-            parts=inputs.parts,
-            files=inputs.files,
-        )
-        if thread is None:
-            await self.bot.conversations.handle(turn, lambda: reply_sink(self.bot, message))
-            return
-        turn.channel_id = turn.thread_id = thread.id
-        await self.bot.conversations.handle(turn, lambda: self._thread_sink(thread))
+        arrival = await self._auto_thread(message, arrival, said.text)
+        turn = intake.incoming_turn(arrival, said.text, parts=said.parts, files=said.files)
+        target = arrival.target
+        await self.bot.conversations.handle(turn, lambda: intake.start_reply(self.bot, target))
 
     async def _auto_thread(
-        self, message: discord.Message, trigger: Trigger, place: object, text: str
-    ) -> discord.Thread | None:
+        self, message: discord.Message, arrival: intake.Arrival, text: str
+    ) -> intake.Arrival:
         """With auto-thread on, a mention in a channel opens a thread; the answer goes there."""
-        wanted = self.bot.settings.chat.auto_thread or bool(getattr(place, "auto_thread", False))
+        place = arrival.place
+        wanted = self.bot.settings.chat.auto_thread or (place is not None and place.auto_thread)
         in_channel = isinstance(message.channel, discord.TextChannel)
-        if not (wanted and trigger.reason == "mention" and in_channel):
-            return None
+        if not (wanted and arrival.trigger.reason == "mention" and in_channel):
+            return arrival
+        name = (text or "conversation")[:THREAD_NAME_CHARS]
         try:
-            return await message.create_thread(name=(text or "conversation")[:THREAD_NAME_CHARS])
+            return await intake.open_thread(arrival, message, name, parent_id=None)
         except discord.HTTPException as exc:
             log.warning("could not open a thread in channel %s: %s", message.channel.id, exc)
-            return None
-
-    async def _thread_sink(self, thread: discord.Thread) -> DiscordReply:
-        reply = DiscordReply(
-            thread, thread.id, reference=None, pacer=self.bot.pacer, chat=self.bot.settings.chat
-        )
-        return await reply.start()
+            return arrival
 
 
 async def setup(bot: ToolcordBot) -> None:

@@ -6,6 +6,10 @@ only the invoker are ephemeral. Server settings commands check the invoker's per
 the server side (``bot.policy.permissions``): Discord's ``default_member_permissions`` only hides
 commands and server admins can change it.
 
+``/chat`` and "Ask about this message" become turns through the intake (``bot.intake``): the
+interaction's arrival (place, conversation key, reply target), then its turn, then the
+conversation service.
+
 Services this cog uses from ``bot.services.tool_services``: ``"guild_settings"``
 (:class:`bot.guild_settings.GuildSettings`) and ``"quotas"``
 (:class:`bot.policy.quotas.QuotaPolicy`).
@@ -16,8 +20,7 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from typing import Any, Literal
 
 import discord
@@ -26,8 +29,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import ToolcordBot
-from bot.conversation import IncomingTurn
-from bot.delivery import DiscordReply
+from bot.conversation import ReplySink
 from bot.guild_settings import (
     EffectiveSettings,
     GuildSettings,
@@ -37,8 +39,15 @@ from bot.guild_settings import (
     describe_effective,
 )
 from bot.i18n import locale_of
-from bot.inputs import read_inputs
-from bot.interaction_reply import InteractionReply
+from bot.intake import (
+    Arrival,
+    incoming_turn,
+    interaction_arrival,
+    open_thread,
+    read_attachments,
+    start_reply,
+    where_of,
+)
 from bot.models import tool_config
 from bot.policy.gate import Refusal
 from bot.policy.permissions import (
@@ -51,7 +60,7 @@ from bot.policy.permissions import (
 )
 from bot.policy.quotas import QuotaPolicy
 from bot.policy.usage import format_report
-from bot.store import keys
+from bot.store.keys import Where, conversation_key
 from tools import images as image_tools
 from tools.moderation import moderate
 
@@ -69,47 +78,6 @@ IMAGE_TOOL = "generate_image"
 EFFORT_CHOICES = ("default", "none", "minimal", "low", "medium", "high", "xhigh")
 ScopeChoice = Literal["channel", "guild"]
 ImageSize = Literal["1024x1024", "1536x1024", "1024x1536"]
-
-
-@dataclass(frozen=True)
-class Place:
-    """Where a command runs, as the conversation store keys it.
-
-    ``guild_id`` is None in DMs and in servers that have not added the bot (user-installed
-    commands): nothing is kept in such a server's name.
-    """
-
-    guild_id: int | None
-    channel_id: int
-    thread_id: int | None = None
-    parent_id: int | None = None
-
-    def own_key(self, user_id: int) -> str:
-        """The invoker's own conversation here."""
-        if self.guild_id is None:
-            return keys.dm_key(user_id)
-        return keys.channel_key(self.guild_id, self.channel_id, user_id)
-
-    def shared_key(self, user_id: int) -> str:
-        """The conversation everyone here shares (the invoker's own where none is shared)."""
-        if self.guild_id is None:
-            return keys.dm_key(user_id)
-        if self.thread_id is not None:
-            return keys.thread_key(self.thread_id)
-        return keys.channel_key(self.guild_id, self.channel_id)
-
-    def key(self, user_id: int, *, private: bool) -> str:
-        return self.own_key(user_id) if private else self.shared_key(user_id)
-
-
-def place_of(interaction: discord.Interaction, invoker: Invoker) -> Place:
-    """The place of an interaction (threads carry their parent channel)."""
-    channel = interaction.channel
-    channel_id = interaction.channel_id or invoker.user_id
-    guild_id = invoker.guild_id if invoker.guild_install else None
-    if guild_id is not None and isinstance(channel, discord.Thread):
-        return Place(guild_id, channel_id, thread_id=channel_id, parent_id=channel.parent_id)
-    return Place(guild_id, channel_id)
 
 
 class _CommandCog(commands.Cog):
@@ -139,6 +107,11 @@ class _CommandCog(commands.Cog):
 
     async def _invoker(self, interaction: discord.Interaction) -> Invoker:
         return invoker_from(interaction, is_owner=await self.bot.is_owner(interaction.user))
+
+    async def _effective(self, where: Where) -> EffectiveSettings:
+        """The settings in force where a command runs."""
+        settings = self.guild_settings
+        return await settings.effective(where.guild_id, where.channel_id, where.parent_id)
 
     def _t(self, interaction: discord.Interaction, key: str, **values: Any) -> str:
         """The bot's message ``key`` in the interaction's language (English when missing)."""
@@ -210,84 +183,48 @@ class Commands(_CommandCog):
         private = private or foreign
         await interaction.response.defer(ephemeral=private, thinking=True)
         invoker = await self._invoker(interaction)
-        place = place_of(interaction, invoker)
-        if new_thread and (private or place.guild_id is None or place.thread_id is not None):
+        where = where_of(interaction, invoker)
+        if new_thread and (private or where.guild_id is None or where.thread_id is not None):
             await _say(interaction, self._t(interaction, "chat.thread_needs_public"))
             return
-        effective = await self.guild_settings.effective(
-            place.guild_id, place.channel_id, place.parent_id
-        )
+        effective = await self._effective(where)
         if new_thread:
-            await self._chat_in_thread(interaction, invoker, place, effective, prompt)
+            await self._chat_in_thread(interaction, invoker, effective, prompt)
             return
-        private_key = private or effective.private_conversations
-        turn = self._turn(interaction, invoker, place, effective, prompt, private=private_key)
-        chat_settings = self.bot.settings.chat
-
-        async def make_sink() -> InteractionReply:
-            return await InteractionReply(interaction, private=private, chat=chat_settings).start()
-
-        if not await self.bot.conversations.handle(turn, make_sink):
+        own = private or effective.private_conversations
+        arrival = interaction_arrival(
+            interaction, invoker, effective, trigger="command", own=own, private=private
+        )
+        turn = incoming_turn(arrival, self._cut(prompt))
+        if not await self.bot.conversations.handle(turn, self._reply_at(arrival)):
             await _say(interaction, self._t(interaction, "chat.answered_already"))
 
     async def _chat_in_thread(
         self,
         interaction: discord.Interaction,
         invoker: Invoker,
-        place: Place,
         effective: EffectiveSettings,
         prompt: str,
     ) -> None:
+        arrival = interaction_arrival(
+            interaction, invoker, effective, trigger="command", own=False, private=False
+        )
         original = await interaction.original_response()
-        thread = await original.create_thread(name=_thread_name(prompt))
-        await _say(interaction, self._t(interaction, "chat.answering_in", thread=thread.mention))
-        in_thread = Place(
-            place.guild_id, thread.id, thread_id=thread.id, parent_id=place.channel_id
-        )
-        turn = self._turn(interaction, invoker, in_thread, effective, prompt, private=False)
+        parent_id = arrival.where.channel_id
+        arrival = await open_thread(arrival, original, _thread_name(prompt), parent_id=parent_id)
+        thread = f"<#{arrival.where.channel_id}>"
+        await _say(interaction, self._t(interaction, "chat.answering_in", thread=thread))
+        turn = incoming_turn(arrival, self._cut(prompt))
+        await self.bot.conversations.handle(turn, self._reply_at(arrival))
 
-        async def make_sink() -> DiscordReply:
-            reply = DiscordReply(
-                thread, thread.id, reference=None, pacer=self.bot.pacer, chat=self.bot.settings.chat
-            )
-            return await reply.start()
+    def _cut(self, text: str) -> str:
+        """A command's text as the model gets it: at most ``chat.max_input_chars``."""
+        return text[: self.bot.settings.chat.max_input_chars]
 
-        await self.bot.conversations.handle(turn, make_sink)
-
-    def _turn(
-        self,
-        interaction: discord.Interaction,
-        invoker: Invoker,
-        place: Place,
-        effective: EffectiveSettings,
-        text: str,
-        *,
-        private: bool,
-        parts: list[dict[str, Any]] | None = None,
-    ) -> IncomingTurn:
-        user = interaction.user
-        member = user if isinstance(user, discord.Member) and place.guild_id is not None else None
-        overrides = effective.turn_overrides()
-        if place.parent_id is not None:
-            overrides["parent_id"] = place.parent_id
-        limit = self.bot.settings.chat.max_input_chars
-        return IncomingTurn(
-            key=place.key(user.id, private=private),
-            user_id=user.id,
-            user_name=user.display_name,
-            channel_id=place.channel_id,
-            text=text[:limit],
-            source_message_id=interaction.id,
-            guild_id=place.guild_id,
-            thread_id=place.thread_id,
-            parts=parts or [],
-            is_owner=invoker.is_owner,
-            member_permissions=invoker.permissions if place.guild_id is not None else None,
-            member_top_role=member.top_role.position if member is not None else 0,
-            locale=str(interaction.locale),
-            guild_locale=interaction.guild_locale.value if interaction.guild_locale else None,
-            overrides=overrides,
-        )
+    def _reply_at(self, arrival: Arrival) -> Callable[[], Awaitable[ReplySink]]:
+        """The sink factory the conversation service calls once it accepts the turn."""
+        target = arrival.target
+        return lambda: start_reply(self.bot, target)
 
     # -- context menus ----------------------------------------------------------------------
 
@@ -295,48 +232,29 @@ class Commands(_CommandCog):
         """Ask the bot about a message (only you see the answer)."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         invoker = await self._invoker(interaction)
-        place = place_of(interaction, invoker)
-        effective = await self.guild_settings.effective(
-            place.guild_id, place.channel_id, place.parent_id
-        )
-        inputs = await read_inputs(
-            message,
-            self.bot.settings.discord.cdn_base_url,
-            self.bot.settings.inputs,
-            self.bot.services.tool_services.get("image_link_fetcher"),
-        )
+        where = where_of(interaction, invoker)
+        effective = await self._effective(where)
+        inputs = await read_attachments(self.bot, message)
         text = _about_prompt(message, inputs.text)
-        turn = self._turn(
-            interaction, invoker, place, effective, text, private=True, parts=inputs.parts
+        arrival = interaction_arrival(
+            interaction, invoker, effective, trigger="context_menu", own=True, private=True
         )
-        turn.files = inputs.files
-        chat_settings = self.bot.settings.chat
-
-        async def make_sink() -> InteractionReply:
-            return await InteractionReply(interaction, private=True, chat=chat_settings).start()
-
-        await self.bot.conversations.handle(turn, make_sink)
+        turn = incoming_turn(arrival, self._cut(text), parts=inputs.parts, files=inputs.files)
+        await self.bot.conversations.handle(turn, self._reply_at(arrival))
 
     async def check_message(
         self, interaction: discord.Interaction, message: discord.Message
     ) -> None:
         """Check a message with the moderation model (only you see the result)."""
         await interaction.response.defer(ephemeral=True, thinking=True)
-        inputs = await read_inputs(
-            message,
-            self.bot.settings.discord.cdn_base_url,
-            self.bot.settings.inputs,
-            self.bot.services.tool_services.get("image_link_fetcher"),
-        )
+        inputs = await read_attachments(self.bot, message)
         images = [part["image_url"]["url"] for part in inputs.parts if "image_url" in part]
         if not message.content.strip() and not images:
             await _say(interaction, self._t(interaction, "check.nothing_to_check"))
             return
         invoker = await self._invoker(interaction)
-        place = place_of(interaction, invoker)
-        effective = await self.guild_settings.effective(
-            place.guild_id, place.channel_id, place.parent_id
-        )
+        where = where_of(interaction, invoker)
+        effective = await self._effective(where)
         try:
             verdict = await moderate(
                 self.bot.services.client,
@@ -370,10 +288,8 @@ class Commands(_CommandCog):
         foreign = interaction.guild_id is not None and not interaction.is_guild_integration()
         await interaction.response.defer(ephemeral=private or foreign, thinking=True)
         invoker = await self._invoker(interaction)
-        place = place_of(interaction, invoker)
-        effective = await self.guild_settings.effective(
-            place.guild_id, place.channel_id, place.parent_id
-        )
+        where = where_of(interaction, invoker)
+        effective = await self._effective(where)
         enabled = effective.enabled_tools
         if self.bot.services.registry.get(IMAGE_TOOL) is None or (
             enabled is not None and IMAGE_TOOL not in enabled
@@ -381,18 +297,18 @@ class Commands(_CommandCog):
             await _say(interaction, self._t(interaction, "imagine.not_enabled"))
             return
         refusal = await self.quotas.charge_images(
-            invoker.user_id, place.guild_id, 1, is_owner=invoker.is_owner
+            invoker.user_id, where.guild_id, 1, is_owner=invoker.is_owner
         )
         if refusal is not None:
             await _say(interaction, f"⚠️ {self._refusal_text(interaction, refusal)}")
             return
-        await self._draw(interaction, invoker, place, prompt, size)
+        await self._draw(interaction, invoker, where, prompt, size)
 
     async def _draw(
         self,
         interaction: discord.Interaction,
         invoker: Invoker,
-        place: Place,
+        where: Where,
         prompt: str,
         size: str | None,
     ) -> None:
@@ -403,7 +319,7 @@ class Commands(_CommandCog):
             )
         except image_tools.ImageError as exc:
             if exc.kind not in ("content_policy", "bad_request"):
-                await self.quotas.refund_images(invoker.user_id, place.guild_id, 1)
+                await self.quotas.refund_images(invoker.user_id, where.guild_id, 1)
             await _say(interaction, f"⚠️ {self._image_failure(interaction, exc)}")
             return
         files = [
@@ -431,13 +347,13 @@ class Commands(_CommandCog):
         """Clear the conversation here, so the bot starts afresh."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         invoker = await self._invoker(interaction)
-        place = place_of(interaction, invoker)
+        where = where_of(interaction, invoker)
         if shared:
             refusal = shared_reset_refusal_key(invoker)
             if refusal is not None:
                 await _say(interaction, self._t(interaction, refusal))
                 return
-        key = place.shared_key(invoker.user_id) if shared else place.own_key(invoker.user_id)
+        key = conversation_key(where, "shared" if shared else "own")
         cleared = await self.bot.services.store.clear_conversation(key)
         which = "reset.shared_cleared" if shared else "reset.own_cleared"
         await _say(interaction, self._t(interaction, which if cleared else "reset.nothing"))
@@ -478,7 +394,7 @@ class Commands(_CommandCog):
         """
         await interaction.response.defer(ephemeral=True, thinking=True)
         invoker = await self._invoker(interaction)
-        document = await self._exportable(invoker, place_of(interaction, invoker))
+        document = await self._exportable(invoker, where_of(interaction, invoker))
         if document is None:
             await _say(interaction, self._t(interaction, "export.none"))
             return
@@ -498,10 +414,10 @@ class Commands(_CommandCog):
             allowed_mentions=NO_MENTIONS,
         )
 
-    async def _exportable(self, invoker: Invoker, place: Place) -> dict[str, Any] | None:
+    async def _exportable(self, invoker: Invoker, where: Where) -> dict[str, Any] | None:
         """The export document the invoker may see here, with its ``scope``, or None."""
         store = self.bot.services.store
-        own_key, shared_key = place.own_key(invoker.user_id), place.shared_key(invoker.user_id)
+        own_key, shared_key = conversation_key(where, "own"), conversation_key(where, "shared")
         document = await store.export_conversation(own_key)
         if document is not None:
             return {**document, "scope": "own"}
@@ -519,8 +435,8 @@ class Commands(_CommandCog):
         """Your usage and what is left of your budgets (admins also see the server's)."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         invoker = await self._invoker(interaction)
-        place = place_of(interaction, invoker)
-        show_guild = place.guild_id if admin_refusal_key(invoker) is None else None
+        where = where_of(interaction, invoker)
+        show_guild = where.guild_id if admin_refusal_key(invoker) is None else None
         lines = await self.quotas.report(invoker.user_id, show_guild)
         await _say(interaction, format_report(lines, self._texts(interaction)))
 
@@ -693,10 +609,8 @@ class ServerSettings(_CommandCog):
         if refusal is not None:
             await _say(interaction, self._t(interaction, refusal))
             return
-        place = place_of(interaction, invoker)
-        effective = await self.guild_settings.effective(
-            place.guild_id, place.channel_id, place.parent_id
-        )
+        where = where_of(interaction, invoker)
+        effective = await self._effective(where)
         await _say(
             interaction,
             describe_effective(
@@ -802,10 +716,8 @@ class ServerSettings(_CommandCog):
     async def _effective_after_defer(self, interaction: discord.Interaction) -> EffectiveSettings:
         await interaction.response.defer(ephemeral=True, thinking=True)
         invoker = await self._invoker(interaction)
-        place = place_of(interaction, invoker)
-        return await self.guild_settings.effective(
-            place.guild_id, place.channel_id, place.parent_id
-        )
+        where = where_of(interaction, invoker)
+        return await self._effective(where)
 
     async def _change(
         self,

@@ -1,9 +1,10 @@
 """Voice messages: transcribed, shown, answered through the conversation service, maybe spoken.
 
 Automatic: a voice message where the bot answers (a DM, a reply to the bot, the bot's threads,
-free-chat channels) is transcribed; the transcript is shown as a quoted reply and goes to the model
-as the user's turn, labelled as untrusted user content. When spoken replies are on for the guild,
-the text answer is followed by a voice message saying it.
+free-chat channels), as the intake classified it for the chat cog's message listener (the
+``voice_arrival`` event), is transcribed; the transcript is shown as a quoted reply and goes to
+the model as the user's turn, labelled as untrusted user content. When spoken replies are on for
+the guild, the text answer is followed by a voice message saying it.
 
 On demand: the "Transcribe" message context menu and ``/transcribe`` (ephemeral, any audio file).
 """
@@ -18,23 +19,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import ToolcordBot
-from bot.conversation import IncomingTurn
-from bot.delivery import DiscordReply
 from bot.errors import StoreError
 from bot.guild_settings import EffectiveSettings
 from bot.i18n import Catalogue, guild_locale, locale_of
+from bot.intake import Arrival, incoming_turn, start_reply
 from bot.policy import Refusal
 from bot.policy.quotas import QuotaPolicy
-from bot.routing import Trigger, trigger_for
 from bot.store import Usage
-from bot.turns import (
-    conversation_key,
-    free_chat_here,
-    incoming_turn,
-    is_known_thread,
-    place_of,
-    reply_sink,
-)
 from bot.voice import (
     AnswerRecorder,
     AudioRejected,
@@ -76,53 +67,38 @@ class Voice(commands.Cog):
     # ---- automatic: voice messages where the bot answers ------------------------------------
 
     @commands.Cog.listener()
-    async def on_message(self, message: discord.Message) -> None:
-        me = self.bot.user
-        if not self.voice.settings.auto_transcribe or me is None or message.author.id == me.id:
+    async def on_voice_arrival(self, message: discord.Message, arrival: Arrival) -> None:
+        """A voice message the bot answers, as the chat cog's message listener classified it."""
+        if message.id in self._in_flight:
             return
         attachment = voice_attachment(message)
-        if attachment is None and not message.flags.voice:
-            return
-        place = await self._place(message)
-        known_thread = await self._is_known_thread(message)
-        trigger = trigger_for(
-            message,
-            me,
-            self.bot.settings.chat,
-            known_thread=known_thread,
-            free_chat_channels=free_chat_here(message, place),
-        )
-        if trigger is None or message.id in self._in_flight:
-            return
         if attachment is None:
             await self._reply(message, self._t(message, "voice.no_intent"))
             return
         self._in_flight.add(message.id)
         try:
             if not await self._already_accepted(message.id):
-                await self._answer_voice(message, attachment, trigger, place)
+                await self._answer_voice(message, attachment, arrival)
         finally:
             self._in_flight.discard(message.id)
 
     async def _answer_voice(
-        self,
-        message: discord.Message,
-        attachment: discord.Attachment,
-        trigger: Trigger,
-        place: EffectiveSettings | None,
+        self, message: discord.Message, attachment: discord.Attachment, arrival: Arrival
     ) -> None:
         transcript = await self._transcribe_voice(message, attachment)
         if transcript is None:
             return
         await self._send_transcript(message, transcript)
-        turn = await self._turn(message, trigger, transcript, place)
+        limit = self.bot.settings.chat.max_input_chars
+        text = transcript_for_model(transcript.text, transcript.duration_s, limit)
+        turn = incoming_turn(arrival, text)
         recorders: list[AnswerRecorder] = []
 
         async def make_sink() -> AnswerRecorder:
-            recorders.append(AnswerRecorder(await self._sink(message)))
+            recorders.append(AnswerRecorder(await start_reply(self.bot, arrival.target)))
             return recorders[0]
 
-        speak = await self._spoken_replies(message, place)
+        speak = await self._spoken_replies(message, arrival.place)
         accepted = await self.bot.conversations.handle(turn, make_sink)
         answer = recorders[0].final_text if recorders else None
         if accepted and answer and speak:
@@ -247,36 +223,9 @@ class Voice(commands.Cog):
         default = self.voice.settings.replies_default
         return await spoken_replies_enabled(self.bot.services.store, guild_id, default)
 
-    # ---- the turn, as the chat cog builds it ------------------------------------------------
-
-    async def _place(self, message: discord.Message) -> EffectiveSettings | None:
-        return await place_of(self.bot, message)
-
-    async def _turn(
-        self,
-        message: discord.Message,
-        trigger: Trigger,
-        transcript: Transcript,
-        place: EffectiveSettings | None,
-    ) -> IncomingTurn:
-        limit = self.bot.settings.chat.max_input_chars
-        return await incoming_turn(
-            self.bot,
-            message,
-            key=await conversation_key(self.bot, message, trigger, place),
-            text=transcript_for_model(transcript.text, transcript.duration_s, limit),
-            place=place,
-        )
-
-    async def _is_known_thread(self, message: discord.Message) -> bool:
-        return await is_known_thread(self.bot, message)
-
     async def _already_accepted(self, message_id: int) -> bool:
         """A replayed event: the voice message is already a turn of a conversation."""
         return await self.bot.services.store.conversation_for_message(message_id) is not None
-
-    async def _sink(self, message: discord.Message) -> DiscordReply:
-        return await reply_sink(self.bot, message)
 
     async def _payer(
         self, user: discord.User | discord.Member, guild: discord.Guild | None

@@ -8,11 +8,15 @@ Pure functions. Keys are strings that name their scope:
 * ``guild:{guild}:channel:{channel}:user:{user}``: one per user in a channel, when the guild
   chooses private conversations.
 
+:func:`conversation_key` derives the key of a place (a :class:`Where`); nothing else does.
 A reply to a bot message continues that message's conversation instead; the store finds it
 (``Store.conversation_for_message``) and the caller checks ``may_continue`` before using it.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
 
 
 def dm_key(user_id: int) -> str:
@@ -31,28 +35,47 @@ def channel_key(guild_id: int, channel_id: int, user_id: int | None = None) -> s
     return key if user_id is None else f"{key}:user:{user_id}"
 
 
-def conversation_key(
-    *,
-    user_id: int,
-    guild_id: int | None,
-    channel_id: int,
-    thread_id: int | None = None,
-    private: bool = False,
-) -> str:
-    """Derive the key for a message from where it was sent.
+Scope = Literal["here", "own", "shared"]
 
-    Args:
-        user_id: The author.
-        guild_id: ``None`` in a DM.
-        channel_id: The channel (for a thread: its parent channel).
-        thread_id: The thread, when the message is in one.
+
+@dataclass(frozen=True)
+class Where:
+    """Where a Discord event happened, as conversation keys and settings see it.
+
+    Attributes:
+        user_id: Who sent the message or ran the command.
+        guild_id: ``None`` in a DM (and where the guild's data is not ours to keep).
+        channel_id: The channel the event happened in (for a thread: the thread itself).
+        thread_id: The thread, when the event happened in one.
+        parent_id: A thread's parent channel.
         private: Whether the guild keeps one conversation per user in shared channels.
     """
-    if guild_id is None:
-        return dm_key(user_id)
-    if thread_id is not None:
-        return thread_key(thread_id)
-    return channel_key(guild_id, channel_id, user_id if private else None)
+
+    user_id: int
+    guild_id: int | None
+    channel_id: int
+    thread_id: int | None = None
+    parent_id: int | None = None
+    private: bool = False
+
+
+def conversation_key(where: Where, scope: Scope = "here") -> str:
+    """The key of the conversation at ``where``: the one function that derives keys from a place.
+
+    Args:
+        where: The place.
+        scope: ``"here"``: the conversation a message here belongs to (a thread's own; per user
+            when ``where.private``); ``"own"``: the user's own conversation in this channel (or
+            thread); ``"shared"``: the one everyone here shares.
+    """
+    if where.guild_id is None:
+        return dm_key(where.user_id)
+    if scope == "own":
+        return channel_key(where.guild_id, where.channel_id, where.user_id)
+    if where.thread_id is not None:
+        return thread_key(where.thread_id)
+    per_user = scope == "here" and where.private
+    return channel_key(where.guild_id, where.channel_id, where.user_id if per_user else None)
 
 
 def private_user_id(key: str) -> int | None:

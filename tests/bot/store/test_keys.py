@@ -12,15 +12,24 @@ from bot.store.factory import open_store, parse_location
 
 
 def test_each_place_has_its_key() -> None:
-    assert keys.conversation_key(user_id=1, guild_id=None, channel_id=9) == "dm:1"
-    assert keys.conversation_key(user_id=1, guild_id=2, channel_id=3, thread_id=4) == "thread:4"
-    assert keys.conversation_key(user_id=1, guild_id=2, channel_id=3) == "guild:2:channel:3"
-    private = keys.conversation_key(user_id=1, guild_id=2, channel_id=3, private=True)
+    assert keys.conversation_key(keys.Where(1, None, 9)) == "dm:1"
+    assert keys.conversation_key(keys.Where(1, 2, 4, thread_id=4, parent_id=3)) == "thread:4"
+    assert keys.conversation_key(keys.Where(1, 2, 3)) == "guild:2:channel:3"
+    private = keys.conversation_key(keys.Where(1, 2, 3, private=True))
     assert private == "guild:2:channel:3:user:1"
-    in_thread = keys.conversation_key(
-        user_id=1, guild_id=2, channel_id=3, thread_id=4, private=True
-    )
+    in_thread = keys.conversation_key(keys.Where(1, 2, 4, thread_id=4, parent_id=3, private=True))
     assert in_thread == "thread:4"
+
+
+def test_own_and_shared_keys_of_a_place() -> None:
+    channel = keys.Where(1, 2, 3, private=True)
+    thread = keys.Where(1, 2, 4, thread_id=4, parent_id=3)
+    dm = keys.Where(1, None, 9)
+    assert keys.conversation_key(channel, "own") == "guild:2:channel:3:user:1"
+    assert keys.conversation_key(channel, "shared") == "guild:2:channel:3"
+    assert keys.conversation_key(thread, "own") == "guild:2:channel:4:user:1"
+    assert keys.conversation_key(thread, "shared") == "thread:4"
+    assert keys.conversation_key(dm, "own") == keys.conversation_key(dm, "shared") == "dm:1"
 
 
 def test_private_keys_name_their_user() -> None:
