@@ -414,13 +414,16 @@ class PlaygroundServer:
         )
 
     def _conversation_keys(self, channel: Channel) -> list[str]:
-        you = self._world.you.id
-        if channel.is_dm:
-            return [keys.dm_key(you)]
-        if channel.is_thread:
-            return [keys.thread_key(channel.id)]
-        guild = self._world.guild.id
-        return [keys.channel_key(guild, channel.id), keys.channel_key(guild, channel.id, you)]
+        """The conversations a channel may hold for you: shared first, then your own."""
+        where = keys.Where(
+            user_id=self._world.you.id,
+            guild_id=None if channel.is_dm else self._world.guild.id,
+            channel_id=channel.id,
+            thread_id=channel.id if channel.is_thread else None,
+        )
+        if channel.is_dm or channel.is_thread:
+            return [keys.conversation_key(where)]
+        return [keys.conversation_key(where, "shared"), keys.conversation_key(where, "own")]
 
     async def _attachment(self, request: web.Request) -> web.StreamResponse:
         message = self._emu.message(int_or_none(request.match_info["message"]) or 0)
