@@ -15,7 +15,9 @@ Issue 19's before/after figures, measured the same way each time:
 * modules a message crosses from the gateway to the first model request: the real bot on the
   emulators, traced with ``sys.setprofile`` from the moment a mention is injected until the model
   server holds the request; the runtime modules whose functions ran, in the order first entered,
-  and how many of them ran before the conversation service (the front door).
+  and the front door's path: the switches between modules before the conversation service first
+  runs (a coroutine resumed after an await counts as entering its module again, so the path reads
+  as "where the code ran", not as a static call graph).
 """
 
 from __future__ import annotations
@@ -148,14 +150,18 @@ def duplicate_pairs(root: Path, files: list[Path]) -> str:
 
 
 async def modules_crossed(root: Path = REPO_ROOT) -> list[str]:
-    """Runtime modules whose code ran between an injected mention and the model request."""
+    """The runtime modules code ran in between an injected mention and the model request.
+
+    In order, one entry per switch from one module to another (a module re-entered after
+    another ran appears again).
+    """
     from bot.testing.discord import DiscordEmulator
     from bot.testing.harness import BotHarness
     from bot.testing.openai import OpenAIEmulator
 
     runtime_prefixes = tuple(str(root / name) + "/" for name in RUNTIME_ROOTS)
     excluded = str(root / "bot" / "testing") + "/"
-    entered: dict[str, None] = {}
+    entered: list[str] = []  # the module of every call, in order
     requests: list[Any] = []  # the model server's requests, once it runs
 
     def note(frame: FrameType, event: str, _arg: Any) -> None:
@@ -164,7 +170,9 @@ async def modules_crossed(root: Path = REPO_ROOT) -> list[str]:
             return
         runtime = filename.startswith(runtime_prefixes) and not filename.startswith(excluded)
         if event == "call" and runtime:
-            entered.setdefault(Path(filename).relative_to(root).with_suffix("").as_posix())
+            module = Path(filename).relative_to(root).with_suffix("").as_posix()
+            if not entered or entered[-1] != module:
+                entered.append(module)
 
     with tempfile.TemporaryDirectory(prefix="toolcord-shape-") as folder:
         async with DiscordEmulator() as discord_emu, OpenAIEmulator() as openai_emu:
@@ -186,15 +194,16 @@ async def modules_crossed(root: Path = REPO_ROOT) -> list[str]:
                     )
                 finally:
                     sys.setprofile(None)
-    return list(entered)
+    return entered
 
 
 def measure(root: Path = REPO_ROOT) -> dict[str, Any]:
     """Every figure of the module docstring."""
     files = runtime_files(root)
     keys = key_computations(root, files)
-    crossed = asyncio.run(modules_crossed(root))
-    front_door = crossed[: crossed.index(SERVICE_MODULE)] if SERVICE_MODULE in crossed else crossed
+    path = asyncio.run(modules_crossed(root))
+    crossed = list(dict.fromkeys(path))
+    front_door = path[: path.index(SERVICE_MODULE)] if SERVICE_MODULE in path else path
     return {
         **line_counts(root, files),
         "runtime_files": len(files),
@@ -204,7 +213,8 @@ def measure(root: Path = REPO_ROOT) -> dict[str, Any]:
         "key_computed_in": keys,
         "store_methods_per_dialect": dialect_methods(root, files),
         "modules_crossed": len(crossed),
-        "modules_before_the_service": len(front_door),
+        "modules_before_the_service": len(set(front_door)),
+        "front_door_path": front_door,
         "modules_crossed_in_order": crossed,
     }
 
