@@ -250,16 +250,6 @@ class PostgresStore:
             await _touch(db, conversation_id, now)
         return Exchange(int(exchange_id), conversation_id, int(turn_id), source)
 
-    async def note_sent(self, exchange_id: int, message_ids: Sequence[int]) -> None:
-        """Record Discord messages sent so far for a pending exchange (while streaming)."""
-        async with self._db.transaction() as db:
-            row = await _pending(db, exchange_id, "given sent messages")
-            merged = records.unique_ids(row["sent_message_ids"], message_ids)
-            await db.execute(
-                "UPDATE exchanges SET sent_message_ids = $1 WHERE id = $2", merged, exchange_id
-            )
-            await _link(db, row["conversation_id"], exchange_id, message_ids, "sent")
-
     async def complete_exchange(
         self,
         exchange_id: int,

@@ -72,9 +72,6 @@ class Store(Protocol):
     async def begin_exchange(self, conversation_id: int, turn: UserTurn) -> Exchange | None:
         """Store the user turn as a pending exchange; ``None`` if its message id was seen."""
 
-    async def note_sent(self, exchange_id: int, message_ids: Sequence[int]) -> None:
-        """Record the Discord messages sent so far for a pending exchange."""
-
     async def complete_exchange(
         self,
         exchange_id: int,

@@ -219,10 +219,6 @@ class SqliteStore:
             lambda db: _begin_exchange(db, conversation_id, turn, self.owner, estimate, now, images)
         )
 
-    async def note_sent(self, exchange_id: int, message_ids: Sequence[int]) -> None:
-        """Record Discord messages sent so far for a pending exchange (while streaming)."""
-        await self._writer.run(lambda db: _note_sent(db, exchange_id, message_ids))
-
     async def complete_exchange(
         self,
         exchange_id: int,
@@ -627,16 +623,6 @@ def _begin_exchange(
         )
     _touch(db, conversation_id, now)
     return Exchange(exchange_id, conversation_id, int(cursor.lastrowid or 0), source)
-
-
-def _note_sent(db: sqlite3.Connection, exchange_id: int, message_ids: Sequence[int]) -> None:
-    row = _pending(db, exchange_id, "given sent messages")
-    merged = records.unique_ids(json.loads(row["sent_message_ids"]), message_ids)
-    db.execute(
-        "UPDATE exchanges SET sent_message_ids = ? WHERE id = ?",
-        (records.to_json(merged), exchange_id),
-    )
-    _link(db, row["conversation_id"], exchange_id, message_ids, "sent")
 
 
 def _complete_exchange(
