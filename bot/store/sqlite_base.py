@@ -15,11 +15,12 @@ import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import aiosqlite
 
 from bot.errors import StoreError
+from bot.shims.aiosqlite_internals import run_on_thread
 from bot.store.errors import MigrationError, SchemaTooNewError
 from bot.store.migrations import Migration
 from bot.store.models import Conversation, ExchangeRecord, LedgerRecord, Turn
@@ -153,14 +154,11 @@ async def run_to_end(awaitable: Awaitable[T], on_cancel: Callable[[], None] | No
 async def on_thread(db: aiosqlite.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
     """Run ``work(connection)`` on ``db``'s own thread: several statements, one hand-off.
 
-    Each aiosqlite call is a trip to the connection's thread and back (a queue put, a thread
-    wake-up, an event-loop wake-up); a transaction of eight statements made eight. aiosqlite 0.22
-    has no public call that runs a function there, so this uses ``Connection._execute``, the
-    queue every public method goes through (pyproject pins ``<0.23``; the store tests exercise
-    it on every upgrade). ``work`` gets the ``sqlite3.Connection`` itself (same row factory)
-    and must not touch the event loop.
+    ``work`` gets the ``sqlite3.Connection`` (same row factory) and must only run statements;
+    how it gets there (aiosqlite's internals, or public calls if they go) is
+    ``bot.shims.aiosqlite_internals``.
     """
-    return cast(T, await db._execute(lambda: work(db._conn)))
+    return await run_on_thread(db, work)
 
 
 def select_all(connection: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> list[Any]:
