@@ -31,7 +31,7 @@ EXCHANGE_COLUMNS = (
     "id, conversation_id, user_id, owner, status, source_message_id, sent_message_ids, error, "
     "created_at, finished_at"
 )
-_DB_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
+DB_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
 
 
 def check_schema_name(schema: str) -> str:
@@ -66,7 +66,7 @@ async def create_pool(dsn: str, schema: str | None, where: str) -> asyncpg.Pool:
         pool = await asyncpg.create_pool(
             dsn, min_size=1, max_size=10, init=_init_connection, server_settings=settings
         )
-    except _DB_ERRORS as error:
+    except DB_ERRORS as error:
         raise StoreError(
             f"Cannot connect to the PostgreSQL store at {where}: {error}. The bot owner must "
             "check that the server runs and that the DSN (host, user, database) is right."
@@ -99,14 +99,14 @@ class Database:
         try:
             async with self.pool.acquire() as connection, connection.transaction():
                 yield connection
-        except _DB_ERRORS as error:
+        except DB_ERRORS as error:
             raise self.failure(error) from error
 
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         """All rows of one read statement."""
         try:
             return list(await self.pool.fetch(sql, *args))
-        except _DB_ERRORS as error:
+        except DB_ERRORS as error:
             raise self.failure(error) from error
 
     async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
