@@ -11,8 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import asyncpg
-
 from bot.knowledge.lexical import tsquery
 from bot.knowledge.models import (
     KnowledgeHit,
@@ -229,22 +227,6 @@ class PostgresKnowledge:
                 conversation_id,
             )
         return row_count(status) > 0
-
-
-async def forget_in_transaction(db: asyncpg.Connection, user_id: int) -> int:
-    """Inside ``forget_user``'s transaction, before exchanges go: the user's memories and the
-    summaries of every conversation they took part in (a summary may repeat their words).
-
-    Returns:
-        How many memories were deleted.
-    """
-    await db.execute(
-        "DELETE FROM conversation_summaries WHERE conversation_id IN (SELECT id FROM "
-        "conversations WHERE private_user_id = $1 OR user_id = $1) OR conversation_id IN "
-        "(SELECT conversation_id FROM exchanges WHERE user_id = $1)",
-        user_id,
-    )
-    return row_count(await db.execute("DELETE FROM memories WHERE user_id = $1", user_id))
 
 
 def _source(row: Any) -> KnowledgeSource:

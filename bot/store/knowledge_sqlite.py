@@ -223,22 +223,6 @@ class SqliteKnowledge:
         return bool(changed)
 
 
-def forget_in_transaction(db: sqlite3.Connection, user_id: int) -> int:
-    """Inside ``forget_user``'s transaction, before exchanges go: the user's memories and the
-    summaries of every conversation they took part in (a summary may repeat their words).
-
-    Returns:
-        How many memories were deleted.
-    """
-    db.execute(
-        "DELETE FROM conversation_summaries WHERE conversation_id IN (SELECT id FROM "
-        "conversations WHERE private_user_id = ? OR user_id = ?) OR conversation_id IN "
-        "(SELECT conversation_id FROM exchanges WHERE user_id = ?)",
-        (user_id, user_id, user_id),
-    )
-    return int(db.execute("DELETE FROM memories WHERE user_id = ?", (user_id,)).rowcount)
-
-
 def _add_source(db: sqlite3.Connection, values: tuple[Any, ...], chunks: Sequence[NewChunk]) -> Any:
     row = db.execute(
         "INSERT INTO knowledge_sources (guild_id, title, kind, origin, added_by, chunk_count, "
