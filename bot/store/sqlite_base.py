@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -33,16 +32,6 @@ PRAGMAS = (
     "PRAGMA foreign_keys=ON",
     "PRAGMA secure_delete=ON",
 )
-
-
-def to_ms(moment: datetime) -> int:
-    """Milliseconds since the epoch, as stored."""
-    return int(moment.timestamp() * 1000)
-
-
-def from_ms(value: int | None) -> datetime | None:
-    """A stored millisecond time as UTC ``datetime`` (``None`` stays ``None``)."""
-    return None if value is None else datetime.fromtimestamp(value / 1000, UTC)
 
 
 async def connect(path: Path, *, reader: bool = False) -> aiosqlite.Connection:
@@ -138,23 +127,11 @@ async def on_thread(db: aiosqlite.Connection, work: Callable[[sqlite3.Connection
     return await run_on_thread(db, work)
 
 
-def select_all(connection: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-    """All rows of one statement (on the connection's thread)."""
-    return connection.execute(sql, params).fetchall()
-
-
-async def fetch_all(
-    db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()
-) -> list[sqlite3.Row]:
-    """All rows of one statement."""
-    return list(await db.execute_fetchall(sql, params))
-
-
 async def fetch_one(
     db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()
 ) -> sqlite3.Row | None:
     """The first row of one statement, or ``None``."""
-    rows = await fetch_all(db, sql, params)
+    rows = list(await db.execute_fetchall(sql, params))
     return rows[0] if rows else None
 
 
