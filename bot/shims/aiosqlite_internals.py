@@ -30,7 +30,7 @@ T = TypeVar("T")
 
 def has_internals(db: aiosqlite.Connection) -> bool:
     """Whether ``db`` has the private ``_execute`` queue and its ``sqlite3.Connection``."""
-    return callable(getattr(db, "_execute", None)) and hasattr(type(db), "_conn")
+    return hasattr(db, "_execute") and hasattr(type(db), "_conn")
 
 
 async def run_on_thread(

@@ -9,7 +9,7 @@ from typing import Any
 from bot.store import records
 from bot.store.models import Exchange, JsonDict, NewTurn, StoredImage, Usage, UserTurn
 from bot.store.sql.images import INSERT_IMAGE
-from bot.store.sql.program import Dialect, Program, one, rows, run, run_many
+from bot.store.sql.program import Dialect, Program, Statement, one, rows, run, run_many
 from bot.store.sql.rows import TURN_COLUMNS, image_values
 from bot.store.sql.usage import insert_usage
 from bot.store.window import FIRST_BATCH, stored_parts
@@ -248,7 +248,9 @@ def finish(
     yield run("UPDATE turns SET status = ? WHERE exchange_id = ?", status, exchange_id)
 
 
-def link(conversation_id: int, exchange_id: int, message_ids: Sequence[int], kind: str) -> Any:
+def link(
+    conversation_id: int, exchange_id: int, message_ids: Sequence[int], kind: str
+) -> Statement:
     """Link Discord message ids to the exchange (ids already linked stay as they are)."""
     return run_many(
         "INSERT INTO message_links (message_id, conversation_id, exchange_id, kind) "
@@ -257,6 +259,6 @@ def link(conversation_id: int, exchange_id: int, message_ids: Sequence[int], kin
     )
 
 
-def touch(conversation_id: int, now: Any) -> Any:
+def touch(conversation_id: int, now: Any) -> Statement:
     """Note the conversation changed."""
     return run("UPDATE conversations SET updated_at = ? WHERE id = ?", now, conversation_id)
