@@ -24,7 +24,7 @@ from typing import Any
 
 from bot.errors import StoreError
 from bot.images import ImageRejected, data_url, prepare
-from bot.store import Store
+from bot.store import ImageStore
 from bot.store.images import CAPTION_CHARS, image_id
 from bot.store.models import StoredImage
 from tools import Artifact, ToolOutcome
@@ -49,7 +49,7 @@ TOOL_IMAGES_HEAD = (
 class StoreImageLibrary:
     """A conversation's images from the store (``tools.images.library.ImageLibrary``)."""
 
-    def __init__(self, store: Store, conversation_id: int) -> None:
+    def __init__(self, store: ImageStore, conversation_id: int) -> None:
         self._store = store
         self._conversation_id = conversation_id
 
@@ -69,7 +69,7 @@ class StoreImageLibrary:
         return image.original or image.data
 
 
-async def images_note(store: Store, conversation_id: int) -> dict[str, Any] | None:
+async def images_note(store: ImageStore, conversation_id: int) -> dict[str, Any] | None:
     """The system message naming the conversation's images, or None when it has none."""
     stored = await store.list_images(conversation_id)
     if not stored:
@@ -93,7 +93,7 @@ class ToolImages:
     the images are still kept for ``edit_image``, and no message is added.
     """
 
-    def __init__(self, store: Store, conversation_id: int, *, show: bool = True) -> None:
+    def __init__(self, store: ImageStore, conversation_id: int, *, show: bool = True) -> None:
         self._store = store
         self._conversation_id = conversation_id
         self._shown = show

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from bot.keyed_locks import KeyedLocks
 from bot.settings import Settings
-from bot.store import Store
+from bot.store import SettingsStore
 
 Scope = Literal["guild", "channel"]
 ModerationMode = Literal["off", "flag", "block"]
@@ -158,7 +158,7 @@ class GuildSettings:
 
     def __init__(
         self,
-        store: Store,
+        store: SettingsStore,
         settings: Settings,
         tool_names: Sequence[str] | Callable[[], Sequence[str]] = (),
         *,

@@ -15,7 +15,7 @@ from typing import Any
 from bot.errors import LimitError, ModelError
 from bot.knowledge.service import Caller, KnowledgeService
 from bot.knowledge.tools_adapter import cited
-from bot.store.protocol import Store
+from bot.store.protocol import SettingsStore
 
 log = logging.getLogger("toolcord.knowledge")
 SETTINGS_SCOPE = "knowledge"
@@ -26,12 +26,12 @@ HEADER = (
 )
 
 
-async def auto_offer_on(store: Store, guild_id: int) -> bool:
+async def auto_offer_on(store: SettingsStore, guild_id: int) -> bool:
     """Whether the guild turned auto-offer on."""
     return bool((await store.get_settings(SETTINGS_SCOPE, guild_id)).get("auto_offer"))
 
 
-async def set_auto_offer(store: Store, guild_id: int, enabled: bool) -> None:
+async def set_auto_offer(store: SettingsStore, guild_id: int, enabled: bool) -> None:
     """Turn auto-offer on or off for the guild."""
     await store.set_settings(SETTINGS_SCOPE, guild_id, {"auto_offer": enabled})
 
@@ -39,7 +39,7 @@ async def set_auto_offer(store: Store, guild_id: int, enabled: bool) -> None:
 class AutoOffer:
     """A context source: the top chunks for the turn's text, where the guild wants them."""
 
-    def __init__(self, store: Store, service: KnowledgeService) -> None:
+    def __init__(self, store: SettingsStore, service: KnowledgeService) -> None:
         self._store = store
         self._service = service
 

@@ -107,7 +107,7 @@ class Turn:
 
 @dataclass(frozen=True, slots=True)
 class Exchange:
-    """A user turn accepted for answering: handle for ``note_sent``/``complete``/``fail``."""
+    """A user turn accepted for answering: handle for ``complete_exchange``/``fail_exchange``."""
 
     id: int
     conversation_id: int

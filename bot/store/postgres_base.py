@@ -1,4 +1,5 @@
-"""PostgreSQL plumbing: the pool, transactions, migrations and row decoding (asyncpg).
+"""PostgreSQL plumbing: the pool, transactions and migrations (asyncpg); the SQL is in
+``bot.store.sql``.
 
 Several toolcord processes (one per shard range) may share one database. Writes run in
 transactions on pooled connections; the server makes them atomic and durable (synchronous
@@ -19,19 +20,9 @@ import asyncpg
 from bot.errors import StoreError
 from bot.store.errors import MigrationError, SchemaTooNewError, StoreLocationError
 from bot.store.migrations import Migration
-from bot.store.models import Conversation, ExchangeRecord, LedgerRecord, Turn
 
 _SCHEMA_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
-TURN_COLUMNS = (
-    "id, conversation_id, exchange_id, seq, role, content, parts, author_id, author_name, name, "
-    "tool_calls, tool_call_id, status, token_estimate, prompt_tokens, completion_tokens, "
-    "source_message_id, sent_message_ids, created_at, deleted_at"
-)
-EXCHANGE_COLUMNS = (
-    "id, conversation_id, user_id, owner, status, source_message_id, sent_message_ids, error, "
-    "created_at, finished_at"
-)
-_DB_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
+DB_ERRORS = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)
 
 
 def check_schema_name(schema: str) -> str:
@@ -66,7 +57,7 @@ async def create_pool(dsn: str, schema: str | None, where: str) -> asyncpg.Pool:
         pool = await asyncpg.create_pool(
             dsn, min_size=1, max_size=10, init=_init_connection, server_settings=settings
         )
-    except _DB_ERRORS as error:
+    except DB_ERRORS as error:
         raise StoreError(
             f"Cannot connect to the PostgreSQL store at {where}: {error}. The bot owner must "
             "check that the server runs and that the DSN (host, user, database) is right."
@@ -99,14 +90,14 @@ class Database:
         try:
             async with self.pool.acquire() as connection, connection.transaction():
                 yield connection
-        except _DB_ERRORS as error:
+        except DB_ERRORS as error:
             raise self.failure(error) from error
 
     async def fetch(self, sql: str, *args: Any) -> list[asyncpg.Record]:
         """All rows of one read statement."""
         try:
             return list(await self.pool.fetch(sql, *args))
-        except _DB_ERRORS as error:
+        except DB_ERRORS as error:
             raise self.failure(error) from error
 
     async def fetchrow(self, sql: str, *args: Any) -> asyncpg.Record | None:
@@ -177,43 +168,3 @@ def row_count(status: str) -> int:
     """The row count of an ``execute`` status such as ``"DELETE 3"``."""
     last = status.rsplit(" ", 1)[-1]
     return int(last) if last.isdigit() else 0
-
-
-def conversation_from(row: asyncpg.Record) -> Conversation:
-    """Decode a ``conversations`` row."""
-    return Conversation(
-        id=row["id"],
-        key=row["key"],
-        guild_id=row["guild_id"],
-        channel_id=row["channel_id"],
-        thread_id=row["thread_id"],
-        user_id=row["user_id"],
-        private_user_id=row["private_user_id"],
-        overrides=dict(row["overrides"]),
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-    )
-
-
-def turn_from(row: asyncpg.Record) -> Turn:
-    """Decode a ``turns`` row selected with ``TURN_COLUMNS``."""
-    return Turn(**{key: row[key] for key in row.keys()})  # noqa: SIM118 (Record API)
-
-
-def exchange_from(row: asyncpg.Record) -> ExchangeRecord:
-    """Decode an ``exchanges`` row selected with ``EXCHANGE_COLUMNS``."""
-    return ExchangeRecord(**{key: row[key] for key in row.keys()})  # noqa: SIM118
-
-
-def ledger_from(row: asyncpg.Record) -> LedgerRecord:
-    """Decode a ``tool_ledger`` row."""
-    return LedgerRecord(
-        key=row["key"],
-        tool=row["tool"],
-        arguments=row["arguments"],
-        status=row["status"],
-        result=row["result"],
-        outcome=row["outcome"],
-        created_at=row["created_at"],
-        completed_at=row["completed_at"],
-    )

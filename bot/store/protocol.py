@@ -1,4 +1,7 @@
-"""The contract every conversation store backend keeps (SQLite and PostgreSQL).
+"""The contract every conversation store backend keeps (SQLite and PostgreSQL), by concern.
+
+Code that needs one concern takes the narrow Protocol (``SettingsStore``, ``UsageStore``, ...);
+``Store`` is all of them, what ``open_store`` returns.
 
 The same contract test suite (tests/bot/store) runs against both backends.
 """
@@ -28,24 +31,8 @@ from bot.store.models import (
 from bot.store.tokens import TokenCounter
 
 
-@runtime_checkable
-class Store(Protocol):
-    """Durable conversations: exchanges, turns, usage, settings and the tool-call ledger.
-
-    Every method that writes runs in one transaction: it happens whole or not at all. Methods
-    raise ``bot.errors.StoreError`` when the database itself fails (the owner must act).
-    """
-
-    backend: str
-    owner: str
-
-    async def close(self) -> None:
-        """Release connections; the store cannot be used afterwards."""
-
-    async def schema_version(self) -> int:
-        """The schema version of the database."""
-
-    # -- conversations ----------------------------------------------------------------------
+class ConversationStore(Protocol):
+    """Conversations, their exchanges and turns, and the context window built from them."""
 
     async def get_conversation(self, key: str) -> Conversation | None:
         """The conversation with ``key``, or ``None``."""
@@ -67,13 +54,8 @@ class Store(Protocol):
     async def conversation_for_message(self, discord_message_id: int) -> Conversation | None:
         """The conversation a Discord message (the user's or one the bot sent) belongs to."""
 
-    # -- exchanges --------------------------------------------------------------------------
-
     async def begin_exchange(self, conversation_id: int, turn: UserTurn) -> Exchange | None:
         """Store the user turn as a pending exchange; ``None`` if its message id was seen."""
-
-    async def note_sent(self, exchange_id: int, message_ids: Sequence[int]) -> None:
-        """Record the Discord messages sent so far for a pending exchange."""
 
     async def complete_exchange(
         self,
@@ -120,7 +102,9 @@ class Store(Protocol):
         older images become a short text note (images.py). No ``image_ref`` part is returned.
         """
 
-    # -- images -----------------------------------------------------------------------------
+
+class ImageStore(Protocol):
+    """The images a conversation's turns refer to."""
 
     async def list_images(self, conversation_id: int) -> list[StoredImage]:
         """The images stored for a conversation (each once), oldest first, without bytes."""
@@ -134,7 +118,9 @@ class Store(Protocol):
         Stored again, it keeps the first caption and original it was given.
         """
 
-    # -- usage and settings -----------------------------------------------------------------
+
+class UsageStore(Protocol):
+    """The usage ledger: tokens and images spent, by user, guild and model."""
 
     async def record_usage(
         self,
@@ -157,13 +143,19 @@ class Store(Protocol):
     ) -> UsageTotals:
         """Sums of the usage ledger, filtered."""
 
+
+class SettingsStore(Protocol):
+    """Settings per scope (guild, channel, user) and Discord id."""
+
     async def get_settings(self, scope: str, scope_id: int) -> JsonDict:
         """Settings of a scope (``"guild"``, ``"channel"``, ``"user"``) and Discord id."""
 
     async def set_settings(self, scope: str, scope_id: int, data: Mapping[str, Any]) -> None:
         """Replace the settings of a scope and id."""
 
-    # -- user data --------------------------------------------------------------------------
+
+class UserDataStore(Protocol):
+    """A user's data: deletion, export and redaction of deleted Discord messages."""
 
     async def clear_conversation(self, key: str) -> bool:
         """Delete a conversation and everything in it."""
@@ -190,7 +182,9 @@ class Store(Protocol):
         well-formed) with ``records.DELETED_TEXT`` as content, no parts, and ``deleted_at`` set.
         """
 
-    # -- tool-call ledger (tools.ledger protocol) -------------------------------------------
+
+class ToolLedgerStore(Protocol):
+    """The tool-call ledger (``tools.ledger`` protocol): each side effect runs once."""
 
     async def claim(self, key: str, tool: str, arguments: str) -> LedgerRecord | None:
         """``None`` if newly claimed (run the tool), else the earlier record (do not)."""
@@ -200,3 +194,29 @@ class Store(Protocol):
 
     async def prune_ledger(self, before: datetime) -> int:
         """Delete ledger rows created before ``before``."""
+
+
+@runtime_checkable
+class Store(
+    ConversationStore,
+    ImageStore,
+    UsageStore,
+    SettingsStore,
+    UserDataStore,
+    ToolLedgerStore,
+    Protocol,
+):
+    """Durable conversations: exchanges, turns, usage, settings and the tool-call ledger.
+
+    Every method that writes runs in one transaction: it happens whole or not at all. Methods
+    raise ``bot.errors.StoreError`` when the database itself fails (the owner must act).
+    """
+
+    backend: str
+    owner: str
+
+    async def close(self) -> None:
+        """Release connections; the store cannot be used afterwards."""
+
+    async def schema_version(self) -> int:
+        """The schema version of the database."""

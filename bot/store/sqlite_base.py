@@ -1,4 +1,5 @@
-"""SQLite plumbing: connections, migrations, row decoding (the writer is in ``sqlite_writer``).
+"""SQLite plumbing: connections and migrations (the writer is in ``sqlite_writer``, the SQL in
+``bot.store.sql``).
 
 The rules (see the reliability catalogue, S1-S5): WAL with ``synchronous=FULL``; a 5 s
 ``busy_timeout``; foreign keys and ``secure_delete`` on; one writer connection guarded by an
@@ -10,19 +11,17 @@ included), run to the end even if cancelled again.
 from __future__ import annotations
 
 import asyncio
-import json
 import sqlite3
 from collections.abc import Awaitable, Callable, Sequence
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import aiosqlite
 
 from bot.errors import StoreError
+from bot.shims.aiosqlite_internals import run_on_thread
 from bot.store.errors import MigrationError, SchemaTooNewError
 from bot.store.migrations import Migration
-from bot.store.models import Conversation, ExchangeRecord, LedgerRecord, Turn
 
 T = TypeVar("T")
 BUSY_TIMEOUT_MS = 5000
@@ -33,38 +32,6 @@ PRAGMAS = (
     "PRAGMA foreign_keys=ON",
     "PRAGMA secure_delete=ON",
 )
-TURN_COLUMNS = (
-    "id, conversation_id, exchange_id, seq, role, content, parts, author_id, author_name, name, "
-    "tool_calls, tool_call_id, status, token_estimate, prompt_tokens, completion_tokens, "
-    "source_message_id, sent_message_ids, created_at, deleted_at"
-)
-EXCHANGE_COLUMNS = (
-    "id, conversation_id, user_id, owner, status, source_message_id, sent_message_ids, error, "
-    "created_at, finished_at"
-)
-
-
-def to_ms(moment: datetime) -> int:
-    """Milliseconds since the epoch, as stored."""
-    return int(moment.timestamp() * 1000)
-
-
-def from_ms(value: int | None) -> datetime | None:
-    """A stored millisecond time as UTC ``datetime`` (``None`` stays ``None``)."""
-    return None if value is None else datetime.fromtimestamp(value / 1000, UTC)
-
-
-def _json(text: str) -> Any:
-    """Decode a JSON column, skipping the parser for the common empty values."""
-    if text == "[]":
-        return []
-    if text == "{}":
-        return {}
-    return json.loads(text)
-
-
-def _at(value: int) -> datetime:
-    return datetime.fromtimestamp(value / 1000, UTC)
 
 
 async def connect(path: Path, *, reader: bool = False) -> aiosqlite.Connection:
@@ -153,38 +120,18 @@ async def run_to_end(awaitable: Awaitable[T], on_cancel: Callable[[], None] | No
 async def on_thread(db: aiosqlite.Connection, work: Callable[[sqlite3.Connection], T]) -> T:
     """Run ``work(connection)`` on ``db``'s own thread: several statements, one hand-off.
 
-    Each aiosqlite call is a trip to the connection's thread and back (a queue put, a thread
-    wake-up, an event-loop wake-up); a transaction of eight statements made eight. aiosqlite 0.22
-    has no public call that runs a function there, so this uses ``Connection._execute``, the
-    queue every public method goes through (pyproject pins ``<0.23``; the store tests exercise
-    it on every upgrade). ``work`` gets the ``sqlite3.Connection`` itself (same row factory)
-    and must not touch the event loop.
+    ``work`` gets the ``sqlite3.Connection`` (same row factory) and must only run statements;
+    how it gets there (aiosqlite's internals, or public calls if they go) is
+    ``bot.shims.aiosqlite_internals``.
     """
-    return cast(T, await db._execute(lambda: work(db._conn)))
-
-
-def select_all(connection: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> list[Any]:
-    """All rows of one statement (on the connection's thread)."""
-    return connection.execute(sql, params).fetchall()
-
-
-def select_one(connection: sqlite3.Connection, sql: str, params: Sequence[Any] = ()) -> Any:
-    """The first row of one statement or ``None`` (on the connection's thread)."""
-    return connection.execute(sql, params).fetchone()
-
-
-async def fetch_all(
-    db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()
-) -> list[sqlite3.Row]:
-    """All rows of one statement."""
-    return list(await db.execute_fetchall(sql, params))
+    return await run_on_thread(db, work)
 
 
 async def fetch_one(
     db: aiosqlite.Connection, sql: str, params: Sequence[Any] = ()
 ) -> sqlite3.Row | None:
     """The first row of one statement, or ``None``."""
-    rows = await fetch_all(db, sql, params)
+    rows = list(await db.execute_fetchall(sql, params))
     return rows[0] if rows else None
 
 
@@ -251,75 +198,3 @@ def split_statements(sql: str) -> list[str]:
 def _strip_comments(text: str) -> str:
     lines = [line for line in text.splitlines() if not line.strip().startswith("--")]
     return "\n".join(lines).strip()
-
-
-def conversation_from(row: sqlite3.Row) -> Conversation:
-    """Decode a ``conversations`` row."""
-    return Conversation(
-        id=row["id"],
-        key=row["key"],
-        guild_id=row["guild_id"],
-        channel_id=row["channel_id"],
-        thread_id=row["thread_id"],
-        user_id=row["user_id"],
-        private_user_id=row["private_user_id"],
-        overrides=_json(row["overrides"]),
-        created_at=_at(row["created_at"]),
-        updated_at=_at(row["updated_at"]),
-    )
-
-
-def turn_from(row: sqlite3.Row) -> Turn:
-    """Decode a ``turns`` row selected with ``TURN_COLUMNS``."""
-    return Turn(
-        id=row["id"],
-        conversation_id=row["conversation_id"],
-        exchange_id=row["exchange_id"],
-        seq=row["seq"],
-        role=row["role"],
-        content=row["content"],
-        parts=_json(row["parts"]),
-        author_id=row["author_id"],
-        author_name=row["author_name"],
-        name=row["name"],
-        tool_calls=_json(row["tool_calls"]),
-        tool_call_id=row["tool_call_id"],
-        status=row["status"],
-        token_estimate=row["token_estimate"],
-        prompt_tokens=row["prompt_tokens"],
-        completion_tokens=row["completion_tokens"],
-        source_message_id=row["source_message_id"],
-        sent_message_ids=_json(row["sent_message_ids"]),
-        created_at=_at(row["created_at"]),
-        deleted_at=from_ms(row["deleted_at"]),
-    )
-
-
-def exchange_from(row: sqlite3.Row) -> ExchangeRecord:
-    """Decode an ``exchanges`` row selected with ``EXCHANGE_COLUMNS``."""
-    return ExchangeRecord(
-        id=row["id"],
-        conversation_id=row["conversation_id"],
-        user_id=row["user_id"],
-        owner=row["owner"],
-        status=row["status"],
-        source_message_id=row["source_message_id"],
-        sent_message_ids=_json(row["sent_message_ids"]),
-        error=row["error"],
-        created_at=_at(row["created_at"]),
-        finished_at=from_ms(row["finished_at"]),
-    )
-
-
-def ledger_from(row: sqlite3.Row) -> LedgerRecord:
-    """Decode a ``tool_ledger`` row."""
-    return LedgerRecord(
-        key=row["key"],
-        tool=row["tool"],
-        arguments=row["arguments"],
-        status=row["status"],
-        result=row["result"],
-        outcome=row["outcome"],
-        created_at=_at(row["created_at"]),
-        completed_at=from_ms(row["completed_at"]),
-    )

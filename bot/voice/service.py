@@ -16,7 +16,7 @@ from bot.model_lifecycle import Today, is_served, utc_today
 from bot.models import uses_speech_api
 from bot.policy.gate import CallMeter
 from bot.settings import Settings, VoiceSettings
-from bot.store import Store
+from bot.store import SettingsStore
 from bot.voice.audio import AudioLimits
 from bot.voice.failures import VoiceFailure
 from bot.voice.intake import read_audio
@@ -165,7 +165,7 @@ class VoiceService:
         return fallback
 
 
-async def spoken_replies_enabled(store: Store, guild_id: int | None, default: bool) -> bool:
+async def spoken_replies_enabled(store: SettingsStore, guild_id: int | None, default: bool) -> bool:
     """The guild's ``voice_replies`` setting, else ``default`` (DMs use the default)."""
     if guild_id is None:
         return default

@@ -1,6 +1,6 @@
 """Crash harness: a process the crash tests kill with SIGKILL at random moments.
 
-``exchanges`` mode runs a stream of exchanges (begin -> maybe note_sent -> complete with fake
+``exchanges`` mode runs a stream of exchanges (begin -> complete with fake
 sent message ids and usage) and prints ``ACK <source id> <exchange id>`` after each commit.
 ``migrate`` mode applies a slow extra migration (one past the shipped ones) to a migrated store.
 
@@ -69,8 +69,6 @@ async def run_exchanges(db: Path, start: int, count: int | None = None) -> None:
         question = user(f"question {source}", source, author=source % 7)
         exchange = await store.begin_exchange(conversation.id, question)
         if exchange is not None:
-            if source % 3 == 0:
-                await store.note_sent(exchange.id, sent_ids(source)[:1])
             await store.complete_exchange(
                 exchange.id,
                 answer_with_tool(str(source)),

@@ -18,6 +18,7 @@ from bot.store.tokens import TokenCounter
 
 from .conftest import StorePlace
 from .helpers import answer_with_tool, plain_answer, tool_call, user
+from .test_migrations import RawSql
 
 CHANNEL = {"guild_id": 10, "channel_id": 20, "thread_id": None}
 
@@ -148,13 +149,11 @@ async def test_unanswered_tool_calls_are_refused_and_nothing_is_written(store: S
     assert len(await store.exchange_turns(exchange.id)) == 1
 
 
-async def test_note_sent_then_complete_keeps_all_sent_ids(store: Store) -> None:
+async def test_complete_keeps_sent_ids_once_in_order(store: Store) -> None:
     conversation = await _channel(store)
     exchange = await store.begin_exchange(conversation.id, user("long answer", 4))
     assert exchange is not None
-    await store.note_sent(exchange.id, [700])
-    await store.note_sent(exchange.id, [700, 701])
-    await store.complete_exchange(exchange.id, plain_answer("done"), [701, 702])
+    await store.complete_exchange(exchange.id, plain_answer("done"), [700, 701, 700, 702])
     record = await store.get_exchange(exchange.id)
     assert record is not None and record.sent_message_ids == [700, 701, 702]
 
@@ -164,8 +163,7 @@ async def test_messages_lead_back_to_their_conversation(store: Store) -> None:
     other = await _channel(store, "thread:77")
     exchange = await store.begin_exchange(conversation.id, user("q", 800))
     assert exchange is not None
-    await store.note_sent(exchange.id, [801])
-    await store.complete_exchange(exchange.id, plain_answer("a"), [802])
+    await store.complete_exchange(exchange.id, plain_answer("a"), [801, 802])
     for message_id in (800, 801, 802):
         found = await store.conversation_for_message(message_id)
         assert found is not None and found.id == conversation.id
@@ -190,7 +188,7 @@ async def test_fail_exchange_keeps_sent_ids_and_refuses_a_later_complete(store: 
         await store.complete_exchange(exchange.id, plain_answer("late"))
 
 
-async def test_recover_marks_pending_interrupted_once(place: StorePlace) -> None:
+async def test_recover_marks_pending_interrupted_once(place: StorePlace, raw_sql: RawSql) -> None:
     store = await place.open(owner="shard-0")
     conversation = await _channel(store)
     done = await store.begin_exchange(conversation.id, user("done", 11))
@@ -198,7 +196,8 @@ async def test_recover_marks_pending_interrupted_once(place: StorePlace) -> None
     waiting = await store.begin_exchange(conversation.id, user("waiting", 13))
     assert done and streaming and waiting
     await store.complete_exchange(done.id, plain_answer("ok"), [111])
-    await store.note_sent(streaming.id, [121])
+    # sent while streaming (no store method records this mid-stream any more; set it directly)
+    await raw_sql("UPDATE exchanges SET sent_message_ids = ? WHERE id = ?", "[121]", streaming.id)
     other_owner = await place.open(owner="shard-1")
     foreign = await other_owner.begin_exchange(conversation.id, user("other shard", 14))
     assert foreign is not None

@@ -1,53 +1,6 @@
--- toolcord conversation store, PostgreSQL schema version 5: what the bot knows (issue 18).
--- knowledge_sources / knowledge_chunks: a guild's knowledge base, added by its admins; each
--- chunk keeps its embedding as little-endian float32 bytes (searched exactly, see the README's
--- size limit) and a full-text vector ('simple' configuration: exact terms such as product codes).
--- memories: what a user asked the bot to remember, scoped to the user in one guild (guild_id 0
--- for direct messages). conversation_summaries: the rolling summary of turns the window dropped.
+-- Schema version 5, PostgreSQL only: a full-text vector per knowledge chunk ('simple'
+-- configuration: exact terms such as product codes match), with a GIN index.
+ALTER TABLE knowledge_chunks
+    ADD COLUMN terms TSVECTOR GENERATED ALWAYS AS (to_tsvector('simple', title || ' ' || text)) STORED;
 
-CREATE TABLE knowledge_sources (
-    id          BIGSERIAL PRIMARY KEY,
-    guild_id    BIGINT  NOT NULL,
-    title       TEXT    NOT NULL,
-    kind        TEXT    NOT NULL,
-    origin      TEXT    NOT NULL,
-    added_by    BIGINT  NOT NULL,
-    chunk_count INTEGER NOT NULL,
-    created_at  TIMESTAMPTZ NOT NULL
-);
-
-CREATE INDEX knowledge_sources_guild ON knowledge_sources (guild_id, id);
-
-CREATE TABLE knowledge_chunks (
-    id        BIGSERIAL PRIMARY KEY,
-    source_id BIGINT  NOT NULL REFERENCES knowledge_sources (id) ON DELETE CASCADE,
-    guild_id  BIGINT  NOT NULL,
-    seq       INTEGER NOT NULL,
-    title     TEXT    NOT NULL,
-    text      TEXT    NOT NULL,
-    embedding BYTEA   NOT NULL,
-    terms     TSVECTOR GENERATED ALWAYS AS (to_tsvector('simple', title || ' ' || text)) STORED
-);
-
-CREATE INDEX knowledge_chunks_guild ON knowledge_chunks (guild_id, id);
-CREATE INDEX knowledge_chunks_source ON knowledge_chunks (source_id);
 CREATE INDEX knowledge_chunks_terms ON knowledge_chunks USING GIN (terms);
-
-CREATE TABLE memories (
-    id         BIGSERIAL PRIMARY KEY,
-    user_id    BIGINT NOT NULL,
-    guild_id   BIGINT NOT NULL,
-    text       TEXT   NOT NULL,
-    created_at TIMESTAMPTZ NOT NULL
-);
-
-CREATE INDEX memories_owner ON memories (user_id, guild_id, id);
-
-CREATE TABLE conversation_summaries (
-    conversation_id BIGINT  PRIMARY KEY REFERENCES conversations (id) ON DELETE CASCADE,
-    text            TEXT    NOT NULL,
-    through_turn_id BIGINT  NOT NULL,
-    token_estimate  INTEGER NOT NULL,
-    told            BOOLEAN NOT NULL DEFAULT FALSE,
-    updated_at      TIMESTAMPTZ NOT NULL
-);
