@@ -9,11 +9,10 @@ from typing import Any, ClassVar
 import httpx2
 import openai
 
-from bot.engine.breaker import BreakerTransport, ProviderBreaker
+from bot.engine.breaker import NO_RETRY_CODES, BreakerTransport, ProviderBreaker
 from bot.settings import OpenAISettings
 from bot.shims.openai_internals import http_transport
 
-NO_RETRY_CODES = (b"insufficient_quota", b"billing_hard_limit_reached")
 CHAT_COMPLETIONS_PATH = "/chat/completions"
 RESPONSES_PATH = "/responses"
 # The SDK's telemetry headers: the API needs none of them. Chat requests leave them out, so the SDK,
