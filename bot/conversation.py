@@ -199,7 +199,7 @@ class ConversationService:
             thread_id=turn.thread_id,
             user_id=turn.user_id,
         )
-        exchange = await store.begin_exchange(conversation.id, _user_turn(turn, self._counter()))
+        exchange = await store.begin_exchange(conversation.id, _user_turn(turn))
         if exchange is None:
             log.info("message %s was already accepted; not answering twice", turn.source_message_id)
             return False
@@ -530,7 +530,7 @@ def _system_messages(
     return messages
 
 
-def _user_turn(turn: IncomingTurn, counter: TokenCounter) -> UserTurn:
+def _user_turn(turn: IncomingTurn) -> UserTurn:
     return UserTurn(
         author_id=turn.user_id,
         author_name=turn.user_name,
