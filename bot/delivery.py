@@ -16,10 +16,11 @@ from typing import Self
 
 import discord
 
+from bot.discord_safety import NO_MENTIONS
 from bot.engine import Final
 from bot.errors import ReplyUnavailable
 from bot.render import render
-from bot.reply_core import MAX_LEN, NO_MENTIONS, StreamingReply, WriteError, files_of
+from bot.reply_core import MAX_LEN, StreamingReply, WriteError, files_of
 from bot.settings import ChatSettings
 from tools import Artifact
 

@@ -17,8 +17,9 @@ from typing import Any
 
 import discord
 
+from bot.discord_safety import NO_MENTIONS
 from bot.engine import Final
-from bot.reply_core import NO_MENTIONS, StreamingReply, WriteError, files_of
+from bot.reply_core import StreamingReply, WriteError, files_of
 from bot.settings import ChatSettings
 from tools import Artifact
 

@@ -39,7 +39,6 @@ from bot.render import render, render_partial
 from bot.settings import ChatSettings
 from tools import Artifact
 
-NO_MENTIONS = discord.AllowedMentions.none()
 MAX_LEN = 2000
 NO_ANSWER = "(The model gave no answer.)"
 REPLY_TEXTS = {"reply.no_answer": NO_ANSWER, **NOTICE_TEXTS}
