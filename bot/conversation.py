@@ -16,6 +16,7 @@ from typing import Any, Protocol
 import openai
 
 from bot.conversation_images import StoreImageLibrary, ToolImages, images_note
+from bot.engine import AnswerUsage as EngineUsage
 from bot.engine import (
     EngineEvent,
     Failed,
@@ -26,7 +27,6 @@ from bot.engine import (
     TurnRequest,
     run_turn,
 )
-from bot.engine import Usage as EngineUsage
 from bot.errors import ReplyUnavailable, StoreError
 from bot.i18n import Catalogue, language_name
 from bot.keyed_locks import KeyedLocks

@@ -2,6 +2,7 @@
 ``dialects.py``) and toolcord's tools, and nothing of Discord."""
 
 from bot.engine.events import (
+    AnswerUsage,
     EngineEvent,
     Failed,
     Final,
@@ -12,11 +13,11 @@ from bot.engine.events import (
     TextDelta,
     ToolDone,
     ToolProgress,
-    Usage,
 )
 from bot.engine.loop import LoopLimits, TurnRequest, run_turn
 
 __all__ = [
+    "AnswerUsage",
     "EngineEvent",
     "Failed",
     "Final",
@@ -29,6 +30,5 @@ __all__ = [
     "ToolDone",
     "ToolProgress",
     "TurnRequest",
-    "Usage",
     "run_turn",
 ]

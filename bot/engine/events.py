@@ -10,7 +10,7 @@ from tools import Artifact, ToolOutcome
 
 
 @dataclass
-class Usage:
+class AnswerUsage:
     """Tokens the server reported, summed over the rounds of one answer."""
 
     prompt_tokens: int = 0
@@ -92,7 +92,7 @@ class Final:
 
     text: str
     new_messages: list[dict[str, Any]]
-    usage: Usage
+    usage: AnswerUsage
     artifacts: list[Artifact] = field(default_factory=list)
     reasoning: str = ""
     notice: str = ""
@@ -122,7 +122,7 @@ class Failed:
     user_message: str
     partial_text: str
     new_messages: list[dict[str, Any]]
-    usage: Usage
+    usage: AnswerUsage
     artifacts: list[Artifact] = field(default_factory=list)
     message_key: str | None = None  # ``user_message``'s key in the catalogues (``bot/i18n``)
     message_values: dict[str, Any] = field(default_factory=dict)

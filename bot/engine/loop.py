@@ -23,6 +23,7 @@ from bot.engine.chat_compat import send_leaving_out_refused
 from bot.engine.client import chat_request_options
 from bot.engine.dialects import DialectName, attach_reasoning, dialect_for
 from bot.engine.events import (
+    AnswerUsage,
     EngineEvent,
     Failed,
     Final,
@@ -33,7 +34,6 @@ from bot.engine.events import (
     TextDelta,
     ToolDone,
     ToolProgress,
-    Usage,
 )
 from bot.engine.failures import NOTICES, Failure, classify
 from bot.engine.stream import RoundResult
@@ -120,7 +120,7 @@ class _TurnRunner:
         self._visible: list[str] = []
         self._reasoning: list[str] = []
         self._artifacts: list[Artifact] = []
-        self._usage = Usage()
+        self._usage = AnswerUsage()
         self._tool_calls_used = 0
         self._separator_due = False
         self._dispatcher: Dispatcher | None = None

@@ -38,7 +38,7 @@ from bot.shims.openai_internals import EventHook, add_http_event_hooks
 
 if TYPE_CHECKING:
     from bot.conversation import IncomingTurn
-    from bot.engine import EngineEvent, Usage
+    from bot.engine import AnswerUsage, EngineEvent
 
 log = logging.getLogger("toolcord.metrics")
 
@@ -183,7 +183,7 @@ class TurnMetrics:
             state.outcome = "answered"
         return None
 
-    async def after_turn(self, turn: IncomingTurn, usage: Usage, model: str) -> None:
+    async def after_turn(self, turn: IncomingTurn, usage: AnswerUsage, model: str) -> None:
         state = self._turns.pop(_key(turn), None)
         if state is None:
             return
@@ -242,7 +242,7 @@ class WatchedPolicy:
             self._turns.on_answer_refused(turn, refusal)
         return refusal
 
-    async def after_turn(self, turn: IncomingTurn, usage: Usage, model: str) -> None:
+    async def after_turn(self, turn: IncomingTurn, usage: AnswerUsage, model: str) -> None:
         await self.inner.after_turn(turn, usage, model)
 
     async def before_round(self, turn: IncomingTurn, used: int) -> Refusal | None:

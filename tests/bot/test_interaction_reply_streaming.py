@@ -11,7 +11,7 @@ from typing import Any
 import discord
 import pytest
 
-from bot.engine import Final, TextDelta, ToolProgress, Usage
+from bot.engine import AnswerUsage, Final, TextDelta, ToolProgress
 from bot.interaction_reply import InteractionReply
 from bot.render import render_reply
 from bot.settings import ChatSettings
@@ -98,7 +98,7 @@ def _reply(interaction: FakeInteraction, *, private: bool = False) -> Interactio
 
 
 def _final(text: str) -> Final:
-    return Final(text=text, new_messages=[], usage=Usage())
+    return Final(text=text, new_messages=[], usage=AnswerUsage())
 
 
 def _words(first: int, last: int) -> str:
