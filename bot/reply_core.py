@@ -33,7 +33,7 @@ from bot.engine import (
     TextComplete,
     TextDelta,
     ToolDone,
-    ToolProgress,
+    ToolStatus,
 )
 from bot.render import render, render_partial
 from bot.settings import ChatSettings
@@ -116,7 +116,7 @@ class StreamingReply(abc.ABC, Generic[MessageT]):
             self._complete = False
         elif isinstance(event, TextComplete):
             self._complete = True
-        elif isinstance(event, ToolProgress):
+        elif isinstance(event, ToolStatus):
             self._progress[event.call_id] = event.text
         elif isinstance(event, ToolDone):
             self._progress.pop(event.outcome.call_id, None)

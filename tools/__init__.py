@@ -24,7 +24,7 @@ from tools.errors import (
     ToolLoadError,
     ToolRetry,
 )
-from tools.ledger import InMemoryLedger, Ledger, LedgerRecord, ledger_key
+from tools.ledger import InMemoryLedger, Ledger, SideEffectRecord, ledger_key
 from tools.permissions import Permissions
 from tools.registry import ToolRegistry, builtin_tool_modules, unavailable_reason
 from tools.schema import assert_strict_schema, assert_strict_tool, strict_json_schema
@@ -34,9 +34,9 @@ __all__ = [
     "Dispatcher",
     "InMemoryLedger",
     "Ledger",
-    "LedgerRecord",
     "OutcomeStatus",
     "Permissions",
+    "SideEffectRecord",
     "StrictSchemaError",
     "Tool",
     "ToolCall",

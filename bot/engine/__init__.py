@@ -12,7 +12,7 @@ from bot.engine.events import (
     TextComplete,
     TextDelta,
     ToolDone,
-    ToolProgress,
+    ToolStatus,
 )
 from bot.engine.loop import LoopLimits, TurnRequest, run_turn
 
@@ -28,7 +28,7 @@ __all__ = [
     "TextComplete",
     "TextDelta",
     "ToolDone",
-    "ToolProgress",
+    "ToolStatus",
     "TurnRequest",
     "run_turn",
 ]

@@ -60,8 +60,11 @@ class TextComplete:
 
 
 @dataclass(frozen=True)
-class ToolProgress:
-    """A tool call started; ``text`` is the short line to show while it runs."""
+class ToolStatus:
+    """A tool call started or reported progress; ``text`` is the short line to show while it runs.
+
+    (The tools framework's ``ToolStarted`` and ``ToolProgress``, as the engine passes them on.)
+    """
 
     call_id: str
     name: str
@@ -129,12 +132,5 @@ class Failed:
 
 
 EngineEvent = (
-    TextDelta
-    | ReasoningDelta
-    | RoundReset
-    | TextComplete
-    | ToolProgress
-    | ToolDone
-    | Final
-    | Failed
+    TextDelta | ReasoningDelta | RoundReset | TextComplete | ToolStatus | ToolDone | Final | Failed
 )

@@ -33,7 +33,7 @@ from bot.engine.events import (
     TextComplete,
     TextDelta,
     ToolDone,
-    ToolProgress,
+    ToolStatus,
 )
 from bot.engine.failures import NOTICES, Failure, classify
 from bot.engine.stream import RoundResult
@@ -266,7 +266,7 @@ class _TurnRunner:
             return
         call = event.call
         text = getattr(event, "progress_text", None) or getattr(event, "text", "")
-        self._emit(ToolProgress(call.id, call.name, str(text)))
+        self._emit(ToolStatus(call.id, call.name, str(text)))
 
     def _append(self, message: dict[str, Any]) -> None:
         self._messages.append(message)

@@ -20,7 +20,7 @@ from bot.engine import (
     ReasoningDelta,
     TextComplete,
     TextDelta,
-    ToolProgress,
+    ToolStatus,
 )
 from bot.settings import ChatSettings
 from tools import Artifact
@@ -114,7 +114,7 @@ async def test_streams_then_writes_the_final_text_in_the_same_message() -> None:
     reply = await _reply(channel).start()
     await reply.on_event(TextDelta("Hello "))
     await channel.until(lambda: channel.shown() == ["Hello"])
-    await reply.on_event(ToolProgress("c1", "search", "Searching the web"))
+    await reply.on_event(ToolStatus("c1", "search", "Searching the web"))
     await channel.until(lambda: channel.shown() == ["Hello\n-# Searching the web"])
     ids = await reply.finish(_final("Hello world"))
     assert channel.shown() == ["Hello world"]
