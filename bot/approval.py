@@ -29,8 +29,9 @@ from pydantic import BaseModel
 
 from bot.discord_safety import NO_MENTIONS
 from bot.render import defang_links, sanitize_output
-from tools import Permissions, ToolCall, ToolContext, ToolFailed
+from tools import Permissions, ToolContext, ToolFailed
 from tools.approval import DEFAULT_POLICY, ApprovalDecision, ApprovalPolicy
+from tools.calls import ToolCall
 
 log = logging.getLogger("toolcord.approval")
 

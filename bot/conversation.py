@@ -23,6 +23,7 @@ from bot.engine import (
     Final,
     LoopLimits,
     RoundReset,
+    ServerMemory,
     TextDelta,
     TurnRequest,
     run_turn,
@@ -36,8 +37,10 @@ from bot.policy import Refusal, TurnPolicy
 from bot.policy.gate import RoundPolicy
 from bot.settings import Settings
 from bot.store import NewTurn, Store, TokenCounter, Usage, UserTurn
-from tools import Artifact, Dispatcher, Permissions, ToolContext, ToolRegistry
+from tools import Artifact, Permissions, ToolContext
+from tools.dispatch import Dispatcher
 from tools.mcp.selection import select_tools
+from tools.registry import ToolRegistry
 
 USER_LOCALE_LINE = (
     "The user's Discord language is {}. Answer in that language unless they write in another "
@@ -113,6 +116,7 @@ class ConversationService:
 
     def __init__(self, services: Services) -> None:
         self._services = services
+        self._server_memory = ServerMemory()  # what the model server refused, warnings given
         self._locks = KeyedLocks()
         self._running = 0
         self._idle = asyncio.Event()
@@ -361,6 +365,7 @@ class ConversationService:
 
         return TurnRequest(
             model=model,
+            server_memory=self._server_memory,
             messages=window,
             tools=tools,
             make_dispatcher=make_dispatcher if available else None,

@@ -15,6 +15,7 @@ from bot.engine.events import (
     ToolStatus,
 )
 from bot.engine.loop import LoopLimits, TurnRequest, run_turn
+from bot.engine.server_memory import ServerMemory
 
 __all__ = [
     "AnswerUsage",
@@ -24,6 +25,7 @@ __all__ = [
     "LoopLimits",
     "ReasoningDelta",
     "RoundReset",
+    "ServerMemory",
     "StopReason",
     "TextComplete",
     "TextDelta",

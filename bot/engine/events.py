@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from tools import Artifact, ToolOutcome
+from tools import Artifact
+from tools.calls import ToolOutcome
 
 
 @dataclass

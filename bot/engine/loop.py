@@ -36,8 +36,11 @@ from bot.engine.events import (
     ToolStatus,
 )
 from bot.engine.failures import NOTICES, Failure, classify
+from bot.engine.server_memory import ServerMemory
 from bot.engine.stream import RoundResult
-from tools import Artifact, Dispatcher, ToolCall, ToolOutcome
+from tools import Artifact
+from tools.calls import ToolCall, ToolOutcome
+from tools.dispatch import Dispatcher
 
 log = logging.getLogger("toolcord.engine")
 
@@ -82,6 +85,9 @@ class TurnRequest:
     show_tool_images: Callable[[Sequence[ToolOutcome]], Awaitable[dict[str, Any] | None]] | None = (
         None
     )
+    server_memory: ServerMemory = field(default_factory=ServerMemory)
+    """What the bot learned about its model server (refused parameters, warnings given); the
+    bot passes its own, so what one turn learned holds for the next."""
 
 
 class _RoundFailed(Exception):
@@ -182,7 +188,9 @@ class _TurnRunner:
         if dialect.leaves_out_refused:
             # Compatible servers: a parameter this server refused (HTTP 400) is left out, and
             # the request sent again without it (bot/engine/chat_compat.py).
-            stream = await send_leaving_out_refused(self._client, body, self._post)
+            stream = await send_leaving_out_refused(
+                self._request.server_memory.refused, body, self._post
+            )
         else:
             stream = await self._post(body)
         reader = dialect.reader()

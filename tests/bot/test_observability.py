@@ -27,7 +27,7 @@ from bot.observability import (
 from bot.policy import Refusal
 from bot.settings import DiscordSettings
 from bot.testing.openai import OpenAIEmulator
-from tools import ToolOutcome
+from tools.calls import ToolOutcome
 
 
 def discord(**values: Any) -> DiscordSettings:

@@ -13,23 +13,11 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from tools import (
-    Dispatcher,
-    InMemoryLedger,
-    Permissions,
-    ToolCall,
-    ToolContext,
-    ToolEvent,
-    ToolFailed,
-    ToolFinished,
-    ToolOutcome,
-    ToolProgress,
-    ToolRegistry,
-    ToolRetry,
-    ToolStarted,
-    ledger_key,
-    tool,
-)
+from tools import Permissions, ToolContext, ToolFailed, ToolRetry, tool
+from tools.calls import ToolCall, ToolEvent, ToolFinished, ToolOutcome, ToolProgress, ToolStarted
+from tools.dispatch import Dispatcher
+from tools.ledger import InMemoryLedger, ledger_key
+from tools.registry import ToolRegistry
 
 ContextFactory = Callable[..., ToolContext]
 WAIT = 10.0

@@ -7,8 +7,11 @@ from typing import Annotated
 import pytest
 from pydantic import Field
 
-from tools import Artifact, Dispatcher, ToolCall, ToolContext, ToolRegistry, tool
+from tools import Artifact, ToolContext, tool
+from tools.calls import ToolCall
+from tools.dispatch import Dispatcher
 from tools.errors import ToolDefinitionError
+from tools.registry import ToolRegistry
 
 
 @tool(files="n")

@@ -19,15 +19,10 @@ from bot.engine import Failed, Final, LoopLimits, ToolDone, ToolStatus, TurnRequ
 from bot.engine.client import make_openai_client
 from bot.settings import OpenAISettings
 from bot.testing.openai import Fault, OpenAIEmulator, ToolCall
-from tools import (
-    Dispatcher,
-    InMemoryLedger,
-    Permissions,
-    ToolContext,
-    ToolFailed,
-    ToolRegistry,
-    tool,
-)
+from tools import Permissions, ToolContext, ToolFailed, tool
+from tools.dispatch import Dispatcher
+from tools.ledger import InMemoryLedger
+from tools.registry import ToolRegistry
 
 CHAT = "/v1/chat/completions"
 
