@@ -18,8 +18,8 @@ import asyncio
 import contextlib
 import io
 import logging
-from collections.abc import Callable, Sequence
-from typing import ClassVar, Generic, Protocol, Self, TypeVar
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
 
 import discord
 
@@ -67,7 +67,10 @@ class StreamingReply(abc.ABC, Generic[MessageT]):
     """A ReplySink that streams one answer into a list of messages it keeps in sync.
 
     Subclasses say how a chunk is sent (``_send``) and edited (``_edit``), what the final answer
-    is made of (``_final_output``), and may pace writes and recover failed final writes.
+    is made of (``_final_output``), and may pace writes and recover failed final writes. They keep
+    none of this class's state: what they need of it they get through the methods below
+    (``_streamed_reasoning``, ``_run_alongside``, ``_until_shown``, ``_forget_sent``,
+    ``_note_sent``, ``_write_final_again``).
     """
 
     _log: ClassVar[logging.Logger]
@@ -92,6 +95,11 @@ class StreamingReply(abc.ABC, Generic[MessageT]):
         self._slot_held = False  # the writer got its slot after the end: the final write uses it
         self._texts: Callable[..., str] = english  # the reply's own words (see use_texts)
 
+    @property
+    def chat(self) -> ChatSettings:
+        """The chat settings this reply follows."""
+        return self._chat
+
     def use_texts(self, texts: Callable[..., str]) -> None:
         """Write the reply's own words (no answer, files not delivered) with ``texts(key, **v)``."""
         self._texts = texts
@@ -107,6 +115,38 @@ class StreamingReply(abc.ABC, Generic[MessageT]):
     @property
     def sent_ids(self) -> list[int]:
         return [int(message.id) for message in self._messages]
+
+    def _streamed_reasoning(self) -> list[str]:
+        """The reasoning text the model streamed so far, piece by piece (a copy)."""
+        return list(self._reasoning)
+
+    def _run_alongside(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        """Run ``work`` (the typing indicator) until the answer is delivered or given up."""
+        self._tasks.append(asyncio.create_task(work, name=name))
+
+    async def _until_shown(self) -> None:
+        """Wait until text shows, or the answer is delivered (or given up)."""
+        await self._shown.wait()
+
+    def _forget_sent(self) -> None:
+        """Forget the messages sent so far (they stay on Discord): the answer goes out anew."""
+        self._messages, self._contents = [], []
+
+    def _note_sent(self, message: MessageT, content: str) -> None:
+        """Count ``message``, showing ``content``, as the answer's next message."""
+        self._messages.append(message)
+        self._contents.append(content)
+
+    async def _write_final_again(
+        self, chunks: list[str], files: Sequence[Artifact], *, take_lock: bool = False
+    ) -> None:
+        """Write the final answer again (from ``_final_failed``, which holds the write lock; a
+        later try passes ``take_lock``)."""
+        if not take_lock:
+            await self._sync(chunks, files=files, final=True)
+            return
+        async with self._write_lock:
+            await self._sync(chunks, files=files, final=True)
 
     async def on_event(self, event: EngineEvent) -> None:
         if isinstance(event, TextDelta):
@@ -171,12 +211,14 @@ class StreamingReply(abc.ABC, Generic[MessageT]):
         """The chunks and files of the final answer whose text (with its notice) is ``text``."""
 
     @abc.abstractmethod
-    async def _send(self, content: str, files: Sequence[Artifact]) -> MessageT:
-        """Send a new message after the ones sent so far."""
+    async def _send(self, index: int, content: str, files: Sequence[Artifact]) -> MessageT:
+        """Send the answer's message number ``index`` (0: its first), after those sent so far."""
 
     @abc.abstractmethod
-    async def _edit(self, index: int, content: str, files: Sequence[Artifact]) -> MessageT:
-        """Edit the sent message at ``index``; returns it as edited."""
+    async def _edit(
+        self, message: MessageT, index: int, content: str, files: Sequence[Artifact]
+    ) -> MessageT:
+        """Edit ``message``, the answer's message number ``index``; returns it as edited."""
 
     def _render(self, text: str) -> list[str]:
         return render(text, allow_hosts=self._chat.link_allow_hosts, limit=MAX_LEN).chunks
@@ -301,11 +343,12 @@ class StreamingReply(abc.ABC, Generic[MessageT]):
                 await self._pace()
             paced = False
             if index < len(self._messages):
-                self._messages[index] = await self._edit(index, chunk, attach)
+                self._messages[index] = await self._edit(
+                    self._messages[index], index, chunk, attach
+                )
                 self._contents[index] = chunk
             else:
-                self._messages.append(await self._send(chunk, attach))
-                self._contents.append(chunk)
+                self._note_sent(await self._send(index, chunk, attach), chunk)
         if final:
             planned = len(self._plan(chunks, files))
             await self._drop_extra(max(planned, self._keep_at_least))
