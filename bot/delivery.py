@@ -154,8 +154,8 @@ class DiscordReply(StreamingReply[discord.Message]):
             async with self._channel.typing():
                 await self._until_shown()
 
-    def _may_write(self) -> bool:
-        return not self._pacer.is_paused(self._channel_id)
+    def _closed(self) -> ChannelPaused | None:
+        return ChannelPaused(self._channel_id) if self._pacer.is_paused(self._channel_id) else None
 
     async def _pace(self) -> None:
         await self._pacer.turn(self._channel_id)
@@ -165,10 +165,6 @@ class DiscordReply(StreamingReply[discord.Message]):
             self._pacer.note_forbidden(self._channel_id)
         else:
             super()._streaming_failed(exc)
-
-    def _check_final(self) -> None:
-        if self._pacer.is_paused(self._channel_id):
-            raise ChannelPaused(self._channel_id)
 
     async def _final_failed(
         self, chunks: list[str], files: Sequence[Artifact], exc: WriteError

@@ -223,9 +223,10 @@ class StreamingReply(abc.ABC, Generic[MessageT]):
     def _render(self, text: str) -> list[str]:
         return render(text, allow_hosts=self._chat.link_allow_hosts, limit=MAX_LEN).chunks
 
-    def _may_write(self) -> bool:
-        """False while nothing may be written at all (a streaming write is then skipped)."""
-        return True
+    def _closed(self) -> Exception | None:
+        """Why nothing may be written here now (a streaming write is then skipped and the final
+        write raises it), or None."""
+        return None
 
     async def _pace(self) -> None:
         """Wait for the next write slot (before each streaming update and each further write)."""
@@ -262,7 +263,7 @@ class StreamingReply(abc.ABC, Generic[MessageT]):
         return _with_progress([c for c in chunks if c.strip()], list(self._progress.values()))
 
     async def _write_partial(self) -> None:
-        if not self._may_write():
+        if self._closed() is not None:
             return
         chunks = self._streaming_chunks()
         if not chunks:
@@ -310,15 +311,14 @@ class StreamingReply(abc.ABC, Generic[MessageT]):
 
     async def _write_final(self, chunks: list[str], files: Sequence[Artifact]) -> None:
         async with self._write_lock:
-            self._check_final()
+            closed = self._closed()
+            if closed is not None:
+                raise closed
             held, self._slot_held = self._slot_held, False
             try:
                 await self._sync(chunks, files=files, final=True, first_paced=held)
             except (discord.HTTPException, discord.RateLimited) as exc:
                 await self._final_failed(chunks, files, exc)
-
-    def _check_final(self) -> None:
-        """Raise when the final answer must not be written at all."""
 
     async def _final_failed(
         self, chunks: list[str], files: Sequence[Artifact], exc: WriteError
