@@ -22,7 +22,7 @@ from bot.settings import Settings, load_settings
 from bot.startup_failures import EXIT_CODE_HELP, ExitCode, explain
 
 if TYPE_CHECKING:
-    from tools import ToolRegistry
+    from tools.registry import ToolRegistry
 
 
 DESCRIPTION = "Run a toolcord Discord bot, check its configuration, or migrate its store."

@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from bot.conversation import ConversationService, Services
 from bot.delivery import EditPacer
+from bot.discord_safety import NO_MENTIONS
 from bot.i18n import Catalogue, CatalogueTranslator
 from bot.observability.shards import shard_plan
 from bot.settings import Settings
@@ -72,7 +73,7 @@ class ToolcordBot(commands.AutoShardedBot):
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents_for(settings),
-            allowed_mentions=discord.AllowedMentions.none(),
+            allowed_mentions=NO_MENTIONS,
             help_command=None,
             guild_ready_timeout=settings.discord.guild_ready_timeout,
             max_ratelimit_timeout=settings.discord.max_ratelimit_timeout,

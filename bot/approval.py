@@ -27,13 +27,14 @@ from typing import Any
 import discord
 from pydantic import BaseModel
 
+from bot.discord_safety import NO_MENTIONS
 from bot.render import defang_links, sanitize_output
-from tools import Permissions, ToolCall, ToolContext, ToolFailed
+from tools import Permissions, ToolContext, ToolFailed
 from tools.approval import DEFAULT_POLICY, ApprovalDecision, ApprovalPolicy
+from tools.calls import ToolCall
 
 log = logging.getLogger("toolcord.approval")
 
-NO_MENTIONS = discord.AllowedMentions.none()
 CUSTOM_ID_TEMPLATE = r"toolcord:approve:(?P<choice>once|conv|deny):(?P<token>[0-9a-f]{16})"
 """custom_id of the buttons; ``cogs/approval.py`` answers presses on ones from before a restart."""
 MAX_REMEMBERED_TOKENS = 10_000

@@ -16,17 +16,18 @@ from typing import Any, Protocol
 import openai
 
 from bot.conversation_images import StoreImageLibrary, ToolImages, images_note
+from bot.engine import AnswerUsage as EngineUsage
 from bot.engine import (
     EngineEvent,
     Failed,
     Final,
     LoopLimits,
     RoundReset,
+    ServerMemory,
     TextDelta,
     TurnRequest,
     run_turn,
 )
-from bot.engine import Usage as EngineUsage
 from bot.errors import ReplyUnavailable, StoreError
 from bot.i18n import Catalogue, language_name
 from bot.keyed_locks import KeyedLocks
@@ -36,8 +37,10 @@ from bot.policy import Refusal, TurnPolicy
 from bot.policy.gate import RoundPolicy
 from bot.settings import Settings
 from bot.store import NewTurn, Store, TokenCounter, Usage, UserTurn
-from tools import Artifact, Dispatcher, Permissions, ToolContext, ToolRegistry
+from tools import Artifact, Permissions, ToolContext
+from tools.dispatch import Dispatcher
 from tools.mcp.selection import select_tools
+from tools.registry import ToolRegistry
 
 USER_LOCALE_LINE = (
     "The user's Discord language is {}. Answer in that language unless they write in another "
@@ -113,6 +116,7 @@ class ConversationService:
 
     def __init__(self, services: Services) -> None:
         self._services = services
+        self._server_memory = ServerMemory()  # what the model server refused, warnings given
         self._locks = KeyedLocks()
         self._running = 0
         self._idle = asyncio.Event()
@@ -199,7 +203,7 @@ class ConversationService:
             thread_id=turn.thread_id,
             user_id=turn.user_id,
         )
-        exchange = await store.begin_exchange(conversation.id, _user_turn(turn, self._counter()))
+        exchange = await store.begin_exchange(conversation.id, _user_turn(turn))
         if exchange is None:
             log.info("message %s was already accepted; not answering twice", turn.source_message_id)
             return False
@@ -361,6 +365,7 @@ class ConversationService:
 
         return TurnRequest(
             model=model,
+            server_memory=self._server_memory,
             messages=window,
             tools=tools,
             make_dispatcher=make_dispatcher if available else None,
@@ -530,7 +535,7 @@ def _system_messages(
     return messages
 
 
-def _user_turn(turn: IncomingTurn, counter: TokenCounter) -> UserTurn:
+def _user_turn(turn: IncomingTurn) -> UserTurn:
     return UserTurn(
         author_id=turn.user_id,
         author_name=turn.user_name,

@@ -27,7 +27,8 @@ from bot.images import ImageRejected, data_url, prepare
 from bot.store import ImageStore
 from bot.store.images import CAPTION_CHARS, image_id
 from bot.store.models import StoredImage
-from tools import Artifact, ToolOutcome
+from tools import Artifact
+from tools.calls import ToolOutcome
 from tools.images.library import ConversationImage
 
 log = logging.getLogger("toolcord.conversation_images")

@@ -16,10 +16,11 @@ from typing import Self
 
 import discord
 
+from bot.discord_safety import NO_MENTIONS
 from bot.engine import Final
 from bot.errors import ReplyUnavailable
 from bot.render import render
-from bot.reply_core import MAX_LEN, NO_MENTIONS, StreamingReply, WriteError, files_of
+from bot.reply_core import MAX_LEN, StreamingReply, WriteError, files_of
 from bot.settings import ChatSettings
 from tools import Artifact
 
@@ -116,15 +117,16 @@ class DiscordReply(StreamingReply[discord.Message]):
         """
         if self._pacer.is_paused(self._channel_id):
             raise ChannelPaused(self._channel_id)
-        self._tasks.append(asyncio.create_task(self._typing(), name="toolcord-typing"))
+        self._run_alongside(self._typing(), name="toolcord-typing")
         return await super().start()
 
     def _final_output(self, text: str, final: Final) -> tuple[list[str], list[Artifact]]:
-        rendered = render(text, allow_hosts=self._chat.link_allow_hosts, limit=MAX_LEN)
-        if not self._reasoning and final.reasoning:
-            self._reasoning.append(final.reasoning)
-        self._reasoning.append(rendered.reasoning)
-        files = [*final.artifacts, *self._reasoning_file()]
+        rendered = render(text, allow_hosts=self.chat.link_allow_hosts, limit=MAX_LEN)
+        reasoning = self._streamed_reasoning()
+        if not reasoning and final.reasoning:
+            reasoning.append(final.reasoning)
+        reasoning.append(rendered.reasoning)
+        files = [*final.artifacts, *self._reasoning_file(reasoning)]
         return rendered.chunks or self._render(self._no_answer()), files
 
     def _file_limit(self) -> int:
@@ -132,9 +134,9 @@ class DiscordReply(StreamingReply[discord.Message]):
         limit = getattr(guild, "filesize_limit", None)
         return limit if isinstance(limit, int) and limit > 0 else super()._file_limit()
 
-    def _reasoning_file(self) -> list[Artifact]:
-        reasoning = "".join(self._reasoning).strip()
-        if not (self._chat.attach_reasoning and reasoning):
+    def _reasoning_file(self, pieces: list[str]) -> list[Artifact]:
+        reasoning = "".join(pieces).strip()
+        if not (self.chat.attach_reasoning and reasoning):
             return []
         return [
             Artifact("reasoning.txt", reasoning.encode(), "text/plain", "The model's reasoning")
@@ -144,16 +146,16 @@ class DiscordReply(StreamingReply[discord.Message]):
         """Show "typing…" once the answer is slower than ``TYPING_AFTER_S`` (a quick answer needs
         none, and that saves a request per turn), until the first text is shown."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._shown.wait(), TYPING_AFTER_S)
+            await asyncio.wait_for(self._until_shown(), TYPING_AFTER_S)
             return
         if self._pacer.is_paused(self._channel_id):
             return
         with contextlib.suppress(discord.HTTPException):
             async with self._channel.typing():
-                await self._shown.wait()
+                await self._until_shown()
 
-    def _may_write(self) -> bool:
-        return not self._pacer.is_paused(self._channel_id)
+    def _closed(self) -> ChannelPaused | None:
+        return ChannelPaused(self._channel_id) if self._pacer.is_paused(self._channel_id) else None
 
     async def _pace(self) -> None:
         await self._pacer.turn(self._channel_id)
@@ -163,10 +165,6 @@ class DiscordReply(StreamingReply[discord.Message]):
             self._pacer.note_forbidden(self._channel_id)
         else:
             super()._streaming_failed(exc)
-
-    def _check_final(self) -> None:
-        if self._pacer.is_paused(self._channel_id):
-            raise ChannelPaused(self._channel_id)
 
     async def _final_failed(
         self, chunks: list[str], files: Sequence[Artifact], exc: WriteError
@@ -178,8 +176,8 @@ class DiscordReply(StreamingReply[discord.Message]):
             await self._deliver_despite_rate_limit(chunks, files, exc)
             return
         log.warning("delivering the final answer by edit failed (%s); sending anew", exc)
-        self._messages, self._contents = [], []
-        await self._sync(chunks, files=files, final=True)
+        self._forget_sent()
+        await self._write_final_again(chunks, files)
 
     async def _deliver_despite_rate_limit(
         self, chunks: list[str], files: Sequence[Artifact], limited: discord.RateLimited
@@ -191,7 +189,7 @@ class DiscordReply(StreamingReply[discord.Message]):
         """
         log.warning("Discord rate-limited the answer for %.0f s", limited.retry_after)
         try:
-            await self._sync(chunks, files=files, final=True)
+            await self._write_final_again(chunks, files)
         except discord.RateLimited as again:
             task = asyncio.create_task(self._deliver_later(chunks, files, again.retry_after))
             self._late_deliveries.add(task)
@@ -202,23 +200,23 @@ class DiscordReply(StreamingReply[discord.Message]):
     ) -> None:
         await asyncio.sleep(delay_s)
         try:
-            async with self._write_lock:
-                await self._sync(chunks, files=files, final=True)
+            await self._write_final_again(chunks, files, take_lock=True)
         except discord.HTTPException as exc:
             log.error("an answer could not be delivered after Discord's rate limit: %s", exc)
 
-    async def _send(self, content: str, files: Sequence[Artifact]) -> discord.Message:
+    async def _send(self, index: int, content: str, files: Sequence[Artifact]) -> discord.Message:
         return await self._channel.send(
             content,
-            reference=self._reference if not self._messages else None,  # type: ignore[arg-type]
+            reference=self._reference if index == 0 else None,  # type: ignore[arg-type]
             allowed_mentions=NO_MENTIONS,
             suppress_embeds=True,
             mention_author=False,
             files=files_of(files),
         )
 
-    async def _edit(self, index: int, content: str, files: Sequence[Artifact]) -> discord.Message:
-        message = self._messages[index]
+    async def _edit(
+        self, message: discord.Message, index: int, content: str, files: Sequence[Artifact]
+    ) -> discord.Message:
         if files:
             return await message.edit(
                 content=content,

@@ -55,8 +55,8 @@ class ScopeSettings(BaseModel):
 
 
 @dataclass(frozen=True)
-class ModerationPolicy:
-    """The moderation policy in force in a place."""
+class PlaceModeration:
+    """The moderation settings in force in a place (mode, log channel, thresholds, rules)."""
 
     mode: ModerationMode = "off"
     log_channel_id: int | None = None
@@ -88,7 +88,7 @@ class EffectiveSettings:
     free_chat: bool = False
     auto_thread: bool = False
     private_conversations: bool = False
-    moderation: ModerationPolicy = field(default_factory=ModerationPolicy)
+    moderation: PlaceModeration = field(default_factory=PlaceModeration)
     voice_replies: bool = False
 
     @property
@@ -275,7 +275,7 @@ class GuildSettings:
             ),
             auto_thread=_pick(merged.auto_thread, config.chat.auto_thread),
             private_conversations=_pick(merged.private_conversations, False),
-            moderation=ModerationPolicy(
+            moderation=PlaceModeration(
                 mode=merged.moderation_mode or _mode(moderation.mode),
                 log_channel_id=merged.moderation_log_channel_id or moderation.log_channel_id,
                 thresholds={**moderation.thresholds, **merged.moderation_thresholds},

@@ -17,8 +17,9 @@ from typing import Any
 
 import discord
 
+from bot.discord_safety import NO_MENTIONS
 from bot.engine import Final
-from bot.reply_core import NO_MENTIONS, StreamingReply, WriteError, files_of
+from bot.reply_core import StreamingReply, WriteError, files_of
 from bot.settings import ChatSettings
 from tools import Artifact
 
@@ -54,7 +55,7 @@ class InteractionReply(StreamingReply[Any]):
         return self._render(text) or self._render(self._no_answer()), list(final.artifacts)
 
     async def _rest_after_stream(self) -> None:
-        await asyncio.sleep(self._chat.edit_interval_s)
+        await asyncio.sleep(self.chat.edit_interval_s)
 
     async def _final_failed(
         self, chunks: list[str], files: Sequence[Artifact], exc: WriteError
@@ -65,8 +66,8 @@ class InteractionReply(StreamingReply[Any]):
         log.warning("the interaction could not be answered (%s); posting instead", exc)
         await self._post_in_channel(chunks, files)
 
-    async def _send(self, content: str, files: Sequence[Artifact]) -> Any:
-        if not self._messages:
+    async def _send(self, index: int, content: str, files: Sequence[Artifact]) -> Any:
+        if index == 0:
             return await self._interaction.edit_original_response(
                 content=content, attachments=files_of(files), allowed_mentions=NO_MENTIONS
             )
@@ -79,13 +80,13 @@ class InteractionReply(StreamingReply[Any]):
             wait=True,
         )
 
-    async def _edit(self, index: int, content: str, files: Sequence[Artifact]) -> Any:
+    async def _edit(self, message: Any, index: int, content: str, files: Sequence[Artifact]) -> Any:
         kwargs: dict[str, Any] = {"content": content, "allowed_mentions": NO_MENTIONS}
         if files:
             kwargs["attachments"] = files_of(files)
         if index == 0:
             return await self._interaction.edit_original_response(**kwargs)
-        return await self._messages[index].edit(**kwargs)
+        return await message.edit(**kwargs)
 
     def _file_limit(self) -> int:
         limit = getattr(self._interaction, "filesize_limit", None)
@@ -97,11 +98,10 @@ class InteractionReply(StreamingReply[Any]):
     async def _post_in_channel(self, chunks: list[str], files: Sequence[Artifact]) -> None:
         channel = self._interaction.channel
         assert isinstance(channel, discord.abc.Messageable)
-        self._messages, self._contents = [], []
+        self._forget_sent()
         for index, chunk in enumerate(chunks):
             attach = files if index == len(chunks) - 1 else ()
             message = await channel.send(
                 chunk, allowed_mentions=NO_MENTIONS, suppress_embeds=True, files=files_of(attach)
             )
-            self._messages.append(message)
-            self._contents.append(chunk)
+            self._note_sent(message, chunk)

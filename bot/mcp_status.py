@@ -7,8 +7,8 @@ from typing import Any
 
 from bot.errors import ConfigError
 from bot.settings import Settings
-from tools import ToolRegistry
 from tools.mcp import ServerStatus
+from tools.registry import ToolRegistry
 
 STATE_ICONS = {"connected": "🟢", "starting": "🟡", "reconnecting": "🟠", "stopped": "⚫"}
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 
 import discord
 
+from bot.discord_safety import NO_MENTIONS
 from bot.policy.moderation import ModerationEvent
 from bot.render import defang_links, sanitize_output
 from tools import Permissions
@@ -32,7 +33,6 @@ from tools.moderation import ActionRefused, ActionRequest
 
 log = logging.getLogger("toolcord.moderation")
 
-NO_MENTIONS = discord.AllowedMentions.none()
 MEMBER_QUERY_TIMEOUT_S = 10.0
 _NEEDED = {"delete_message": "manage_messages", "timeout_member": "moderate_members"}
 

@@ -18,8 +18,8 @@ import asyncio
 import contextlib
 import io
 import logging
-from collections.abc import Callable, Sequence
-from typing import ClassVar, Generic, Protocol, Self, TypeVar
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any, ClassVar, Generic, Protocol, Self, TypeVar
 
 import discord
 
@@ -33,13 +33,12 @@ from bot.engine import (
     TextComplete,
     TextDelta,
     ToolDone,
-    ToolProgress,
+    ToolStatus,
 )
 from bot.render import render, render_partial
 from bot.settings import ChatSettings
 from tools import Artifact
 
-NO_MENTIONS = discord.AllowedMentions.none()
 MAX_LEN = 2000
 NO_ANSWER = "(The model gave no answer.)"
 REPLY_TEXTS = {"reply.no_answer": NO_ANSWER, **NOTICE_TEXTS}
@@ -68,7 +67,10 @@ class StreamingReply(abc.ABC, Generic[MessageT]):
     """A ReplySink that streams one answer into a list of messages it keeps in sync.
 
     Subclasses say how a chunk is sent (``_send``) and edited (``_edit``), what the final answer
-    is made of (``_final_output``), and may pace writes and recover failed final writes.
+    is made of (``_final_output``), and may pace writes and recover failed final writes. They keep
+    none of this class's state: what they need of it they get through the methods below
+    (``_streamed_reasoning``, ``_run_alongside``, ``_until_shown``, ``_forget_sent``,
+    ``_note_sent``, ``_write_final_again``).
     """
 
     _log: ClassVar[logging.Logger]
@@ -93,6 +95,11 @@ class StreamingReply(abc.ABC, Generic[MessageT]):
         self._slot_held = False  # the writer got its slot after the end: the final write uses it
         self._texts: Callable[..., str] = english  # the reply's own words (see use_texts)
 
+    @property
+    def chat(self) -> ChatSettings:
+        """The chat settings this reply follows."""
+        return self._chat
+
     def use_texts(self, texts: Callable[..., str]) -> None:
         """Write the reply's own words (no answer, files not delivered) with ``texts(key, **v)``."""
         self._texts = texts
@@ -109,6 +116,38 @@ class StreamingReply(abc.ABC, Generic[MessageT]):
     def sent_ids(self) -> list[int]:
         return [int(message.id) for message in self._messages]
 
+    def _streamed_reasoning(self) -> list[str]:
+        """The reasoning text the model streamed so far, piece by piece (a copy)."""
+        return list(self._reasoning)
+
+    def _run_alongside(self, work: Coroutine[Any, Any, None], name: str) -> None:
+        """Run ``work`` (the typing indicator) until the answer is delivered or given up."""
+        self._tasks.append(asyncio.create_task(work, name=name))
+
+    async def _until_shown(self) -> None:
+        """Wait until text shows, or the answer is delivered (or given up)."""
+        await self._shown.wait()
+
+    def _forget_sent(self) -> None:
+        """Forget the messages sent so far (they stay on Discord): the answer goes out anew."""
+        self._messages, self._contents = [], []
+
+    def _note_sent(self, message: MessageT, content: str) -> None:
+        """Count ``message``, showing ``content``, as the answer's next message."""
+        self._messages.append(message)
+        self._contents.append(content)
+
+    async def _write_final_again(
+        self, chunks: list[str], files: Sequence[Artifact], *, take_lock: bool = False
+    ) -> None:
+        """Write the final answer again (from ``_final_failed``, which holds the write lock; a
+        later try passes ``take_lock``)."""
+        if not take_lock:
+            await self._sync(chunks, files=files, final=True)
+            return
+        async with self._write_lock:
+            await self._sync(chunks, files=files, final=True)
+
     async def on_event(self, event: EngineEvent) -> None:
         if isinstance(event, TextDelta):
             self._text += event.text
@@ -117,7 +156,7 @@ class StreamingReply(abc.ABC, Generic[MessageT]):
             self._complete = False
         elif isinstance(event, TextComplete):
             self._complete = True
-        elif isinstance(event, ToolProgress):
+        elif isinstance(event, ToolStatus):
             self._progress[event.call_id] = event.text
         elif isinstance(event, ToolDone):
             self._progress.pop(event.outcome.call_id, None)
@@ -172,19 +211,22 @@ class StreamingReply(abc.ABC, Generic[MessageT]):
         """The chunks and files of the final answer whose text (with its notice) is ``text``."""
 
     @abc.abstractmethod
-    async def _send(self, content: str, files: Sequence[Artifact]) -> MessageT:
-        """Send a new message after the ones sent so far."""
+    async def _send(self, index: int, content: str, files: Sequence[Artifact]) -> MessageT:
+        """Send the answer's message number ``index`` (0: its first), after those sent so far."""
 
     @abc.abstractmethod
-    async def _edit(self, index: int, content: str, files: Sequence[Artifact]) -> MessageT:
-        """Edit the sent message at ``index``; returns it as edited."""
+    async def _edit(
+        self, message: MessageT, index: int, content: str, files: Sequence[Artifact]
+    ) -> MessageT:
+        """Edit ``message``, the answer's message number ``index``; returns it as edited."""
 
     def _render(self, text: str) -> list[str]:
         return render(text, allow_hosts=self._chat.link_allow_hosts, limit=MAX_LEN).chunks
 
-    def _may_write(self) -> bool:
-        """False while nothing may be written at all (a streaming write is then skipped)."""
-        return True
+    def _closed(self) -> Exception | None:
+        """Why nothing may be written here now (a streaming write is then skipped and the final
+        write raises it), or None."""
+        return None
 
     async def _pace(self) -> None:
         """Wait for the next write slot (before each streaming update and each further write)."""
@@ -221,7 +263,7 @@ class StreamingReply(abc.ABC, Generic[MessageT]):
         return _with_progress([c for c in chunks if c.strip()], list(self._progress.values()))
 
     async def _write_partial(self) -> None:
-        if not self._may_write():
+        if self._closed() is not None:
             return
         chunks = self._streaming_chunks()
         if not chunks:
@@ -269,15 +311,14 @@ class StreamingReply(abc.ABC, Generic[MessageT]):
 
     async def _write_final(self, chunks: list[str], files: Sequence[Artifact]) -> None:
         async with self._write_lock:
-            self._check_final()
+            closed = self._closed()
+            if closed is not None:
+                raise closed
             held, self._slot_held = self._slot_held, False
             try:
                 await self._sync(chunks, files=files, final=True, first_paced=held)
             except (discord.HTTPException, discord.RateLimited) as exc:
                 await self._final_failed(chunks, files, exc)
-
-    def _check_final(self) -> None:
-        """Raise when the final answer must not be written at all."""
 
     async def _final_failed(
         self, chunks: list[str], files: Sequence[Artifact], exc: WriteError
@@ -302,11 +343,12 @@ class StreamingReply(abc.ABC, Generic[MessageT]):
                 await self._pace()
             paced = False
             if index < len(self._messages):
-                self._messages[index] = await self._edit(index, chunk, attach)
+                self._messages[index] = await self._edit(
+                    self._messages[index], index, chunk, attach
+                )
                 self._contents[index] = chunk
             else:
-                self._messages.append(await self._send(chunk, attach))
-                self._contents.append(chunk)
+                self._note_sent(await self._send(index, chunk, attach), chunk)
         if final:
             planned = len(self._plan(chunks, files))
             await self._drop_extra(max(planned, self._keep_at_least))

@@ -25,8 +25,8 @@ from bot.policy.quotas import QuotaPolicy
 from bot.settings import Settings
 from bot.store import TokenCounter, open_store
 from bot.store.errors import make_data_folder
-from tools import ToolRegistry
 from tools.mcp import McpManager
+from tools.registry import ToolRegistry
 from tools.search.tool import PAGE_TEXT_SLOTS_SERVICE, PAGE_TEXT_WORKERS
 
 if TYPE_CHECKING:

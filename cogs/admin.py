@@ -17,14 +17,13 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import ToolcordBot
+from bot.discord_safety import NO_MENTIONS
 from bot.i18n import locale_of
 from bot.policy.permissions import invoker_from, owner_refusal_key
 from bot.policy.quotas import QuotaPolicy
 from bot.policy.usage import format_report
 
 log = logging.getLogger("toolcord.admin")
-
-NO_MENTIONS = discord.AllowedMentions.none()
 
 
 async def sync_commands(bot: ToolcordBot) -> list[str]:

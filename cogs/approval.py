@@ -14,6 +14,7 @@ import discord
 
 from bot.app import ToolcordBot
 from bot.approval import CUSTOM_ID_TEMPLATE, DiscordApprover
+from bot.discord_safety import NO_MENTIONS
 
 log = logging.getLogger("toolcord.approval")
 
@@ -43,7 +44,7 @@ class StaleApproval(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUS
     async def callback(self, interaction: discord.Interaction) -> None:
         log.info("a press on a stale approval request was answered")
         await interaction.response.edit_message(
-            content=STALE_TEXT, view=None, allowed_mentions=discord.AllowedMentions.none()
+            content=STALE_TEXT, view=None, allowed_mentions=NO_MENTIONS
         )
 
 

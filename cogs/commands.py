@@ -30,6 +30,7 @@ from discord.ext import commands
 
 from bot.app import ToolcordBot
 from bot.conversation import ReplySink
+from bot.discord_safety import NO_MENTIONS
 from bot.guild_settings import (
     EffectiveSettings,
     GuildSettings,
@@ -66,7 +67,6 @@ from tools.moderation import moderate
 
 log = logging.getLogger("toolcord.commands")
 
-NO_MENTIONS = discord.AllowedMentions.none()
 MAX_LEN = 2000
 EVERYWHERE = app_commands.AppCommandContext(guild=True, dm_channel=True, private_channel=True)
 ANY_INSTALL = app_commands.AppInstallationType(guild=True, user=True)

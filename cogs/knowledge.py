@@ -16,6 +16,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import ToolcordBot
+from bot.discord_safety import NO_MENTIONS
 from bot.errors import LimitError, ModelError
 from bot.i18n import locale_of
 from bot.knowledge.auto_offer import set_auto_offer
@@ -32,7 +33,6 @@ from bot.knowledge.sources import SourceError
 from bot.policy.permissions import MANAGE_GUILD, invoker_from
 
 log = logging.getLogger("toolcord.knowledge")
-NO_MENTIONS = discord.AllowedMentions.none()
 MAX_LEN = 2000
 
 

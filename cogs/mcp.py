@@ -14,12 +14,11 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import ToolcordBot
+from bot.discord_safety import NO_MENTIONS
 from bot.guild_settings import GuildSettings, SettingsChangeError
 from bot.i18n import locale_of
 from bot.mcp_status import status_lines
 from tools.mcp import McpManager, ServerStatus
-
-NO_MENTIONS = discord.AllowedMentions.none()
 
 
 class Mcp(commands.Cog):

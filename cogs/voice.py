@@ -19,6 +19,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot.app import ToolcordBot
+from bot.discord_safety import NO_MENTIONS
 from bot.errors import StoreError
 from bot.guild_settings import EffectiveSettings
 from bot.i18n import Catalogue, guild_locale, locale_of
@@ -44,8 +45,6 @@ from bot.voice import (
 )
 
 log = logging.getLogger("toolcord.voice")
-
-NO_MENTIONS = discord.AllowedMentions.none()
 
 
 class Voice(commands.Cog):

@@ -1,61 +1,19 @@
-"""toolcord's typed tool framework.
+"""toolcord's typed tool framework: what a tool author needs.
 
-Declare tools with :func:`tool`, collect them in a :class:`ToolRegistry`, and answer the model's
-tool calls with a :class:`Dispatcher` (one per conversation turn). Nothing here imports Discord
-or the bot; built-in tool families (``tools.weather``...) import only this framework.
+Declare a tool with :func:`tool` (an async function whose first parameter is a
+:class:`ToolContext`); attach files with ``ctx.attach`` (:class:`Artifact`); raise
+:class:`ToolFailed` to tell the model a call failed, or :class:`ToolRetry` to ask it to call again
+with other arguments; :class:`Permissions` names the Discord permissions a tool may require.
+
+The framework's machinery is imported from its modules: ``tools.registry`` (``ToolRegistry``),
+``tools.dispatch`` (``Dispatcher``), ``tools.calls`` (calls, outcomes and their events),
+``tools.ledger``, ``tools.schema`` and ``tools.errors``. Nothing here imports Discord or the bot;
+built-in tool families (``tools.weather``...) import only this framework.
 """
 
-from tools.calls import (
-    OutcomeStatus,
-    ToolCall,
-    ToolEvent,
-    ToolFinished,
-    ToolOutcome,
-    ToolProgress,
-    ToolStarted,
-)
 from tools.context import Artifact, ToolContext
-from tools.definition import Tool, tool
-from tools.dispatch import Dispatcher
-from tools.errors import (
-    StrictSchemaError,
-    ToolDefinitionError,
-    ToolFailed,
-    ToolLoadError,
-    ToolRetry,
-)
-from tools.ledger import InMemoryLedger, Ledger, LedgerRecord, ledger_key
+from tools.definition import tool
+from tools.errors import ToolFailed, ToolRetry
 from tools.permissions import Permissions
-from tools.registry import ToolRegistry, builtin_tool_modules, unavailable_reason
-from tools.schema import assert_strict_schema, assert_strict_tool, strict_json_schema
 
-__all__ = [
-    "Artifact",
-    "Dispatcher",
-    "InMemoryLedger",
-    "Ledger",
-    "LedgerRecord",
-    "OutcomeStatus",
-    "Permissions",
-    "StrictSchemaError",
-    "Tool",
-    "ToolCall",
-    "ToolContext",
-    "ToolDefinitionError",
-    "ToolEvent",
-    "ToolFailed",
-    "ToolFinished",
-    "ToolLoadError",
-    "ToolOutcome",
-    "ToolProgress",
-    "ToolRegistry",
-    "ToolRetry",
-    "ToolStarted",
-    "assert_strict_schema",
-    "assert_strict_tool",
-    "builtin_tool_modules",
-    "ledger_key",
-    "strict_json_schema",
-    "tool",
-    "unavailable_reason",
-]
+__all__ = ["Artifact", "Permissions", "ToolContext", "ToolFailed", "ToolRetry", "tool"]

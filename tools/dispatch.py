@@ -109,6 +109,8 @@ class Dispatcher:
         self._on_event = on_event
         self._max_output_chars = max_output_chars
         self._max_files = max_files
+        # Files this turn's calls made so far (the engine keeps the files themselves).
+        self._files_made = len(ctx.artifacts)
         self._failures: dict[str, int] = {}
         self._exhausted: set[str] = set()
         self.started_call_ids: set[str] = set()
@@ -130,7 +132,7 @@ class Dispatcher:
                 seen_ids.add(call.id)
                 prepared = self._prepare(index, call)
             if isinstance(prepared, _Runnable):
-                prepared = self._within_file_cap(prepared, len(self._ctx.artifacts), runnables)
+                prepared = self._within_file_cap(prepared, self._files_made, runnables)
             if isinstance(prepared, ToolOutcome):
                 outcomes[index] = prepared
                 await self._emit(ToolFinished(prepared))
@@ -349,7 +351,7 @@ class Dispatcher:
         finished = time.monotonic()
         self.finished_call_ids.add(call.id)
         artifacts = list(child.artifacts) if result.status == "ok" else []
-        self._ctx.artifacts.extend(artifacts)
+        self._files_made += len(artifacts)
         logger.info(
             "tool %s call %s: %s in %.3fs", tool.name, call.id, result.status, finished - started
         )

@@ -14,7 +14,7 @@ LedgerStatus = Literal["attempted", "completed"]
 
 
 @dataclass(frozen=True, slots=True)
-class LedgerRecord:
+class SideEffectRecord:
     """What the ledger knows about one side-effecting call.
 
     Attributes:
@@ -67,14 +67,14 @@ class InMemoryLedger:
     """A :class:`Ledger` in a dict; survives a new Dispatcher, not a process restart."""
 
     def __init__(self) -> None:
-        self._records: dict[str, LedgerRecord] = {}
+        self._records: dict[str, SideEffectRecord] = {}
 
-    async def claim(self, key: str, tool: str, arguments: str) -> LedgerRecord | None:
+    async def claim(self, key: str, tool: str, arguments: str) -> SideEffectRecord | None:
         """Claim ``key`` or return its existing record."""
         existing = self._records.get(key)
         if existing is not None:
             return existing
-        self._records[key] = LedgerRecord(key, tool, arguments)
+        self._records[key] = SideEffectRecord(key, tool, arguments)
         return None
 
     async def complete(self, key: str, result: str, status: str) -> None:
@@ -86,10 +86,10 @@ class InMemoryLedger:
         record = self._records[key]
         self._records[key] = replace(record, status="completed", result=result, outcome=status)
 
-    def get(self, key: str) -> LedgerRecord | None:
+    def get(self, key: str) -> SideEffectRecord | None:
         """The record of ``key``, if any (for tests and diagnostics)."""
         return self._records.get(key)
 
-    def records(self) -> list[LedgerRecord]:
+    def records(self) -> list[SideEffectRecord]:
         """Every record in claim order."""
         return list(self._records.values())

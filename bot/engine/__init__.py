@@ -2,6 +2,7 @@
 ``dialects.py``) and toolcord's tools, and nothing of Discord."""
 
 from bot.engine.events import (
+    AnswerUsage,
     EngineEvent,
     Failed,
     Final,
@@ -11,24 +12,25 @@ from bot.engine.events import (
     TextComplete,
     TextDelta,
     ToolDone,
-    ToolProgress,
-    Usage,
+    ToolStatus,
 )
 from bot.engine.loop import LoopLimits, TurnRequest, run_turn
+from bot.engine.server_memory import ServerMemory
 
 __all__ = [
+    "AnswerUsage",
     "EngineEvent",
     "Failed",
     "Final",
     "LoopLimits",
     "ReasoningDelta",
     "RoundReset",
+    "ServerMemory",
     "StopReason",
     "TextComplete",
     "TextDelta",
     "ToolDone",
-    "ToolProgress",
+    "ToolStatus",
     "TurnRequest",
-    "Usage",
     "run_turn",
 ]

@@ -32,6 +32,7 @@ from bot.settings import BreakerSettings
 
 log = logging.getLogger("toolcord.engine.breaker")
 
+# The 429 error codes that mean "out of credit": retrying cannot help, the owner must act.
 NO_RETRY_CODES = (b"insufficient_quota", b"billing_hard_limit_reached")
 OWNER_ACTION_CREDIT = (
     "add credit or raise the spending limit in the provider's billing settings; the bot "

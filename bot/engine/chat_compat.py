@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 import re
-import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar
 
@@ -128,22 +127,13 @@ class RefusedParams:
         )
 
 
-_MEMORY: weakref.WeakKeyDictionary[object, RefusedParams] = weakref.WeakKeyDictionary()
-
-
-def refusals_for(client: object) -> RefusedParams:
-    """The refusals remembered for ``client`` (one OpenAI client talks to one server)."""
-    memory = _MEMORY.get(client)
-    if memory is None:
-        memory = _MEMORY[client] = RefusedParams()
-    return memory
-
-
 async def send_leaving_out_refused(
-    client: object, body: dict[str, Any], send: Callable[[dict[str, Any]], Awaitable[T]]
+    memory: RefusedParams, body: dict[str, Any], send: Callable[[dict[str, Any]], Awaitable[T]]
 ) -> T:
-    """``send(body)``, again without each parameter the server refuses (see the module doc)."""
-    memory = refusals_for(client)
+    """``send(body)``, again without each parameter the server refuses (see the module doc).
+
+    ``memory`` holds what this server refused before (one per bot: ``ServerMemory.refused``).
+    """
     body = memory.apply(body)
     for _ in DROPPABLE:
         try:

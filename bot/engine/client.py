@@ -9,14 +9,13 @@ from typing import Any, ClassVar
 import httpx2
 import openai
 
-from bot.engine.breaker import BreakerTransport, ProviderBreaker
+from bot.engine.breaker import NO_RETRY_CODES, BreakerTransport, ProviderBreaker
 from bot.settings import OpenAISettings
 
-NO_RETRY_CODES = (b"insufficient_quota", b"billing_hard_limit_reached")
 CHAT_COMPLETIONS_PATH = "/chat/completions"
 RESPONSES_PATH = "/responses"
-# The SDK's telemetry headers: the API needs none of them. Chat requests leave them out, so the SDK,
-# httpx2 and aiohttp merge, copy and convert 7 fewer of the 16 headers on every model round.
+# The SDK's telemetry headers: the API needs none of them. Chat requests leave them out, so the SDK
+# and httpx2 merge, copy and convert 7 fewer of the 16 headers on every model round.
 # ``x-stainless-retry-count`` and ``x-stainless-read-timeout`` are still sent.
 SDK_TELEMETRY_HEADERS = (
     "X-Stainless-Lang",
@@ -30,19 +29,6 @@ SDK_TELEMETRY_HEADERS = (
 # The SDK's own pool limits; a bare transport's (100 connections, 20 kept alive) would queue a burst
 # of conversations and reconnect whenever more than 20 answers stream at once.
 CONNECTION_LIMITS = httpx2.Limits(max_connections=1000, max_keepalive_connections=100)
-
-
-def _http_transport() -> httpx2.AsyncBaseTransport:
-    """HTTP over aiohttp (the SDK's own adapter, as ``openai.DefaultAioHttpClient`` uses).
-
-    aiohttp's C parser costs a quarter less CPU per streamed completion than httpx2's pure-Python
-    stack, and discord.py loads aiohttp anyway. Without the adapter, httpx2's transport is used.
-    """
-    try:
-        from openai._vendor.httpx_aiohttp import AiohttpTransport
-    except ImportError:  # an SDK without the vendored adapter
-        return httpx2.AsyncHTTPTransport(trust_env=False, limits=CONNECTION_LIMITS)
-    return AiohttpTransport(trust_env=False, limits=CONNECTION_LIMITS)
 
 
 class _NoPointlessRetries(httpx2.AsyncBaseTransport):
@@ -83,7 +69,9 @@ def make_openai_client(
     With a ``breaker`` every attempt goes through it (see ``bot/engine/breaker.py``).
     """
     timeout = httpx2.Timeout(settings.request_timeout_s, connect=settings.connect_timeout_s)
-    transport: httpx2.AsyncBaseTransport = _NoPointlessRetries(_http_transport())
+    transport: httpx2.AsyncBaseTransport = _NoPointlessRetries(
+        httpx2.AsyncHTTPTransport(trust_env=False, limits=CONNECTION_LIMITS)
+    )
     if breaker is not None:
         transport = BreakerTransport(transport, breaker)
     http_client = openai.DefaultAsyncHttpx2Client(transport=transport, timeout=timeout)

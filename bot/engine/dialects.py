@@ -7,8 +7,6 @@ deadline are the same for both, and so are the engine events callers see.
 
 from __future__ import annotations
 
-import functools
-import logging
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 import openai
@@ -30,7 +28,6 @@ from bot.engine.stream import RoundResult, StreamReader
 if TYPE_CHECKING:
     from bot.engine.loop import TurnRequest
 
-log = logging.getLogger("toolcord.engine")
 DialectName = Literal["chat", "responses"]
 
 
@@ -69,11 +66,6 @@ def dialect_for(client: openai.AsyncOpenAI, request: TurnRequest) -> Dialect:
     return ChatDialect(client, request)
 
 
-@functools.cache
-def _log_once(reason: str) -> None:
-    log.warning("%s", reason)
-
-
 class ChatDialect:
     """``POST /chat/completions``; reasoning attachments are left out of the messages."""
 
@@ -85,7 +77,7 @@ class ChatDialect:
         self._request = request
         effort = chat_effort(request.model, request.reasoning_effort, has_tools=bool(request.tools))
         if effort.reason:
-            _log_once(effort.reason)
+            request.server_memory.warn_once(effort.reason)
         self._effort = effort.effort
 
     def body(self, messages: list[dict[str, Any]], tools_allowed: bool) -> dict[str, Any]:

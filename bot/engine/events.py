@@ -6,11 +6,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from tools import Artifact, ToolOutcome
+from tools import Artifact
+from tools.calls import ToolOutcome
 
 
 @dataclass
-class Usage:
+class AnswerUsage:
     """Tokens the server reported, summed over the rounds of one answer."""
 
     prompt_tokens: int = 0
@@ -60,8 +61,11 @@ class TextComplete:
 
 
 @dataclass(frozen=True)
-class ToolProgress:
-    """A tool call started; ``text`` is the short line to show while it runs."""
+class ToolStatus:
+    """A tool call started or reported progress; ``text`` is the short line to show while it runs.
+
+    (The tools framework's ``ToolStarted`` and ``ToolProgress``, as the engine passes them on.)
+    """
 
     call_id: str
     name: str
@@ -92,7 +96,7 @@ class Final:
 
     text: str
     new_messages: list[dict[str, Any]]
-    usage: Usage
+    usage: AnswerUsage
     artifacts: list[Artifact] = field(default_factory=list)
     reasoning: str = ""
     notice: str = ""
@@ -122,19 +126,12 @@ class Failed:
     user_message: str
     partial_text: str
     new_messages: list[dict[str, Any]]
-    usage: Usage
+    usage: AnswerUsage
     artifacts: list[Artifact] = field(default_factory=list)
     message_key: str | None = None  # ``user_message``'s key in the catalogues (``bot/i18n``)
     message_values: dict[str, Any] = field(default_factory=dict)
 
 
 EngineEvent = (
-    TextDelta
-    | ReasoningDelta
-    | RoundReset
-    | TextComplete
-    | ToolProgress
-    | ToolDone
-    | Final
-    | Failed
+    TextDelta | ReasoningDelta | RoundReset | TextComplete | ToolStatus | ToolDone | Final | Failed
 )

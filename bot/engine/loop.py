@@ -23,6 +23,7 @@ from bot.engine.chat_compat import send_leaving_out_refused
 from bot.engine.client import chat_request_options
 from bot.engine.dialects import DialectName, attach_reasoning, dialect_for
 from bot.engine.events import (
+    AnswerUsage,
     EngineEvent,
     Failed,
     Final,
@@ -32,12 +33,14 @@ from bot.engine.events import (
     TextComplete,
     TextDelta,
     ToolDone,
-    ToolProgress,
-    Usage,
+    ToolStatus,
 )
 from bot.engine.failures import NOTICES, Failure, classify
+from bot.engine.server_memory import ServerMemory
 from bot.engine.stream import RoundResult
-from tools import Artifact, Dispatcher, ToolCall, ToolOutcome
+from tools import Artifact
+from tools.calls import ToolCall, ToolOutcome
+from tools.dispatch import Dispatcher
 
 log = logging.getLogger("toolcord.engine")
 
@@ -82,6 +85,9 @@ class TurnRequest:
     show_tool_images: Callable[[Sequence[ToolOutcome]], Awaitable[dict[str, Any] | None]] | None = (
         None
     )
+    server_memory: ServerMemory = field(default_factory=ServerMemory)
+    """What the bot learned about its model server (refused parameters, warnings given); the
+    bot passes its own, so what one turn learned holds for the next."""
 
 
 class _RoundFailed(Exception):
@@ -120,7 +126,7 @@ class _TurnRunner:
         self._visible: list[str] = []
         self._reasoning: list[str] = []
         self._artifacts: list[Artifact] = []
-        self._usage = Usage()
+        self._usage = AnswerUsage()
         self._tool_calls_used = 0
         self._separator_due = False
         self._dispatcher: Dispatcher | None = None
@@ -182,7 +188,9 @@ class _TurnRunner:
         if dialect.leaves_out_refused:
             # Compatible servers: a parameter this server refused (HTTP 400) is left out, and
             # the request sent again without it (bot/engine/chat_compat.py).
-            stream = await send_leaving_out_refused(self._client, body, self._post)
+            stream = await send_leaving_out_refused(
+                self._request.server_memory.refused, body, self._post
+            )
         else:
             stream = await self._post(body)
         reader = dialect.reader()
@@ -266,7 +274,7 @@ class _TurnRunner:
             return
         call = event.call
         text = getattr(event, "progress_text", None) or getattr(event, "text", "")
-        self._emit(ToolProgress(call.id, call.name, str(text)))
+        self._emit(ToolStatus(call.id, call.name, str(text)))
 
     def _append(self, message: dict[str, Any]) -> None:
         self._messages.append(message)

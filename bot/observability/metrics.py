@@ -24,7 +24,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -34,10 +34,11 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from bot.engine import Failed, Final, ToolDone
 from bot.policy import Refusal, TurnPolicy
+from bot.shims.openai_internals import EventHook, add_http_event_hooks
 
 if TYPE_CHECKING:
     from bot.conversation import IncomingTurn
-    from bot.engine import EngineEvent, Usage
+    from bot.engine import AnswerUsage, EngineEvent
 
 log = logging.getLogger("toolcord.metrics")
 
@@ -182,7 +183,7 @@ class TurnMetrics:
             state.outcome = "answered"
         return None
 
-    async def after_turn(self, turn: IncomingTurn, usage: Usage, model: str) -> None:
+    async def after_turn(self, turn: IncomingTurn, usage: AnswerUsage, model: str) -> None:
         state = self._turns.pop(_key(turn), None)
         if state is None:
             return
@@ -241,7 +242,7 @@ class WatchedPolicy:
             self._turns.on_answer_refused(turn, refusal)
         return refusal
 
-    async def after_turn(self, turn: IncomingTurn, usage: Usage, model: str) -> None:
+    async def after_turn(self, turn: IncomingTurn, usage: AnswerUsage, model: str) -> None:
         await self.inner.after_turn(turn, usage, model)
 
     async def before_round(self, turn: IncomingTurn, used: int) -> Refusal | None:
@@ -262,9 +263,6 @@ class WatchedPolicy:
 
 def _key(turn: IncomingTurn) -> TurnKey:
     return turn.key, turn.source_message_id
-
-
-EventHook = Callable[[Any], Awaitable[None]]
 
 
 def model_timing_hooks(metrics: BotMetrics) -> dict[str, list[EventHook]]:
@@ -302,14 +300,7 @@ def instrument_openai_client(client: Any, metrics: BotMetrics) -> bool:
     The SDK offers no public way to reach its HTTP client after construction; prefer passing
     the hooks when the client is built. Returns False (and times nothing) when it cannot.
     """
-    http_client: Any = getattr(client, "_client", None)
-    hooks = getattr(http_client, "event_hooks", None)
-    if not isinstance(hooks, dict):
+    if not add_http_event_hooks(client, model_timing_hooks(metrics)):
         log.warning("cannot time model requests: the OpenAI client has no HTTP client hooks")
         return False
-    extra = model_timing_hooks(metrics)
-    http_client.event_hooks = {
-        "request": [*hooks.get("request", []), *extra["request"]],
-        "response": [*hooks.get("response", []), *extra["response"]],
-    }
     return True

@@ -128,9 +128,6 @@ class ShardTracker:
         """The shard's connection dropped; it is not ready until it resumes or re-identifies."""
         self._ready.discard(shard_id)
 
-    def is_ready(self, shard_id: int) -> bool:
-        return shard_id in self._ready
-
     def status(self) -> tuple[bool, str]:
         """Whether every shard of this process is ready, and a line saying which are not."""
         if not self._expected:

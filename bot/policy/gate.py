@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from bot.conversation import IncomingTurn
-    from bot.engine import Usage
+    from bot.engine import AnswerUsage
 
 
 @dataclass(frozen=True)
@@ -39,7 +39,7 @@ class TurnPolicy(Protocol):
     async def review_answer(self, turn: IncomingTurn, text: str) -> Refusal | None:
         """Refuse the final answer text before it is delivered, or None to deliver it."""
 
-    async def after_turn(self, turn: IncomingTurn, usage: Usage, model: str) -> None:
+    async def after_turn(self, turn: IncomingTurn, usage: AnswerUsage, model: str) -> None:
         """Account for what the answer cost (also called after a failed answer)."""
 
 

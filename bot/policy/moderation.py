@@ -28,7 +28,7 @@ from tools.moderation import moderate
 
 if TYPE_CHECKING:
     from bot.conversation import IncomingTurn
-    from bot.engine import Usage
+    from bot.engine import AnswerUsage
     from bot.settings import ModerationSettings
 
 log = logging.getLogger("toolcord.moderation")
@@ -253,7 +253,7 @@ class ModerationPolicy:
         finding = await self._judge(turn, text, [], config)
         return await self._conclude(turn, config, "output", text, finding)
 
-    async def after_turn(self, turn: IncomingTurn, usage: Usage, model: str) -> None:
+    async def after_turn(self, turn: IncomingTurn, usage: AnswerUsage, model: str) -> None:
         """Nothing to account for."""
 
     async def holds_output(self, turn: IncomingTurn) -> bool:

@@ -71,7 +71,7 @@ from bot.store import ForgetReport, Store, Usage
 
 if TYPE_CHECKING:
     from bot.conversation import IncomingTurn
-    from bot.engine import Usage as EngineUsage
+    from bot.engine import AnswerUsage as EngineUsage
 
 log = logging.getLogger("toolcord.quotas")
 

@@ -187,7 +187,7 @@ class UsageTotals:
 
 @dataclass(frozen=True, slots=True)
 class LedgerRecord:
-    """A tool-call ledger row (the fields of ``tools.ledger.LedgerRecord``, plus times).
+    """A tool-call ledger row (the fields of ``tools.ledger.SideEffectRecord``, plus times).
 
     ``status`` is ``"attempted"`` (claimed, outcome unknown) or ``"completed"``; ``outcome``
     is the status the dispatcher passed to ``complete`` (e.g. ``"ok"``, ``"error"``).

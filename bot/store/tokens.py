@@ -14,17 +14,14 @@ model's real framing.
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
 import json
 import math
 import re
-import sys
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any, Protocol
 
 from bot.images import decode_data_url, probe
+from bot.shims.bpe_internals import bpe_counter
 from bot.store.image_cost import image_tokens
 
 MESSAGE_OVERHEAD = 3
@@ -90,45 +87,6 @@ def encoding_for_model(model: str) -> str:
     if name.startswith(_CL100K_PREFIXES):
         return "cl100k_base"
     return "o200k_base"
-
-
-def _load_encoder(encoding: str) -> _Encoder | None:
-    """The Rust BPE tokenizer for ``encoding``, or ``None`` if bpe-openai is not installed."""
-    bindings = _bindings_module()
-    if bindings is None:
-        return None
-    encoder: _Encoder = bindings.tokenizer_for_encoding(encoding)
-    return encoder
-
-
-def _bindings_module() -> Any:
-    """bpe-openai's compiled module, loaded without the package's ``__init__``.
-
-    Importing ``bpe_openai`` itself decodes every table into Python dicts (about 0.4 s and
-    100 MB); the compiled module alone holds the tables it needs (loaded on first use, shared).
-    """
-    name = "bpe_openai._bindings"
-    if name in sys.modules:
-        return sys.modules[name]
-    package = importlib.util.find_spec("bpe_openai")
-    if package is None or not package.submodule_search_locations:
-        return None
-    for folder in package.submodule_search_locations:
-        for candidate in sorted(Path(folder).glob("_bindings*")):
-            if candidate.suffix in (".so", ".pyd"):
-                return _load_extension(name, candidate)
-    return None
-
-
-def _load_extension(name: str, location: Path) -> Any:
-    loader = importlib.machinery.ExtensionFileLoader(name, str(location))
-    spec = importlib.util.spec_from_file_location(name, location, loader=loader)
-    if spec is None:
-        return None
-    module = importlib.util.module_from_spec(spec)
-    loader.exec_module(module)
-    sys.modules[name] = module
-    return module
 
 
 def _data_url_size(url: str) -> tuple[int, int] | None:
@@ -356,7 +314,7 @@ class TokenCounter:
         encoding = encoding_for_model(model or self.model)
         encoder = self._encoders.get(encoding)
         if encoder is None:
-            loaded = _load_encoder(encoding) if self._want_exact else None
+            loaded = bpe_counter(encoding) if self._want_exact else None
             encoder = loaded if loaded is not None else _PieceEstimate()
             self._encoders[encoding] = encoder
         return encoder

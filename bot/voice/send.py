@@ -3,7 +3,7 @@
 A voice message is a message with flag ``IS_VOICE_MESSAGE`` (8192), no content, and exactly one
 attachment ``voice-message.ogg`` (OGG/Opus) whose metadata carries ``duration_secs`` and
 ``waveform``. The request goes through discord.py's own HTTP client, so its rate limiting, retries
-and authentication apply.
+and authentication apply (``bot/shims/discord_internals.py``).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 
 import discord
 
+from bot.shims.discord_internals import post_form
 from bot.voice.speech import VoiceClip
 
 VOICE_MESSAGE_FLAG = 1 << 13
@@ -60,6 +61,6 @@ async def send_voice_message(
     Raises:
         discord.HTTPException: Discord refused it (missing permission, rate limit, bad file).
     """
-    route = discord.http.Route("POST", "/channels/{channel_id}/messages", channel_id=channel_id)
-    sent = await http.request(route, form=voice_message_form(clip, reference=reference))
+    form = voice_message_form(clip, reference=reference)
+    sent = await post_form(http, "/channels/{channel_id}/messages", form, channel_id=channel_id)
     return int(sent["id"])

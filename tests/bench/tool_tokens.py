@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.settings import BUILTIN_TOOL_MODULES, OpenAISettings
 from bot.store import TokenCounter
-from tools import ToolRegistry
+from tools.registry import ToolRegistry
 
 from .tools_round import TOOL_MODULES
 

@@ -14,13 +14,13 @@ import pytest
 
 from bot.delivery import ChannelPaused, DiscordReply, EditPacer
 from bot.engine import (
+    AnswerUsage,
     Failed,
     Final,
     ReasoningDelta,
     TextComplete,
     TextDelta,
-    ToolProgress,
-    Usage,
+    ToolStatus,
 )
 from bot.settings import ChatSettings
 from tools import Artifact
@@ -106,7 +106,7 @@ def _reply(channel: FakeChannel, pacer: EditPacer | None = None, **chat: Any) ->
 
 
 def _final(text: str, **kwargs: Any) -> Final:
-    return Final(text=text, new_messages=[], usage=Usage(), **kwargs)
+    return Final(text=text, new_messages=[], usage=AnswerUsage(), **kwargs)
 
 
 async def test_streams_then_writes_the_final_text_in_the_same_message() -> None:
@@ -114,7 +114,7 @@ async def test_streams_then_writes_the_final_text_in_the_same_message() -> None:
     reply = await _reply(channel).start()
     await reply.on_event(TextDelta("Hello "))
     await channel.until(lambda: channel.shown() == ["Hello"])
-    await reply.on_event(ToolProgress("c1", "search", "Searching the web"))
+    await reply.on_event(ToolStatus("c1", "search", "Searching the web"))
     await channel.until(lambda: channel.shown() == ["Hello\n-# Searching the web"])
     ids = await reply.finish(_final("Hello world"))
     assert channel.shown() == ["Hello world"]
@@ -191,7 +191,7 @@ async def test_a_failure_shows_the_partial_text_and_the_warning() -> None:
         user_message="It took too long.",
         partial_text="So far ",
         new_messages=[],
-        usage=Usage(),
+        usage=AnswerUsage(),
     )
     await reply.fail(failed)
     assert channel.shown() == ["So far\n\n⚠️ It took too long."]

@@ -15,7 +15,7 @@ from bot.guild_settings import GuildSettings, SettingsChangeError, describe_chan
 from bot.settings import Settings, settings_from
 from bot.store import Store, TokenCounter, open_store
 from bot.testing.openai import OpenAIEmulator
-from tools import ToolRegistry
+from tools.registry import ToolRegistry
 
 GUILD, CHANNEL, THREAD, OTHER = 100, 200, 300, 400
 TOOLS = ("weather", "web_search", "fetch_page")

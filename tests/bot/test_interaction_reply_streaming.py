@@ -11,7 +11,7 @@ from typing import Any
 import discord
 import pytest
 
-from bot.engine import Final, TextDelta, ToolProgress, Usage
+from bot.engine import AnswerUsage, Final, TextDelta, ToolStatus
 from bot.interaction_reply import InteractionReply
 from bot.render import render_reply
 from bot.settings import ChatSettings
@@ -98,7 +98,7 @@ def _reply(interaction: FakeInteraction, *, private: bool = False) -> Interactio
 
 
 def _final(text: str) -> Final:
-    return Final(text=text, new_messages=[], usage=Usage())
+    return Final(text=text, new_messages=[], usage=AnswerUsage())
 
 
 def _words(first: int, last: int) -> str:
@@ -110,7 +110,7 @@ async def test_streams_into_the_original_response_then_writes_the_final_text() -
     reply = await _reply(interaction).start()
     await reply.on_event(TextDelta("Hello "))
     await interaction.until(lambda: interaction.shown() == ["Hello"])
-    await reply.on_event(ToolProgress("c1", "search", "Searching the web"))
+    await reply.on_event(ToolStatus("c1", "search", "Searching the web"))
     await interaction.until(lambda: interaction.shown() == ["Hello\n-# Searching the web"])
     assert await reply.finish(_final("Hello world")) == [interaction.original.id]
     assert interaction.shown() == ["Hello world"]
@@ -164,7 +164,7 @@ async def test_a_progress_line_without_room_gets_its_own_message_instead_of_bein
     text = "x" * 1990 + " "
     await reply.on_event(TextDelta(text))
     await interaction.until(lambda: interaction.shown() == ["x" * 1990])
-    await reply.on_event(ToolProgress("c1", "search", "Searching the web"))
+    await reply.on_event(ToolStatus("c1", "search", "Searching the web"))
     await interaction.until(lambda: len(interaction.shown()) == 2)
     assert interaction.shown() == ["x" * 1990, "-# Searching the web"]
     await reply.finish(_final(text))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.engine import EngineEvent, Failed, Final, Usage
+from bot.engine import AnswerUsage, EngineEvent, Failed, Final
 from bot.i18n import Catalogue
 from bot.localized_sink import LocalizedSink
 
@@ -29,7 +29,7 @@ class Inner:
 
 
 def _final(notice: str, key: str | None, values: dict[str, Any]) -> Final:
-    return Final("Partial.", [], Usage(), notice=notice, notice_key=key, notice_values=values)
+    return Final("Partial.", [], AnswerUsage(), notice=notice, notice_key=key, notice_values=values)
 
 
 async def test_a_stop_reason_shown_as_a_notice_keeps_its_parentheses() -> None:
@@ -46,9 +46,9 @@ async def test_a_stop_reason_shown_as_a_notice_keeps_its_parentheses() -> None:
 
 async def test_english_and_unkeyed_messages_pass_through() -> None:
     catalogue, inner = Catalogue.load(), Inner()
-    failed = Failed("stopped", "As the engine wrote it.", "", [], Usage())
+    failed = Failed("stopped", "As the engine wrote it.", "", [], AnswerUsage())
     await LocalizedSink(inner, catalogue, "ko").fail(failed)
-    keyed = Failed("timeout", "x", "", [], Usage(), message_key="failure.timeout")
+    keyed = Failed("timeout", "x", "", [], AnswerUsage(), message_key="failure.timeout")
     await LocalizedSink(inner, catalogue, "en-US").fail(keyed)
     assert [f.user_message for f in inner.got] == [
         "As the engine wrote it.",

@@ -11,8 +11,7 @@ import pytest
 from prometheus_client import REGISTRY
 
 from bot.conversation import IncomingTurn
-from bot.engine import Failed, ToolDone
-from bot.engine import Usage as EngineUsage
+from bot.engine import AnswerUsage, Failed, ToolDone
 from bot.errors import ConfigError
 from bot.logging_setup import RedactingFilter
 from bot.observability import (
@@ -28,7 +27,7 @@ from bot.observability import (
 from bot.policy import Refusal
 from bot.settings import DiscordSettings
 from bot.testing.openai import OpenAIEmulator
-from tools import ToolOutcome
+from tools.calls import ToolOutcome
 
 
 def discord(**values: Any) -> DiscordSettings:
@@ -128,7 +127,7 @@ class Refuses:
     async def review_answer(self, turn: IncomingTurn, text: str) -> Refusal | None:
         return Refusal("moderation", "no") if self.answers else None
 
-    async def after_turn(self, turn: IncomingTurn, usage: EngineUsage, model: str) -> None:
+    async def after_turn(self, turn: IncomingTurn, usage: AnswerUsage, model: str) -> None:
         self.settled.append(turn.source_message_id)
 
 
@@ -145,16 +144,16 @@ async def test_turns_are_counted_by_outcome_and_shard() -> None:
     await turns.before_turn(answered)
     await turns.review_answer(answered, "hello")
     now[0] += 2.5
-    await turns.after_turn(answered, EngineUsage(), "m")
+    await turns.after_turn(answered, AnswerUsage(), "m")
 
     failed = turn(2, guild_id=None)
     await turns.before_turn(failed)
-    turns.on_outcome(failed, Failed("rate_limited", "busy", "", [], EngineUsage()))
-    await turns.after_turn(failed, EngineUsage(), "m")
+    turns.on_outcome(failed, Failed("rate_limited", "busy", "", [], AnswerUsage()))
+    await turns.after_turn(failed, AnswerUsage(), "m")
 
     silent_failure = turn(3)
     await turns.before_turn(silent_failure)
-    await turns.after_turn(silent_failure, EngineUsage(), "m")
+    await turns.after_turn(silent_failure, AnswerUsage(), "m")
 
     handled = "toolcord_messages_handled_total"
     assert value(metrics, handled, shard="3", outcome="answered") == 1
@@ -180,8 +179,8 @@ async def test_watched_policies_count_refusals_and_stay_what_they_wrap() -> None
     await turns.before_turn(reviewed)
     await turns.review_answer(reviewed, "text")
     assert await watched_moderation.review_answer(reviewed, "text") == Refusal("moderation", "no")
-    await watched_moderation.after_turn(reviewed, EngineUsage(), "m")
-    await turns.after_turn(reviewed, EngineUsage(), "m")
+    await watched_moderation.after_turn(reviewed, AnswerUsage(), "m")
+    await turns.after_turn(reviewed, AnswerUsage(), "m")
 
     handled = "toolcord_messages_handled_total"
     assert value(metrics, handled, shard="1", outcome="refused") == 2

@@ -6,7 +6,7 @@ from __future__ import annotations
 from bot.testing.discord import DiscordEmulator
 from bot.testing.harness import BotHarness
 from bot.testing.openai import OpenAIEmulator, ToolCall
-from tools import ToolRegistry
+from tools.registry import ToolRegistry
 from tools.schema import assert_strict_tool
 
 from .conftest import ask

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from tools import Dispatcher, InMemoryLedger, ToolCall, ToolContext, ToolRegistry, tool
+from tools import ToolContext, tool
 from tools.approval import (
     DEFAULT_POLICY,
     ApprovalDecision,
@@ -15,6 +15,10 @@ from tools.approval import (
     awaiting_message,
     refusal_message,
 )
+from tools.calls import ToolCall
+from tools.dispatch import Dispatcher
+from tools.ledger import InMemoryLedger
+from tools.registry import ToolRegistry
 
 
 class ScriptedApprover:

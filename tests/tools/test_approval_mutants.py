@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from pydantic import BaseModel
 
-from tools import ToolCall, ToolContext
+from tools import ToolContext
 from tools.approval import (
     APPROVER_SERVICE,
     ApprovalDecision,
@@ -17,6 +17,7 @@ from tools.approval import (
     refusal_message,
     unknown_outcome_message,
 )
+from tools.calls import ToolCall
 
 
 @pytest.mark.parametrize(

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from jsonschema import Draft202012Validator
 
-from tools import Tool, ToolRegistry, assert_strict_schema, assert_strict_tool, builtin_tool_modules
+from tools.definition import Tool
+from tools.registry import ToolRegistry, builtin_tool_modules
+from tools.schema import assert_strict_schema, assert_strict_tool
 
 
 def builtin_tools() -> list[Tool]:

@@ -13,23 +13,11 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from tools import (
-    Dispatcher,
-    InMemoryLedger,
-    Permissions,
-    ToolCall,
-    ToolContext,
-    ToolEvent,
-    ToolFailed,
-    ToolFinished,
-    ToolOutcome,
-    ToolProgress,
-    ToolRegistry,
-    ToolRetry,
-    ToolStarted,
-    ledger_key,
-    tool,
-)
+from tools import Permissions, ToolContext, ToolFailed, ToolRetry, tool
+from tools.calls import ToolCall, ToolEvent, ToolFinished, ToolOutcome, ToolProgress, ToolStarted
+from tools.dispatch import Dispatcher
+from tools.ledger import InMemoryLedger, ledger_key
+from tools.registry import ToolRegistry
 
 ContextFactory = Callable[..., ToolContext]
 WAIT = 10.0
@@ -618,7 +606,7 @@ async def test_artifacts_attach_to_outcome_and_turn(
     assert [a.filename for a in good.artifacts] == ["pic.png"]
     assert good.artifacts[0].data == b"png-bytes"
     assert bad.status == "error" and bad.artifacts == []
-    assert ctx.artifacts == good.artifacts
+    assert ctx.artifacts == []  # the turn's context keeps no copy: the outcomes carry them
 
 
 async def test_non_string_results_and_truncation(registry: ToolRegistry, ctx: ToolContext) -> None:

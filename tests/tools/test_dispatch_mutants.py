@@ -17,20 +17,12 @@ from typing import Any
 import pytest
 from pydantic import BaseModel, model_validator
 
-from tools import (
-    Dispatcher,
-    InMemoryLedger,
-    ToolCall,
-    ToolContext,
-    ToolEvent,
-    ToolFailed,
-    ToolOutcome,
-    ToolRegistry,
-    ToolRetry,
-    ToolStarted,
-    tool,
-)
+from tools import ToolContext, ToolFailed, ToolRetry, tool
+from tools.calls import ToolCall, ToolEvent, ToolOutcome, ToolStarted
 from tools.definition import Tool
+from tools.dispatch import Dispatcher
+from tools.ledger import InMemoryLedger
+from tools.registry import ToolRegistry
 
 ContextFactory = Callable[..., ToolContext]
 

@@ -8,17 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from tools import (
-    Permissions,
-    Tool,
-    ToolContext,
-    ToolLoadError,
-    ToolRegistry,
-    assert_strict_tool,
-    builtin_tool_modules,
-    tool,
-    unavailable_reason,
-)
+from tools import Permissions, ToolContext, tool
+from tools.definition import Tool
+from tools.errors import ToolLoadError
+from tools.registry import ToolRegistry, builtin_tool_modules, unavailable_reason
+from tools.schema import assert_strict_tool
 
 ContextFactory = Callable[..., ToolContext]
 

@@ -13,8 +13,9 @@ from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from pydantic import AnyUrl, BaseModel, Field, TypeAdapter, ValidationError, create_model
 
-from tools import StrictSchemaError, Tool, ToolContext, ToolDefinitionError, tool
-from tools.errors import ArgumentsNotJSON
+from tools import ToolContext, tool
+from tools.definition import Tool
+from tools.errors import ArgumentsNotJSON, StrictSchemaError, ToolDefinitionError
 from tools.schema import (
     apply_null_defaults,
     assert_strict_schema,

@@ -15,7 +15,7 @@ from typing import Annotated, Any, Union
 import pytest
 from pydantic import AliasChoices, BaseModel, Field
 
-from tools import StrictSchemaError
+from tools.errors import StrictSchemaError
 from tools.schema import (
     _DROPPED,
     _KEPT,

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from tools import Artifact, ToolContext, ToolOutcome
+from tools import Artifact, ToolContext
+from tools.calls import ToolOutcome
 
 
 def test_images_a_tool_attaches_are_for_the_model_unless_kept_to_the_reply() -> None:

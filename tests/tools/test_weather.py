@@ -9,7 +9,10 @@ from typing import Any
 import pytest
 
 from bot.testing.fakes import FakeOpenMeteo
-from tools import Dispatcher, ToolCall, ToolContext, ToolFailed, ToolRegistry, ToolStarted
+from tools import ToolContext, ToolFailed
+from tools.calls import ToolCall, ToolStarted
+from tools.dispatch import Dispatcher
+from tools.registry import ToolRegistry
 from tools.weather import weather
 
 ContextFactory = Callable[..., ToolContext]

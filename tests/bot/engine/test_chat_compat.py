@@ -1,4 +1,4 @@
-"""Refused parameters: which 400s name one, the body without it, and the per-client memory."""
+"""Refused parameters: which 400s name one, the body without it, and the per-bot memory."""
 
 from __future__ import annotations
 
@@ -11,7 +11,6 @@ import pytest
 from bot.engine.chat_compat import (
     RefusedParams,
     drop_refused_params,
-    refusals_for,
     refused_param,
     send_leaving_out_refused,
     without_param,
@@ -35,10 +34,6 @@ class _Error(Exception):
 
     status_code: int
     body: Any
-
-
-class _Client:
-    """Stands in for one AsyncOpenAI client (the memory is keyed by the client)."""
 
 
 def _groq(message: str) -> _Error:
@@ -189,7 +184,7 @@ def test_the_memory_applies_what_was_refused_and_logs_each_once(
     ]
 
 
-async def test_send_retries_without_each_refused_parameter_then_remembers_per_client() -> None:
+async def test_send_retries_without_each_refused_parameter_then_remembers_per_memory() -> None:
     refusals = {
         "stream_options": _groq("property 'stream_options' is unsupported"),
         "max_completion_tokens": _groq("property 'max_completion_tokens' is unsupported"),
@@ -203,18 +198,18 @@ async def test_send_retries_without_each_refused_parameter_then_remembers_per_cl
                 raise error
         return "ok"
 
-    client, other = _Client(), _Client()
-    assert await send_leaving_out_refused(client, dict(BODY), send) == "ok"
+    memory, other = RefusedParams(), RefusedParams()
+    assert await send_leaving_out_refused(memory, dict(BODY), send) == "ok"
     assert [sorted(set(BODY) ^ set(body)) for body in sent] == [
         [],
         ["stream_options"],
         ["max_completion_tokens", "max_tokens", "stream_options"],
     ]
     sent.clear()
-    assert await send_leaving_out_refused(client, dict(BODY), send) == "ok"
+    assert await send_leaving_out_refused(memory, dict(BODY), send) == "ok"
     assert len(sent) == 1 and sent[0]["max_tokens"] == 500
-    assert refusals_for(client).refused == ("stream_options", "max_completion_tokens")
-    assert refusals_for(other).refused == ()
+    assert memory.refused == ("stream_options", "max_completion_tokens")
+    assert other.refused == ()
 
 
 async def test_send_raises_an_error_that_refuses_nothing() -> None:
@@ -222,4 +217,4 @@ async def test_send_raises_an_error_that_refuses_nothing() -> None:
         raise _Error(400, {"message": "messages must not be empty"})
 
     with pytest.raises(_Error):
-        await send_leaving_out_refused(_Client(), dict(BODY), send)
+        await send_leaving_out_refused(RefusedParams(), dict(BODY), send)

@@ -15,19 +15,14 @@ from typing import Annotated, Any
 import pytest
 from pydantic import Field
 
-from bot.engine import Failed, Final, LoopLimits, ToolDone, ToolProgress, TurnRequest, run_turn
+from bot.engine import Failed, Final, LoopLimits, ToolDone, ToolStatus, TurnRequest, run_turn
 from bot.engine.client import make_openai_client
 from bot.settings import OpenAISettings
 from bot.testing.openai import Fault, OpenAIEmulator, ToolCall
-from tools import (
-    Dispatcher,
-    InMemoryLedger,
-    Permissions,
-    ToolContext,
-    ToolFailed,
-    ToolRegistry,
-    tool,
-)
+from tools import Permissions, ToolContext, ToolFailed, tool
+from tools.dispatch import Dispatcher
+from tools.ledger import InMemoryLedger
+from tools.registry import ToolRegistry
 
 CHAT = "/v1/chat/completions"
 
@@ -178,7 +173,7 @@ async def test_two_parallel_weather_calls_overlap_and_are_answered(emu: OpenAIEm
     assistant = next(m for m in second["messages"] if m.get("tool_calls"))
     assert [c["id"] for c in assistant["tool_calls"]] == ["call_paris", "call_oslo"]
     assert _tool_results(second) == {"call_paris": "Sunny in Paris", "call_oslo": "Sunny in Oslo"}
-    progress = [e.text for e in events if isinstance(e, ToolProgress)]
+    progress = [e.text for e in events if isinstance(e, ToolStatus)]
     assert sorted(progress) == [
         "Checking the weather in Oslo...",
         "Checking the weather in Paris...",

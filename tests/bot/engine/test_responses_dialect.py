@@ -8,9 +8,16 @@ from typing import Any
 
 import pytest
 
-from bot.engine import Failed, Final, ReasoningDelta, TextDelta, TurnRequest, run_turn
+from bot.engine import (
+    Failed,
+    Final,
+    ReasoningDelta,
+    ServerMemory,
+    TextDelta,
+    TurnRequest,
+    run_turn,
+)
 from bot.engine.client import make_openai_client, responses_url
-from bot.engine.dialects import _log_once
 from bot.engine.failures import IncompleteStream, ResponseFailed, classify
 from bot.engine.model_rules import can_reason, chat_effort, model_family
 from bot.engine.responses import (
@@ -29,7 +36,9 @@ from bot.testing.openai import (
     TextReply,
     ToolCall,
 )
-from tools import Dispatcher, ToolContext, ToolRegistry, tool
+from tools import ToolContext, tool
+from tools.dispatch import Dispatcher
+from tools.registry import ToolRegistry
 
 RESPONSES = "/v1/responses"
 CHAT = "/v1/chat/completions"
@@ -405,12 +414,12 @@ async def test_a_cut_stream_is_retried_once(emu: OpenAIEmulator) -> None:
 async def test_chat_dialect_sends_effort_none_and_logs_why_once(
     emu: OpenAIEmulator, caplog: pytest.LogCaptureFixture
 ) -> None:
-    _log_once.cache_clear()  # the warning is once per process: earlier runs must not hide it
+    memory = ServerMemory()  # the warning is once per bot: the same bot runs both turns
     emu.chat.reply_text("ok")
     emu.chat.reply_text("ok")
     with caplog.at_level(logging.WARNING, logger="toolcord.engine"):
         for _ in range(2):
-            final = (await _run(emu, model="gpt-5.6-sol", dialect="chat"))[-1]
+            final = (await _run(emu, model="gpt-5.6-sol", dialect="chat", server_memory=memory))[-1]
             assert isinstance(final, Final) and final.text == "ok"
     assert [r["reasoning_effort"] for r in emu.chat.requests] == ["none", "none"]
     explained = [

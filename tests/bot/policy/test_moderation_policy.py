@@ -21,7 +21,7 @@ from bot.policy.moderation import (
 )
 from bot.settings import ModerationSettings
 from bot.testing.openai import Fault, ModerationReply, OpenAIEmulator
-from tools import assert_strict_schema
+from tools.schema import assert_strict_schema
 
 MODERATIONS = "/v1/moderations"
 CHAT = "/v1/chat/completions"

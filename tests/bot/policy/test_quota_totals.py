@@ -13,7 +13,7 @@ from typing import Any, cast
 import pytest
 
 from bot.conversation import IncomingTurn
-from bot.engine import Usage as EngineUsage
+from bot.engine import AnswerUsage as EngineUsage
 from bot.policy.quotas import QuotaPolicy
 from bot.settings import QuotaSettings
 from bot.store import Store, Usage, UsageTotals

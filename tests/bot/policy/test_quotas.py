@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from bot.conversation import IncomingTurn
-from bot.engine import Usage as EngineUsage
+from bot.engine import AnswerUsage as EngineUsage
 from bot.policy.quotas import QuotaPolicy
 from bot.policy.usage import BudgetLine, Subject, format_report, window_end, window_start
 from bot.settings import QuotaSettings

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.engine import Usage as EngineUsage
+from bot.engine import AnswerUsage as EngineUsage
 from bot.policy.quotas import (
     MAX_TRACKED_USERS,
     NEAR_END,

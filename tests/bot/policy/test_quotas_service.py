@@ -16,7 +16,7 @@ from bot.settings import settings_from
 from bot.store import Store, TokenCounter
 from bot.testing.openai import OpenAIEmulator
 from bot.testing.openai.replies import TextReply
-from tools import ToolRegistry
+from tools.registry import ToolRegistry
 
 CHAT = "/v1/chat/completions"
 

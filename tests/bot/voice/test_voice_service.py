@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine import Failed, Final, TextDelta, Usage
+from bot.engine import AnswerUsage, Failed, Final, TextDelta
 from bot.errors import ConfigError
 from bot.settings import settings_from
 from bot.store import open_store
@@ -46,7 +46,7 @@ async def test_the_recorder_passes_everything_on_and_keeps_the_answer() -> None:
     inner = _Sink()
     recorder = AnswerRecorder(inner)
     delta = TextDelta("Hel")
-    final = Final(text="Hello.", new_messages=[], usage=Usage())
+    final = Final(text="Hello.", new_messages=[], usage=AnswerUsage())
     await recorder.on_event(delta)
     assert await recorder.finish(final) == [1, 2]
     assert recorder.final_text == "Hello."
@@ -55,7 +55,9 @@ async def test_the_recorder_passes_everything_on_and_keeps_the_answer() -> None:
 
 async def test_a_failed_answer_leaves_nothing_to_speak() -> None:
     recorder = AnswerRecorder(_Sink())
-    failed = Failed(kind="x", user_message="no", partial_text="", new_messages=[], usage=Usage())
+    failed = Failed(
+        kind="x", user_message="no", partial_text="", new_messages=[], usage=AnswerUsage()
+    )
     assert await recorder.fail(failed) == [3]
     assert recorder.final_text is None
 

@@ -9,16 +9,14 @@ import openai
 import pytest
 
 from bot.testing.openai import OpenAIEmulator
-from tools import (
-    Dispatcher,
-    InMemoryLedger,
-    ToolCall,
-    ToolContext,
-    ToolRegistry,
-    assert_strict_tool,
-)
+from tools import ToolContext
+from tools.calls import ToolCall
+from tools.dispatch import Dispatcher
 from tools.images import ImageError, edit_image, generate, generate_image
 from tools.images.files import content_type_of, png_header
+from tools.ledger import InMemoryLedger
+from tools.registry import ToolRegistry
+from tools.schema import assert_strict_tool
 
 from .conftest import rgba_png
 

@@ -11,8 +11,11 @@ from typing import Any
 
 import pytest
 
-from tools import Dispatcher, ToolCall, ToolFailed, ToolRegistry
+from tools import ToolFailed
+from tools.calls import ToolCall
+from tools.dispatch import Dispatcher
 from tools.mcp import McpManager, McpServerConfig, McpTool
+from tools.registry import ToolRegistry
 
 from .peers import EVERYTHING, free_port, http_server
 

@@ -10,8 +10,11 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from tools import Dispatcher, Permissions, ToolCall, ToolFailed, ToolRegistry
+from tools import Permissions, ToolFailed
+from tools.calls import ToolCall
+from tools.dispatch import Dispatcher
 from tools.mcp import McpManager, McpServerConfig, McpTool
+from tools.registry import ToolRegistry
 
 from .peers import FIXTURE, eventually, fixture_http_argv, free_port, http_server
 

@@ -10,16 +10,11 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from tools import (
-    Dispatcher,
-    InMemoryLedger,
-    Permissions,
-    ToolCall,
-    ToolContext,
-    ToolRegistry,
-    assert_strict_tool,
-)
+from tools import Permissions, ToolContext
 from tools.approval import ApprovalDecision, ApprovalPolicy, refusal_message
+from tools.calls import ToolCall
+from tools.dispatch import Dispatcher
+from tools.ledger import InMemoryLedger
 from tools.moderation import (
     MODERATION_APPROVAL,
     ActionRefused,
@@ -28,6 +23,8 @@ from tools.moderation import (
     delete_message,
     timeout_member,
 )
+from tools.registry import ToolRegistry
+from tools.schema import assert_strict_tool
 
 MESSAGE_ID = 112233445566778899
 GUILD_ID = 300000000000000003

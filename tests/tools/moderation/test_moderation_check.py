@@ -9,8 +9,9 @@ import pytest
 
 from bot.testing.openai import Fault, ModerationReply, OpenAIEmulator
 from bot.testing.openai.media.png import solid_png
-from tools import Artifact, ToolContext, ToolFailed, ToolRetry, assert_strict_tool
+from tools import Artifact, ToolContext, ToolFailed, ToolRetry
 from tools.moderation import ModerationVerdict, check_moderation, moderate
+from tools.schema import assert_strict_tool
 
 
 @pytest.fixture

@@ -8,17 +8,11 @@ from collections.abc import Callable
 import pytest
 
 from bot.testing.fakes.search import FAKE_BRAVE_KEY, FakeDDGS, FakeHit, FakeSearch
-from tools import (
-    Dispatcher,
-    ToolCall,
-    ToolContext,
-    ToolEvent,
-    ToolFailed,
-    ToolRegistry,
-    ToolStarted,
-    assert_strict_schema,
-    assert_strict_tool,
-)
+from tools import ToolContext, ToolFailed
+from tools.calls import ToolCall, ToolEvent, ToolStarted
+from tools.dispatch import Dispatcher
+from tools.registry import ToolRegistry
+from tools.schema import assert_strict_schema, assert_strict_tool
 from tools.search import fetch_page, web_search
 from tools.search.providers import DdgsProvider
 
