@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import openai
 
-from bot.policy.gate import Refusal
+from bot.policy.gate import Refusal, TurnPolicy
 from tools.moderation import moderate
 
 if TYPE_CHECKING:
@@ -199,7 +199,7 @@ def _mode(value: str) -> Mode:
     return value  # type: ignore[return-value]
 
 
-class ModerationPolicy:
+class ModerationPolicy(TurnPolicy):
     """The TurnPolicy that moderates input and output (see the module docstring).
 
     Args:
