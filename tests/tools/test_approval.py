@@ -15,6 +15,7 @@ from tools.approval import (
     awaiting_message,
     refusal_message,
 )
+from tools.deps import ToolDeps
 
 
 class ScriptedApprover:
@@ -59,8 +60,7 @@ def setup(
         return f"did {text}"
 
     registry = ToolRegistry([act])
-    services = {"approver": approver} if approver is not None else {}
-    return registry, make_ctx(services=services), ran
+    return registry, make_ctx(deps=ToolDeps(approver=approver)), ran
 
 
 CALL = ToolCall("c1", "act", '{"text": "x"}')

@@ -30,6 +30,7 @@ from tools import (
     ledger_key,
     tool,
 )
+from tools.deps import Dep, ToolDeps
 
 ContextFactory = Callable[..., ToolContext]
 WAIT = 10.0
@@ -60,9 +61,11 @@ class Probe:
         self.event(f"finished:{ctx.call_id}").set()
 
 
+PROBE: Dep[Probe] = Dep("probe")
+
+
 def probe_of(ctx: ToolContext) -> Probe:
-    probe: Probe = ctx.service("probe")
-    return probe
+    return ctx.deps.need(PROBE)
 
 
 @tool(progress="Echoing {text}...")
@@ -253,7 +256,7 @@ def registry() -> ToolRegistry:
 
 @pytest.fixture
 def ctx(make_ctx: ContextFactory, probe: Probe) -> ToolContext:
-    return make_ctx(services={"probe": probe})
+    return make_ctx(deps=ToolDeps().with_extra(PROBE, probe))
 
 
 def dispatcher(
@@ -369,7 +372,7 @@ async def test_unavailable_tools_are_refused_not_run(
     arguments: dict[str, Any],
     reason: str,
 ) -> None:
-    ctx = make_ctx(services={"probe": probe}, **overrides)
+    ctx = make_ctx(deps=ToolDeps().with_extra(PROBE, probe), **overrides)
     outcome = await run_one(dispatcher(registry, ctx), call("c1", name, **arguments))
     assert outcome.status == "denied" and reason in outcome.content
     assert "not available here" in outcome.content
@@ -390,7 +393,8 @@ async def test_permission_granted_runs(
     make_ctx: ContextFactory, probe: Probe, registry: ToolRegistry
 ) -> None:
     ctx = make_ctx(
-        services={"probe": probe}, member_permissions=Permissions.from_names("ban_members")
+        deps=ToolDeps().with_extra(PROBE, probe),
+        member_permissions=Permissions.from_names("ban_members"),
     )
     outcome = await run_one(dispatcher(registry, ctx), call("c1", "ban", user="bob"))
     assert outcome.status == "ok" and probe.runs["ban"] == 1
@@ -558,14 +562,18 @@ async def test_ledger_prevents_a_second_run_in_a_turn_and_after_restart(
     assert (repeat.status, repeat.content) == ("skipped_duplicate", "sent hi (#1)")
     assert probe.runs["send"] == 1
 
-    restarted = dispatcher(registry, make_ctx(services={"probe": probe}), ledger=ledger)
+    restarted = dispatcher(
+        registry, make_ctx(deps=ToolDeps().with_extra(PROBE, probe)), ledger=ledger
+    )
     replay = await run_one(restarted, call("c", "send", text="hi"))
     assert (replay.status, replay.content) == ("skipped_duplicate", "sent hi (#1)")
     assert probe.runs["send"] == 1
 
     other_args = await run_one(restarted, call("d", "send", text="bye"))
     next_turn = dispatcher(
-        registry, make_ctx(services={"probe": probe}, turn_id="turn-2"), ledger=ledger
+        registry,
+        make_ctx(deps=ToolDeps().with_extra(PROBE, probe), turn_id="turn-2"),
+        ledger=ledger,
     )
     later = await run_one(next_turn, call("e", "send", text="hi"))
     assert (other_args.status, later.status) == ("ok", "ok")
@@ -640,7 +648,7 @@ async def test_progress_events(
     async def on_event(event: ToolEvent) -> None:
         events.append(event)
 
-    ctx = make_ctx(services={"probe": probe}, on_progress=relayed.append)
+    ctx = make_ctx(deps=ToolDeps().with_extra(PROBE, probe), on_progress=relayed.append)
     d = dispatcher(registry, ctx, on_event=on_event)
     await d.run([call("e", "echo", text="hello"), call("c", "chatty"), call("x", "nope")])
     started = {e.call.id: e.progress_text for e in events if isinstance(e, ToolStarted)}

@@ -20,6 +20,7 @@ from tools import (
     assert_strict_tool,
 )
 from tools.approval import ApprovalDecision, ApprovalPolicy, refusal_message
+from tools.deps import ToolDeps
 from tools.moderation import (
     MODERATION_APPROVAL,
     ActionRefused,
@@ -98,7 +99,7 @@ def _ctx(
         channel_id=2002,
         guild_id=GUILD_ID if guild else None,
         member_permissions=Permissions.from_names(*permissions) if guild else None,
-        services={"moderation_actions": service, "approver": approver or Approver()},
+        deps=ToolDeps(moderation_actions=service, approver=approver or Approver()),
         conversation_id="c",
         turn_id="t",
     )
@@ -306,7 +307,7 @@ async def test_a_retried_call_is_neither_asked_nor_performed_twice() -> None:
 async def test_without_the_service_nothing_can_happen() -> None:
     ctx = _ctx(RecordingService(), permissions=("administrator",))
 
-    ctx.services = {"approver": Approver()}
+    ctx.deps = ToolDeps(approver=Approver())
 
     status, content = await _run(ctx, "delete_message", {"message": str(MESSAGE_ID), "reason": "r"})
 
