@@ -9,11 +9,13 @@ import aiohttp
 import discord
 from discord.ext import commands
 
-from bot.conversation import ConversationService, Services
+from bot.conversation import ConversationService
 from bot.delivery import EditPacer
 from bot.i18n import Catalogue, CatalogueTranslator
 from bot.observability.shards import shard_plan
+from bot.services import BotServices
 from bot.settings import Settings
+from bot.store import InterruptedExchange
 from bot.wiring import build_services
 
 log = logging.getLogger("toolcord")
@@ -86,12 +88,13 @@ class ToolcordBot(commands.AutoShardedBot):
             settings.chat.edit_interval_s, forbidden_retry_s=settings.breaker.channel_pause_s
         )
         self.catalogue = Catalogue.load()  # the bot's own words, per locale (bot/i18n)
-        self._services: Services | None = None
+        self._services: BotServices | None = None
+        self.interrupted: list[InterruptedExchange] = []  # answers a restart cut off
         self._conversations: ConversationService | None = None
         self._http_session: aiohttp.ClientSession | None = None
 
     @property
-    def services(self) -> Services:
+    def services(self) -> BotServices:
         if self._services is None:
             raise RuntimeError("the bot's services start in setup_hook; use them after login")
         return self._services
@@ -110,7 +113,7 @@ class ToolcordBot(commands.AutoShardedBot):
         for extension in EXTENSIONS:
             await self.load_extension(extension)
 
-    async def _start_services(self) -> Services:
+    async def _start_services(self) -> BotServices:
         self._http_session = aiohttp.ClientSession(trust_env=False)
         return await build_services(self, self._http_session)
 
@@ -133,9 +136,7 @@ class ToolcordBot(commands.AutoShardedBot):
     async def _close_services(self) -> None:
         services, self._services = self._services, None
         if services is not None:
-            mcp = services.tool_services.get("mcp")
-            if mcp is not None:
-                await mcp.close()
+            await services.mcp.close()
             await services.client.close()
             await services.store.close()
         if self._http_session is not None:

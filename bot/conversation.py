@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+import aiohttp
 import openai
 
 from bot.conversation_images import StoreImageLibrary, ToolImages, images_note
@@ -35,8 +36,9 @@ from bot.models import tool_config
 from bot.policy import Refusal, TurnPolicy
 from bot.policy.gate import RoundPolicy
 from bot.settings import Settings
-from bot.store import NewTurn, Store, TokenCounter, Usage, UserTurn
+from bot.store import Conversation, Exchange, NewTurn, Store, TokenCounter, Usage, UserTurn
 from tools import Artifact, Dispatcher, Permissions, ToolContext, ToolRegistry
+from tools.deps import ToolDeps
 from tools.mcp.selection import select_tools
 
 USER_LOCALE_LINE = (
@@ -96,8 +98,9 @@ class Services:
     client: openai.AsyncOpenAI
     registry: ToolRegistry
     counter: TokenCounter
-    http: Any = None
-    tool_services: dict[str, Any] = field(default_factory=dict)
+    http: aiohttp.ClientSession | None = None
+    # What tools get on every turn; the turn's files and the conversation's images are added.
+    tool_deps: ToolDeps = field(default_factory=ToolDeps)
     policies: list[TurnPolicy] = field(default_factory=list)
     observers: list[Any] = field(default_factory=list)
     catalogue: Catalogue | None = None  # the bot's own words per locale; None: English as written
@@ -225,7 +228,7 @@ class ConversationService:
         return self._services.counter
 
     async def _answer(
-        self, turn: IncomingTurn, conversation: Any, exchange: Any, sink: ReplySink
+        self, turn: IncomingTurn, conversation: Conversation, exchange: Exchange, sink: ReplySink
     ) -> None:
         admitted, refusal = await self._before_turn(turn)
         if refusal is not None:
@@ -268,8 +271,7 @@ class ConversationService:
 
     async def _holds_output(self, turn: IncomingTurn) -> bool:
         for policy in self._services.policies:
-            holds = getattr(policy, "holds_output", None)
-            if holds is not None and await holds(turn):
+            if await policy.holds_output(turn):
                 return True
         return False
 
@@ -280,7 +282,7 @@ class ConversationService:
                 return refusal
         return None
 
-    def _model(self, turn: IncomingTurn, conversation: Any) -> str:
+    def _model(self, turn: IncomingTurn, conversation: Conversation) -> str:
         return str(
             conversation.overrides.get("model")
             or turn.overrides.get("model")
@@ -288,7 +290,12 @@ class ConversationService:
         )
 
     async def _run_once(
-        self, turn: IncomingTurn, conversation: Any, exchange_id: int, sink: ReplySink, budget: int
+        self,
+        turn: IncomingTurn,
+        conversation: Conversation,
+        exchange_id: int,
+        sink: ReplySink,
+        budget: int,
     ) -> tuple[Final | Failed, int]:
         """Run the loop once; returns the outcome and the calibrated tokens of the request sent."""
         request = await self._request(turn, conversation, exchange_id, budget)
@@ -314,7 +321,7 @@ class ConversationService:
         raise AssertionError("the loop ended without an outcome")
 
     async def _request(
-        self, turn: IncomingTurn, conversation: Any, exchange_id: int, budget: int
+        self, turn: IncomingTurn, conversation: Conversation, exchange_id: int, budget: int
     ) -> TurnRequest:
         settings = self._services.settings
         model = self._model(turn, conversation)
@@ -397,7 +404,7 @@ class ConversationService:
 
         return gate
 
-    def _tool_context(self, turn: IncomingTurn, conversation: Any) -> ToolContext:
+    def _tool_context(self, turn: IncomingTurn, conversation: Conversation) -> ToolContext:
         settings = self._services.settings
         permissions = (
             Permissions(turn.member_permissions) if turn.member_permissions is not None else None
@@ -413,11 +420,11 @@ class ConversationService:
             locale=turn.locale,
             http=self._services.http,
             tool_settings=tool_config(settings),
-            services={
-                **self._services.tool_services,
-                "input_files": list(turn.files),
-                "conversation_images": StoreImageLibrary(self._services.store, conversation.id),
-            },
+            deps=replace(
+                self._services.tool_deps,
+                input_files=tuple(turn.files),
+                conversation_images=StoreImageLibrary(self._services.store, conversation.id),
+            ),
             conversation_id=str(conversation.id),
             turn_id=str(turn.source_message_id),
         )
@@ -425,10 +432,10 @@ class ConversationService:
     async def _conclude(
         self,
         turn: IncomingTurn,
-        exchange: Any,
+        exchange: Exchange,
         outcome: Final | Failed,
         sink: ReplySink,
-        conversation: Any,
+        conversation: Conversation,
     ) -> None:
         store = self._services.store
         usage = Usage(
@@ -472,7 +479,7 @@ class ConversationService:
         return " ".join(lines)
 
     async def _record_failed_usage(
-        self, turn: IncomingTurn, conversation: Any, exchange: Any, usage: Usage
+        self, turn: IncomingTurn, conversation: Conversation, exchange: Exchange, usage: Usage
     ) -> None:
         """A failed answer may still have cost tokens: they count against the quotas too."""
         if usage.prompt_tokens or usage.completion_tokens:

@@ -24,9 +24,7 @@ if TYPE_CHECKING:
 
 async def place_of(bot: ToolcordBot, message: discord.Message) -> EffectiveSettings | None:
     """The guild/channel settings in force where the message was sent (None without the service)."""
-    service = bot.services.tool_services.get("guild_settings")
-    if service is None:
-        return None
+    service = bot.services.guild_settings
     channel = message.channel
     parent_id = channel.parent_id if isinstance(channel, discord.Thread) else None
     guild_id = message.guild.id if message.guild else None

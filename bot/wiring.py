@@ -6,28 +6,31 @@ Only ``bot/app.py`` (``setup_hook``) calls this; everything else receives the se
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import aiohttp
 
 from bot.approval import DiscordApprover
-from bot.conversation import Services
 from bot.engine.breaker import breaker_from
 from bot.engine.client import make_openai_client
 from bot.errors import ConfigError
 from bot.guild_settings import GuildSettings
-from bot.knowledge.wiring import add_knowledge
+from bot.knowledge.wiring import Knowledge, add_knowledge
 from bot.moderation_actions import ModerationActions, ModerationLog
+from bot.observability import BotMetrics, TurnMetrics, shard_of
 from bot.observability.shards import process_name
 from bot.policy import TurnPolicy
 from bot.policy.moderation import ModerationPolicy, guild_config
 from bot.policy.quotas import QuotaPolicy
+from bot.services import BotServices
 from bot.settings import Settings
 from bot.store import TokenCounter, open_store
 from bot.store.errors import make_data_folder
 from tools import ToolRegistry
+from tools.deps import ToolDeps
 from tools.mcp import McpManager
-from tools.search.tool import PAGE_TEXT_SLOTS_SERVICE, PAGE_TEXT_WORKERS
+from tools.search.tool import PAGE_TEXT_WORKERS
 
 if TYPE_CHECKING:
     from bot.app import ToolcordBot
@@ -64,7 +67,7 @@ async def start_mcp(settings: Settings, registry: ToolRegistry) -> McpManager:
     return manager
 
 
-async def build_services(bot: ToolcordBot, http: aiohttp.ClientSession) -> Services:
+async def build_services(bot: ToolcordBot, http: aiohttp.ClientSession) -> BotServices:
     """Open the store and build every service the bot runs with."""
     settings = bot.settings
     make_data_folder(settings.data_dir)
@@ -91,27 +94,50 @@ async def build_services(bot: ToolcordBot, http: aiohttp.ClientSession) -> Servi
         fail_closed=settings.moderation.fail_closed,
         meter=quotas.meter,
     )
-    tool_services: dict[str, Any] = {
-        "openai": client,
-        "guild_settings": guild_settings,
-        "quotas": quotas,
-        "mcp": mcp,
-        "approver": DiscordApprover(bot, timeout_s=settings.tools.approval_timeout_s),
-        "moderation_actions": ModerationActions(bot),
-        PAGE_TEXT_SLOTS_SERVICE: asyncio.Semaphore(PAGE_TEXT_WORKERS),
-    }
-    policies: list[TurnPolicy] = [quotas, moderation]
+    approver = DiscordApprover(bot, timeout_s=settings.tools.approval_timeout_s)
+    actions = ModerationActions(bot)
+    metrics = BotMetrics(shard_of=_shard_of(bot))
+    turns = TurnMetrics(metrics)  # first, and counting the refusals of the others
+    policies: list[TurnPolicy] = [turns, turns.watch(quotas), turns.watch(moderation)]
     counter = TokenCounter()
-    context_sources = add_knowledge(settings, store, client, quotas, tool_services, counter)
-    return Services(
+    knowledge: Knowledge = add_knowledge(settings, store, client, quotas, counter)
+    tool_deps = ToolDeps(
+        openai=client,
+        quotas=quotas,
+        approver=approver,
+        moderation_actions=actions,
+        page_text_slots=asyncio.Semaphore(PAGE_TEXT_WORKERS),
+        knowledge=knowledge.tools,
+    )
+    return BotServices(
         settings=settings,
         store=store,
         client=client,
         registry=registry,
         counter=counter,
         http=http,
-        tool_services=tool_services,
+        tool_deps=tool_deps,
         policies=policies,
+        observers=[turns],
         catalogue=bot.catalogue,
-        context_sources=context_sources,
+        context_sources=knowledge.context_sources,
+        guild_settings=guild_settings,
+        quotas=quotas,
+        mcp=mcp,
+        approver=approver,
+        moderation_actions=actions,
+        knowledge=knowledge.service,
+        export_extras=knowledge.export,
+        metrics=metrics,
+        turn_metrics=turns,
     )
+
+
+def _shard_of(bot: ToolcordBot) -> Callable[[int | None], int | None]:
+    """The shard a guild's events arrive on, by the bot's shard count (None before it is known)."""
+
+    def of(guild_id: int | None) -> int | None:
+        count = bot.shard_count
+        return shard_of(guild_id, count) if count else None
+
+    return of

@@ -39,7 +39,7 @@ class Chat(commands.Cog):
         if self._notified_restart:
             return
         self._notified_restart = True
-        for interrupted in getattr(self.bot, "interrupted", []):
+        for interrupted in self.bot.interrupted:
             await self._notify_interrupted(interrupted)
 
     async def _notify_interrupted(self, interrupted: object) -> None:
@@ -98,7 +98,7 @@ class Chat(commands.Cog):
             message,
             self.bot.settings.discord.cdn_base_url,
             self.bot.settings.inputs,
-            self.bot.services.tool_services.get("image_link_fetcher"),
+            self.bot.services.image_link_fetcher,
         )
         text = user_text(message, me, self.bot.settings.chat.max_input_chars)
         text = "\n\n".join(part for part in (text, inputs.text) if part)

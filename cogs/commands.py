@@ -6,8 +6,8 @@ only the invoker are ephemeral. Server settings commands check the invoker's per
 the server side (``bot.policy.permissions``): Discord's ``default_member_permissions`` only hides
 commands and server admins can change it.
 
-Services this cog uses from ``bot.services.tool_services``: ``"guild_settings"``
-(:class:`bot.guild_settings.GuildSettings`) and ``"quotas"``
+Services this cog uses: ``bot.services.guild_settings``
+(:class:`bot.guild_settings.GuildSettings`) and ``bot.services.quotas``
 (:class:`bot.policy.quotas.QuotaPolicy`).
 """
 
@@ -118,24 +118,13 @@ class _CommandCog(commands.Cog):
     def __init__(self, bot: ToolcordBot) -> None:
         self.bot = bot
 
-    async def cog_load(self) -> None:
-        services = self.bot.services.tool_services
-        for name in ("guild_settings", "quotas"):
-            if name not in services:
-                raise RuntimeError(
-                    f"bot.services.tool_services[{name!r}] is missing: the composition root "
-                    "(ToolcordBot._start_services) must create it before loading cogs.commands"
-                )
-
     @property
     def guild_settings(self) -> GuildSettings:
-        found: GuildSettings = self.bot.services.tool_services["guild_settings"]
-        return found
+        return self.bot.services.guild_settings
 
     @property
     def quotas(self) -> QuotaPolicy:
-        found: QuotaPolicy = self.bot.services.tool_services["quotas"]
-        return found
+        return self.bot.services.quotas
 
     async def _invoker(self, interaction: discord.Interaction) -> Invoker:
         return invoker_from(interaction, is_owner=await self.bot.is_owner(interaction.user))
@@ -303,7 +292,7 @@ class Commands(_CommandCog):
             message,
             self.bot.settings.discord.cdn_base_url,
             self.bot.settings.inputs,
-            self.bot.services.tool_services.get("image_link_fetcher"),
+            self.bot.services.image_link_fetcher,
         )
         text = _about_prompt(message, inputs.text)
         turn = self._turn(
@@ -326,7 +315,7 @@ class Commands(_CommandCog):
             message,
             self.bot.settings.discord.cdn_base_url,
             self.bot.settings.inputs,
-            self.bot.services.tool_services.get("image_link_fetcher"),
+            self.bot.services.image_link_fetcher,
         )
         images = [part["image_url"]["url"] for part in inputs.parts if "image_url" in part]
         if not message.content.strip() and not images:
@@ -482,9 +471,8 @@ class Commands(_CommandCog):
         if document is None:
             await _say(interaction, self._t(interaction, "export.none"))
             return
-        extras = self.bot.services.tool_services.get("export_extras")  # issue 18: summary, memory
-        if extras is not None:
-            document = await extras(document, invoker.user_id)
+        extras = self.bot.services.export_extras  # issue 18: summary, memory
+        document = await extras(document, invoker.user_id)
         data = json.dumps(document, ensure_ascii=False, indent=2, default=str).encode()
         if len(data) > interaction.filesize_limit:
             size_mb = len(data) / 1_048_576

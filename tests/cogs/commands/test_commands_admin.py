@@ -15,7 +15,7 @@ from bot.testing.harness import BotHarness
 from bot.testing.openai import OpenAIEmulator
 from bot.testing.openai.replies import TextReply
 
-from .conftest import COGS, wire
+from .conftest import COGS
 
 
 async def owner_command(
@@ -95,7 +95,6 @@ class WiredBot(ToolcordBot):
 
     async def setup_hook(self) -> None:
         await super().setup_hook()
-        wire(self)
         for extension in COGS:
             if extension not in self.extensions:
                 await self.load_extension(extension)
