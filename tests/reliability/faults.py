@@ -146,7 +146,7 @@ def replies_to(rig: Rig, source_id: int, channel: str = "general") -> list[Store
 async def wire_breaker(bot: ToolcordBot, policy: BreakerPolicy) -> ProviderBreaker:
     """Test-only wiring of the provider breaker into a running bot (until app.py does it).
 
-    Returns the bot's own breaker when the composition root already wires one.
+    The composition root wires none: the test puts one in front of the bot's model client.
     """
     breaker = ProviderBreaker(policy)
     settings = bot.settings
