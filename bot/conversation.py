@@ -89,6 +89,30 @@ class ReplySink(Protocol):
         """Tell the user the answer failed; return the ids of every message sent for it."""
 
 
+class TurnObserver(Protocol):
+    """Watches every turn without changing it (metrics)."""
+
+    def on_event(self, event: EngineEvent) -> None:
+        """See a streaming event of a running turn."""
+
+    def on_outcome(self, turn: IncomingTurn, outcome: Final | Failed) -> None:
+        """See the turn's outcome before it is delivered."""
+
+
+class ContextSource(Protocol):
+    """Adds system messages to a turn's window (issue 18: summary, memories, knowledge offered).
+
+    A source may also have ``async notice(conversation_id) -> str``: a line shown under the
+    answer.
+    """
+
+    async def system_messages(
+        self, user_id: int, user_name: str, guild_id: int | None, conversation_id: int, text: str
+    ) -> list[dict[str, Any]]:
+        """The system messages to add after the prompt and persona (counted in the window)."""
+        ...
+
+
 @dataclass
 class Services:
     """What the service needs, injected by the composition root."""
@@ -102,13 +126,9 @@ class Services:
     # What tools get on every turn; the turn's files and the conversation's images are added.
     tool_deps: ToolDeps = field(default_factory=ToolDeps)
     policies: list[TurnPolicy] = field(default_factory=list)
-    observers: list[Any] = field(default_factory=list)
+    observers: list[TurnObserver] = field(default_factory=list)
     catalogue: Catalogue | None = None  # the bot's own words per locale; None: English as written
-    # Each has ``async system_messages(user_id, user_name, guild_id, conversation_id, text)``:
-    # system messages added after the prompt and persona, counted in the window (issue 18:
-    # rolling summary, memories, offered knowledge); optionally ``async notice(conversation_id)
-    # -> str``, a line shown under the answer.
-    context_sources: list[Any] = field(default_factory=list)
+    context_sources: list[ContextSource] = field(default_factory=list)
 
 
 class ConversationService:

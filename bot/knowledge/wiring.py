@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 import openai
 
+from bot.conversation import ContextSource
 from bot.knowledge.auto_offer import AutoOffer
 from bot.knowledge.context import MemoryContext
 from bot.knowledge.export import KnowledgeExport
@@ -33,7 +33,7 @@ class Knowledge:
     service: KnowledgeService
     tools: KnowledgeTools
     export: KnowledgeExport
-    context_sources: list[Any] = field(default_factory=list)
+    context_sources: list[ContextSource] = field(default_factory=list)
 
 
 def add_knowledge(
@@ -53,7 +53,7 @@ def add_knowledge(
     parts = Knowledge(service, KnowledgeTools(service), KnowledgeExport(knowledge))
     if not settings.knowledge.enabled:
         return parts
-    sources: list[Any] = [MemoryContext(knowledge), AutoOffer(store, service)]
+    sources: list[ContextSource] = [MemoryContext(knowledge), AutoOffer(store, service)]
     if settings.knowledge.summaries:
         summaries = RollingSummaries(
             knowledge,
