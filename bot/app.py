@@ -1,21 +1,22 @@
-"""The discord.py Bot subclass: holds the injected services and loads the cogs in setup_hook."""
+"""The discord.py Bot subclass: holds the services it is given and loads the cogs in setup_hook."""
 
 from __future__ import annotations
 
 import logging
 from typing import Any
 
-import aiohttp
 import discord
 from discord.ext import commands
 
-from bot.conversation import ConversationService, Services
+from bot.conversation import ConversationService
 from bot.delivery import EditPacer
 from bot.discord_safety import NO_MENTIONS
 from bot.i18n import Catalogue, CatalogueTranslator
 from bot.observability.shards import shard_plan
+from bot.services import BotServices, CoreServices
 from bot.settings import Settings
-from bot.wiring import build_services
+from bot.store import InterruptedExchange
+from bot.wiring import bot_services
 
 log = logging.getLogger("toolcord")
 
@@ -66,9 +67,14 @@ class ToolcordBot(commands.AutoShardedBot):
 
     Sharded always: ``discord.shard_count`` and ``discord.shard_ids`` pick this process's shards
     (unset: every shard, as many as Discord recommends), so several processes can split a bot.
+
+    Build it with the services the composition root made before it starts
+    (``bot.wiring.open_bot``); it owns them from then on and closes them when it closes.
     """
 
-    def __init__(self, settings: Settings, **client_options: Any) -> None:
+    def __init__(
+        self, settings: Settings, *, services: CoreServices, **client_options: Any
+    ) -> None:
         shards = shard_plan(settings.discord)
         super().__init__(
             command_prefix=commands.when_mentioned,
@@ -87,61 +93,37 @@ class ToolcordBot(commands.AutoShardedBot):
             settings.chat.edit_interval_s, forbidden_retry_s=settings.breaker.channel_pause_s
         )
         self.catalogue = Catalogue.load()  # the bot's own words, per locale (bot/i18n)
-        self._services: Services | None = None
-        self._conversations: ConversationService | None = None
-        self._http_session: aiohttp.ClientSession | None = None
-
-    @property
-    def services(self) -> Services:
-        if self._services is None:
-            raise RuntimeError("the bot's services start in setup_hook; use them after login")
-        return self._services
-
-    @property
-    def conversations(self) -> ConversationService:
-        if self._conversations is None:
-            raise RuntimeError("the bot's services start in setup_hook; use them after login")
-        return self._conversations
+        self._core: CoreServices | None = services  # None once closed
+        self.services: BotServices = bot_services(self, services)
+        self.conversations = ConversationService(self.services)
+        self.interrupted: list[InterruptedExchange] = []  # answers a restart cut off
 
     async def setup_hook(self) -> None:
-        self._services = await self._start_services()
-        self._conversations = ConversationService(self._services)
         await self._report_interrupted()
         await self.tree.set_translator(CatalogueTranslator(self.catalogue))
         for extension in EXTENSIONS:
             await self.load_extension(extension)
 
-    async def _start_services(self) -> Services:
-        self._http_session = aiohttp.ClientSession(trust_env=False)
-        return await build_services(self, self._http_session)
-
     async def _report_interrupted(self) -> None:
         interrupted = await self.services.store.recover()
         if interrupted:
             log.warning("%d answers were interrupted by a restart", len(interrupted))
-        self.interrupted = interrupted
+        self.interrupted[:] = interrupted
 
     async def on_message(self, message: discord.Message, /) -> None:
         """Prefix commands are not used: messages go to the chat cog's listener only."""
 
     async def close(self) -> None:
         """Let running answers finish (up to ``chat.shutdown_grace_s``), then disconnect."""
-        if self._conversations is not None and not self.is_closed():
-            await self._conversations.drain(self.settings.chat.shutdown_grace_s)
+        if self._core is not None and not self.is_closed():
+            await self.conversations.drain(self.settings.chat.shutdown_grace_s)
         await super().close()
         await self._close_services()
 
     async def _close_services(self) -> None:
-        services, self._services = self._services, None
-        if services is not None:
-            mcp = services.tool_services.get("mcp")
-            if mcp is not None:
-                await mcp.close()
-            await services.client.close()
-            await services.store.close()
-        if self._http_session is not None:
-            await self._http_session.close()
-            self._http_session = None
+        core, self._core = self._core, None
+        if core is not None:
+            await core.close()
 
     def describe(self) -> dict[str, Any]:
         """What this bot is set up to do (for `python -m bot check` and the logs)."""

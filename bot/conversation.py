@@ -10,9 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
+import aiohttp
 import openai
 
 from bot.conversation_images import StoreImageLibrary, ToolImages, images_note
@@ -36,8 +37,9 @@ from bot.models import tool_config
 from bot.policy import Refusal, TurnPolicy
 from bot.policy.gate import RoundPolicy
 from bot.settings import Settings
-from bot.store import NewTurn, Store, TokenCounter, Usage, UserTurn
+from bot.store import Conversation, Exchange, NewTurn, Store, TokenCounter, Usage, UserTurn
 from tools import Artifact, Permissions, ToolContext
+from tools.deps import ToolDeps
 from tools.dispatch import Dispatcher
 from tools.mcp.selection import select_tools
 from tools.registry import ToolRegistry
@@ -90,6 +92,30 @@ class ReplySink(Protocol):
         """Tell the user the answer failed; return the ids of every message sent for it."""
 
 
+class TurnObserver(Protocol):
+    """Watches every turn without changing it (metrics)."""
+
+    def on_event(self, event: EngineEvent) -> None:
+        """See a streaming event of a running turn."""
+
+    def on_outcome(self, turn: IncomingTurn, outcome: Final | Failed) -> None:
+        """See the turn's outcome before it is delivered."""
+
+
+class ContextSource(Protocol):
+    """Adds system messages to a turn's window (issue 18: summary, memories, knowledge offered).
+
+    A source may also have ``async notice(conversation_id) -> str``: a line shown under the
+    answer.
+    """
+
+    async def system_messages(
+        self, user_id: int, user_name: str, guild_id: int | None, conversation_id: int, text: str
+    ) -> list[dict[str, Any]]:
+        """The system messages to add after the prompt and persona (counted in the window)."""
+        ...
+
+
 @dataclass
 class Services:
     """What the service needs, injected by the composition root."""
@@ -99,16 +125,13 @@ class Services:
     client: openai.AsyncOpenAI
     registry: ToolRegistry
     counter: TokenCounter
-    http: Any = None
-    tool_services: dict[str, Any] = field(default_factory=dict)
+    http: aiohttp.ClientSession | None = None
+    # What tools get on every turn; the turn's files and the conversation's images are added.
+    tool_deps: ToolDeps = field(default_factory=ToolDeps)
     policies: list[TurnPolicy] = field(default_factory=list)
-    observers: list[Any] = field(default_factory=list)
+    observers: list[TurnObserver] = field(default_factory=list)
     catalogue: Catalogue | None = None  # the bot's own words per locale; None: English as written
-    # Each has ``async system_messages(user_id, user_name, guild_id, conversation_id, text)``:
-    # system messages added after the prompt and persona, counted in the window (issue 18:
-    # rolling summary, memories, offered knowledge); optionally ``async notice(conversation_id)
-    # -> str``, a line shown under the answer.
-    context_sources: list[Any] = field(default_factory=list)
+    context_sources: list[ContextSource] = field(default_factory=list)
 
 
 class ConversationService:
@@ -229,7 +252,7 @@ class ConversationService:
         return self._services.counter
 
     async def _answer(
-        self, turn: IncomingTurn, conversation: Any, exchange: Any, sink: ReplySink
+        self, turn: IncomingTurn, conversation: Conversation, exchange: Exchange, sink: ReplySink
     ) -> None:
         admitted, refusal = await self._before_turn(turn)
         if refusal is not None:
@@ -272,8 +295,7 @@ class ConversationService:
 
     async def _holds_output(self, turn: IncomingTurn) -> bool:
         for policy in self._services.policies:
-            holds = getattr(policy, "holds_output", None)
-            if holds is not None and await holds(turn):
+            if await policy.holds_output(turn):
                 return True
         return False
 
@@ -284,7 +306,7 @@ class ConversationService:
                 return refusal
         return None
 
-    def _model(self, turn: IncomingTurn, conversation: Any) -> str:
+    def _model(self, turn: IncomingTurn, conversation: Conversation) -> str:
         return str(
             conversation.overrides.get("model")
             or turn.overrides.get("model")
@@ -292,7 +314,12 @@ class ConversationService:
         )
 
     async def _run_once(
-        self, turn: IncomingTurn, conversation: Any, exchange_id: int, sink: ReplySink, budget: int
+        self,
+        turn: IncomingTurn,
+        conversation: Conversation,
+        exchange_id: int,
+        sink: ReplySink,
+        budget: int,
     ) -> tuple[Final | Failed, int]:
         """Run the loop once; returns the outcome and the calibrated tokens of the request sent."""
         request = await self._request(turn, conversation, exchange_id, budget)
@@ -318,7 +345,7 @@ class ConversationService:
         raise AssertionError("the loop ended without an outcome")
 
     async def _request(
-        self, turn: IncomingTurn, conversation: Any, exchange_id: int, budget: int
+        self, turn: IncomingTurn, conversation: Conversation, exchange_id: int, budget: int
     ) -> TurnRequest:
         settings = self._services.settings
         model = self._model(turn, conversation)
@@ -402,7 +429,7 @@ class ConversationService:
 
         return gate
 
-    def _tool_context(self, turn: IncomingTurn, conversation: Any) -> ToolContext:
+    def _tool_context(self, turn: IncomingTurn, conversation: Conversation) -> ToolContext:
         settings = self._services.settings
         permissions = (
             Permissions(turn.member_permissions) if turn.member_permissions is not None else None
@@ -418,11 +445,11 @@ class ConversationService:
             locale=turn.locale,
             http=self._services.http,
             tool_settings=tool_config(settings),
-            services={
-                **self._services.tool_services,
-                "input_files": list(turn.files),
-                "conversation_images": StoreImageLibrary(self._services.store, conversation.id),
-            },
+            deps=replace(
+                self._services.tool_deps,
+                input_files=tuple(turn.files),
+                conversation_images=StoreImageLibrary(self._services.store, conversation.id),
+            ),
             conversation_id=str(conversation.id),
             turn_id=str(turn.source_message_id),
         )
@@ -430,10 +457,10 @@ class ConversationService:
     async def _conclude(
         self,
         turn: IncomingTurn,
-        exchange: Any,
+        exchange: Exchange,
         outcome: Final | Failed,
         sink: ReplySink,
-        conversation: Any,
+        conversation: Conversation,
     ) -> None:
         store = self._services.store
         usage = Usage(
@@ -477,7 +504,7 @@ class ConversationService:
         return " ".join(lines)
 
     async def _record_failed_usage(
-        self, turn: IncomingTurn, conversation: Any, exchange: Any, usage: Usage
+        self, turn: IncomingTurn, conversation: Conversation, exchange: Exchange, usage: Usage
     ) -> None:
         """A failed answer may still have cost tokens: they count against the quotas too."""
         if usage.prompt_tokens or usage.completion_tokens:

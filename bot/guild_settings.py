@@ -145,7 +145,7 @@ class SettingsChangeError(ValueError):
 
 
 class GuildSettings:
-    """Reads and changes the settings of guilds and channels (``tool_services["guild_settings"]``).
+    """Reads and changes the settings of guilds and channels (``bot.services.guild_settings``).
 
     Args:
         store: where the settings live.

@@ -1,4 +1,4 @@
-"""Run the bot until it is stopped: logging, endpoints, the client.
+"""Run the bot until it is stopped: logging, endpoints, the services, then the client.
 
 Failures propagate as they are; the command line explains them (see bot.startup_failures).
 """
@@ -7,13 +7,14 @@ from __future__ import annotations
 
 import logging
 
-from bot.app import ToolcordBot, invite_url
+from bot.app import invite_url
 from bot.discord_endpoints import point_discord_at, quiet_voice_connection_warnings
 from bot.logging_setup import configure_logging
 from bot.model_lifecycle import Today, utc_today
 from bot.models import check_models
 from bot.observability import install_shard_logging, shard_label
 from bot.settings import Settings
+from bot.wiring import open_bot
 
 log = logging.getLogger("toolcord")
 
@@ -40,6 +41,6 @@ async def run_bot(
         log.info("invite the bot with: %s", invite_url(application_id))
     point_discord_at(settings.discord)
     quiet_voice_connection_warnings()
-    bot = ToolcordBot(settings)
+    bot = await open_bot(settings)  # the services first, then the client with them
     async with bot:
         await bot.start(token)

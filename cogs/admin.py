@@ -110,7 +110,7 @@ class Admin(commands.Cog):
         quotas = self._quotas()
         uptime_h = (time.monotonic() - self._started) / 3600
         latency = f"{self.bot.latency * 1000:.0f}"
-        interrupted = len(getattr(self.bot, "interrupted", []))
+        interrupted = len(self.bot.interrupted)
         lines = [
             self._t(interaction, "admin.servers", count=len(self.bot.guilds)),
             self._t(interaction, "admin.uptime", hours=f"{uptime_h:.1f}", latency=latency),
@@ -159,8 +159,7 @@ class Admin(commands.Cog):
         await _say(interaction, self._t(interaction, "admin.global_reset"))
 
     def _quotas(self) -> QuotaPolicy | None:
-        found = self.bot.services.tool_services.get("quotas")
-        return found if isinstance(found, QuotaPolicy) else None
+        return self.bot.services.quotas
 
 
 async def _say(interaction: discord.Interaction, text: str) -> None:

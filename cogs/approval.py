@@ -19,7 +19,6 @@ from bot.discord_safety import NO_MENTIONS
 log = logging.getLogger("toolcord.approval")
 
 STALE_TEXT = "⌛ This approval request is no longer waiting (the bot restarted); nothing was run."
-APPROVER_SERVICE = "approver"
 
 
 class StaleApproval(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUSTOM_ID_TEMPLATE):
@@ -37,8 +36,8 @@ class StaleApproval(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CUS
 
     async def interaction_check(self, interaction: discord.Interaction, /) -> bool:
         """Leave presses on requests issued here to their live view."""
-        services = getattr(interaction.client, "services", None)
-        approver = getattr(services, "tool_services", {}).get(APPROVER_SERVICE)
+        client = interaction.client
+        approver = client.services.approver if isinstance(client, ToolcordBot) else None
         return not (isinstance(approver, DiscordApprover) and approver.knows(self.token))
 
     async def callback(self, interaction: discord.Interaction) -> None:

@@ -32,7 +32,7 @@ class Chat(commands.Cog):
         if self._notified_restart:
             return
         self._notified_restart = True
-        for interrupted in getattr(self.bot, "interrupted", []):
+        for interrupted in self.bot.interrupted:
             await self._notify_interrupted(interrupted)
 
     async def _notify_interrupted(self, interrupted: object) -> None:

@@ -10,8 +10,8 @@ commands and server admins can change it.
 interaction's arrival (place, conversation key, reply target), then its turn, then the
 conversation service.
 
-Services this cog uses from ``bot.services.tool_services``: ``"guild_settings"``
-(:class:`bot.guild_settings.GuildSettings`) and ``"quotas"``
+Services this cog uses: ``bot.services.guild_settings``
+(:class:`bot.guild_settings.GuildSettings`) and ``bot.services.quotas``
 (:class:`bot.policy.quotas.QuotaPolicy`).
 """
 
@@ -86,24 +86,13 @@ class _CommandCog(commands.Cog):
     def __init__(self, bot: ToolcordBot) -> None:
         self.bot = bot
 
-    async def cog_load(self) -> None:
-        services = self.bot.services.tool_services
-        for name in ("guild_settings", "quotas"):
-            if name not in services:
-                raise RuntimeError(
-                    f"bot.services.tool_services[{name!r}] is missing: the composition root "
-                    "(ToolcordBot._start_services) must create it before loading cogs.commands"
-                )
-
     @property
     def guild_settings(self) -> GuildSettings:
-        found: GuildSettings = self.bot.services.tool_services["guild_settings"]
-        return found
+        return self.bot.services.guild_settings
 
     @property
     def quotas(self) -> QuotaPolicy:
-        found: QuotaPolicy = self.bot.services.tool_services["quotas"]
-        return found
+        return self.bot.services.quotas
 
     async def _invoker(self, interaction: discord.Interaction) -> Invoker:
         return invoker_from(interaction, is_owner=await self.bot.is_owner(interaction.user))
@@ -398,9 +387,8 @@ class Commands(_CommandCog):
         if document is None:
             await _say(interaction, self._t(interaction, "export.none"))
             return
-        extras = self.bot.services.tool_services.get("export_extras")  # issue 18: summary, memory
-        if extras is not None:
-            document = await extras(document, invoker.user_id)
+        extras = self.bot.services.export_extras  # issue 18: summary, memory
+        document = await extras(document, invoker.user_id)
         data = json.dumps(document, ensure_ascii=False, indent=2, default=str).encode()
         if len(data) > interaction.filesize_limit:
             size_mb = len(data) / 1_048_576

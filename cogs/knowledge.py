@@ -1,7 +1,7 @@
 """``/knowledge add|list|remove`` (Manage Server) and ``/memory show|forget`` (your own).
 
 Thin: reading a source is ``bot.knowledge.intake``, storing and searching is
-``bot.knowledge.service.KnowledgeService`` (``bot.services.tool_services["knowledge_service"]``).
+``bot.knowledge.service.KnowledgeService`` (``bot.services.knowledge``).
 Permissions are checked here, on the bot's side: Discord's ``default_member_permissions`` only
 hides the commands. Memory answers are ephemeral: nobody sees another user's memory.
 """
@@ -28,7 +28,7 @@ from bot.knowledge.intake import (
     parse_message_link,
 )
 from bot.knowledge.models import DM_SCOPE
-from bot.knowledge.service import KNOWLEDGE_SERVICE_KEY, Caller, KnowledgeService
+from bot.knowledge.service import Caller, KnowledgeService
 from bot.knowledge.sources import SourceError
 from bot.policy.permissions import MANAGE_GUILD, invoker_from
 
@@ -60,15 +60,7 @@ class Knowledge(commands.Cog):
 
     @property
     def service(self) -> KnowledgeService:
-        found: KnowledgeService = self.bot.services.tool_services[KNOWLEDGE_SERVICE_KEY]
-        return found
-
-    async def cog_load(self) -> None:
-        if KNOWLEDGE_SERVICE_KEY not in self.bot.services.tool_services:
-            raise RuntimeError(
-                f"bot.services.tool_services[{KNOWLEDGE_SERVICE_KEY!r}] is missing: the "
-                "composition root (bot/wiring.py) must create it before loading cogs.knowledge"
-            )
+        return self.bot.services.knowledge
 
     def _t(self, interaction: discord.Interaction, key: str, **values: Any) -> str:
         """``key`` from the catalogues in the invoker's language."""

@@ -50,7 +50,7 @@ class Mcp(commands.Cog):
         if not (is_owner or (interaction.guild_id and permissions.manage_guild)):
             await _say(interaction, self._t(interaction, "mcp.refusal"))
             return
-        manager = self.bot.services.tool_services.get("mcp")
+        manager = self.bot.services.mcp
         statuses = manager.status() if isinstance(manager, McpManager) else []
         if server is None and enabled is None:
             texts = functools.partial(self._t, interaction)
@@ -70,7 +70,7 @@ class Mcp(commands.Cog):
             return self._t(interaction, "mcp.name_and_state")
         if found is None:
             return self._t(interaction, "mcp.no_such_server", server=repr(server))
-        guild_settings = self.bot.services.tool_services.get("guild_settings")
+        guild_settings = self.bot.services.guild_settings
         if interaction.guild_id is None or not isinstance(guild_settings, GuildSettings):
             return self._t(interaction, "mcp.per_guild")
         try:

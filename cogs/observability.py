@@ -1,8 +1,8 @@
 """Watching one bot process: shard readiness, metrics, health endpoints and shard-tagged logs.
 
-Loading this extension (last in ``EXTENSIONS``) plugs the observability parts into the running
-bot without the core knowing them: ``TurnMetrics`` goes first in ``services.policies`` and the
-policies already there are wrapped so their refusals are counted; model requests are timed;
+The composition root builds the metrics and puts ``TurnMetrics`` first in ``services.policies``
+(the other policies wrapped so their refusals are counted). Loading this extension serves them:
+model requests are timed;
 logs get this process's shards when it runs only some of them; and, when
 ``observability.health_port`` is set, ``/healthz``, ``/readyz`` and ``/metrics`` are served.
 """
@@ -21,11 +21,9 @@ from bot.observability import (
     HealthServer,
     ShardTracker,
     TurnMetrics,
-    WatchedPolicy,
     install_shard_logging,
     instrument_openai_client,
     shard_label,
-    shard_of,
     shard_plan,
     shards_check,
     store_check,
@@ -43,8 +41,8 @@ class Observability(commands.Cog):
     def __init__(self, bot: ToolcordBot) -> None:
         self.bot = bot
         self.tracker = ShardTracker()
-        self.metrics = BotMetrics(shard_of=self._shard_of)
-        self.turns = TurnMetrics(self.metrics)
+        self.metrics: BotMetrics = bot.services.metrics
+        self.turns: TurnMetrics = bot.services.turn_metrics
         self.server: HealthServer | None = None
         self._remove_log_filter: Callable[[], None] | None = None
 
@@ -52,7 +50,7 @@ class Observability(commands.Cog):
         settings = self.bot.settings
         if shard_plan(settings.discord).ids is not None:
             self._remove_log_filter = install_shard_logging(shard_label(settings.discord))
-        self._plug_in()
+        instrument_openai_client(self.bot.services.client, self.metrics)
         if settings.observability.health_port is not None:
             await self._serve(
                 settings.observability.health_host, settings.observability.health_port
@@ -62,30 +60,9 @@ class Observability(commands.Cog):
         if self.server is not None:
             await self.server.stop()
             self.server = None
-        self._unplug()
         if self._remove_log_filter is not None:
             self._remove_log_filter()
             self._remove_log_filter = None
-
-    def _plug_in(self) -> None:
-        services = self.bot.services
-        watched = [self.turns.watch(policy) for policy in services.policies]
-        services.policies[:] = [self.turns, *watched]
-        observers = getattr(services, "observers", None)
-        if isinstance(observers, list):
-            observers.append(self.turns)
-        instrument_openai_client(services.client, self.metrics)
-
-    def _unplug(self) -> None:
-        services = self.bot.services
-        services.policies[:] = [
-            policy.inner if isinstance(policy, WatchedPolicy) else policy
-            for policy in services.policies
-            if policy is not self.turns
-        ]
-        observers = getattr(services, "observers", None)
-        if isinstance(observers, list) and self.turns in observers:
-            observers.remove(self.turns)
 
     async def _serve(self, host: str, port: int) -> None:
         checks = {
@@ -102,10 +79,6 @@ class Observability(commands.Cog):
             ) from None
         self.server = server
         log.info("health endpoints at %s (/healthz, /readyz, /metrics)", url)
-
-    def _shard_of(self, guild_id: int | None) -> int | None:
-        count = self.bot.shard_count
-        return shard_of(guild_id, count) if count else None
 
     def _expect_shards(self) -> None:
         count = self.bot.shard_count

@@ -52,7 +52,7 @@ class Voice(commands.Cog):
 
     def __init__(self, bot: ToolcordBot) -> None:
         self.bot = bot
-        meter = bot.services.tool_services.get("quotas")
+        meter = bot.services.quotas
         self.voice = VoiceService.from_settings(bot.settings, bot.services.client, meter=meter)
         self._in_flight: set[int] = set()
         self._menu = app_commands.ContextMenu(name="Transcribe", callback=self.transcribe_message)
@@ -182,8 +182,7 @@ class Voice(commands.Cog):
             log.warning("Discord refused the spoken reply in %s: %s", message.channel.id, exc)
 
     def _quotas(self) -> QuotaPolicy | None:
-        quotas = self.bot.services.tool_services.get("quotas")
-        return quotas if isinstance(quotas, QuotaPolicy) else None
+        return self.bot.services.quotas
 
     async def _speech_refusal(self, message: discord.Message) -> Refusal | None:
         """The quota refusal of a spoken reply (a model call of its own), if a budget is spent."""

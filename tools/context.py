@@ -10,6 +10,7 @@ from typing import Any
 
 import aiohttp
 
+from tools.deps import ToolDeps
 from tools.permissions import Permissions
 
 ProgressCallback = Callable[[str], Awaitable[None] | None]
@@ -46,7 +47,7 @@ class Artifact:
 
 @dataclass(slots=True)
 class ToolContext:
-    """Who invoked a tool, where, and the shared services it may use.
+    """Who invoked a tool, where, and the typed dependencies the bot gives it.
 
     The dispatcher gives every call its own copy (see :meth:`for_call`): ``config`` then holds
     the settings of the tool's family, ``artifacts`` only that call's files, and ``call_id`` /
@@ -65,7 +66,8 @@ class ToolContext:
         config: Settings of the running tool's family, e.g. weather base URLs.
         tool_settings: Settings of every tool family by family name; the dispatcher copies
             ``tool_settings[tool.family]`` into ``config`` for each call.
-        services: Named services injected by the bot (an OpenAI client, a ledger...).
+        deps: What the bot provides to tools (an OpenAI client, quotas, an approver...), typed:
+            see :class:`~tools.deps.ToolDeps`.
         artifacts: Files produced by tools, for the bot to attach.
         conversation_id: Key of the conversation (ledger keys).
         turn_id: Key of the user turn within the conversation (ledger keys).
@@ -85,7 +87,7 @@ class ToolContext:
     http: aiohttp.ClientSession | None = None
     config: Mapping[str, Any] = field(default_factory=_empty_mapping)
     tool_settings: Mapping[str, Mapping[str, Any]] = field(default_factory=_empty_mapping)
-    services: Mapping[str, Any] = field(default_factory=_empty_mapping)
+    deps: ToolDeps = field(default_factory=ToolDeps)
     artifacts: list[Artifact] = field(default_factory=list)
     conversation_id: str = ""
     turn_id: str = ""
@@ -130,20 +132,6 @@ class ToolContext:
         result = self.on_progress(text)
         if inspect.isawaitable(result):
             await result
-
-    def service(self, name: str) -> Any:
-        """The injected service called ``name``.
-
-        Raises:
-            LookupError: Naming the missing service, for the bot owner to inject.
-        """
-        try:
-            return self.services[name]
-        except KeyError:
-            raise LookupError(
-                f"No service named {name!r} was injected into the tool context; the bot's "
-                "composition root must provide it."
-            ) from None
 
     def for_call(
         self,

@@ -22,7 +22,6 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 
 from tools.approval import (
-    APPROVER_SERVICE,
     DEFAULT_POLICY,
     ApprovalDecision,
     Approver,
@@ -309,7 +308,7 @@ class Dispatcher:
         )
 
     async def _ask(self, runnable: _Runnable, description: str | None) -> ApprovalDecision:
-        approver = self._ctx.services.get(APPROVER_SERVICE)
+        approver = self._ctx.deps.approver
         if not isinstance(approver, Approver):
             return "unavailable"
         tool = runnable.tool

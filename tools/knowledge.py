@@ -1,7 +1,7 @@
 """The ``knowledge`` tool family: ``search_knowledge`` and ``remember``.
 
-Load it with ``tools.modules = [..., "tools.knowledge"]``. Both tools use the ``"knowledge"``
-service the bot injects (``bot.knowledge.tools_adapter.KnowledgeTools`` in toolcord). Who asks
+Load it with ``tools.modules = [..., "tools.knowledge"]``. Both tools use ``ctx.deps.knowledge``,
+which the bot provides (``bot.knowledge.tools_adapter.KnowledgeTools`` in toolcord). Who asks
 and where come from the tool context, never from the model's arguments: a search covers only the
 knowledge base of the server the conversation is in, and a memory belongs to the user whose turn
 this is, in this server (or in direct messages).
@@ -17,20 +17,27 @@ from pydantic import Field
 
 from tools.context import ToolContext
 from tools.definition import tool
+from tools.deps import MissingDependency
 from tools.errors import ToolFailed
 
-KNOWLEDGE_SERVICE = "knowledge"
 DM_SCOPE = 0
 
 
 @runtime_checkable
 class Found(Protocol):
-    """One search result as the service returns it."""
+    """One search result as the service returns it (read-only)."""
 
-    source: str
-    section: str
-    link: str | None
-    text: str
+    @property
+    def source(self) -> str: ...
+
+    @property
+    def section(self) -> str: ...
+
+    @property
+    def link(self) -> str | None: ...
+
+    @property
+    def text(self) -> str: ...
 
 
 @runtime_checkable
@@ -45,7 +52,9 @@ class KnowledgeToolService(Protocol):
 
 
 def _service(ctx: ToolContext) -> KnowledgeToolService:
-    found = ctx.service(KNOWLEDGE_SERVICE)
+    found = ctx.deps.knowledge
+    if found is None:
+        raise MissingDependency("knowledge")
     if not isinstance(found, KnowledgeToolService):
         raise ToolFailed("The knowledge service is not available in this bot.")
     return found

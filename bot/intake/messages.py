@@ -85,19 +85,14 @@ async def read_attachments(bot: ToolcordBot, message: discord.Message) -> Messag
 
 
 def _link_fetcher(bot: ToolcordBot) -> SafeFetcher | None:
-    fetcher: SafeFetcher | None = bot.services.tool_services.get("image_link_fetcher")
-    return fetcher
+    return bot.services.image_link_fetcher
 
 
 async def settings_at(
     bot: ToolcordBot, guild_id: int | None, channel_id: int, parent_id: int | None
 ) -> EffectiveSettings | None:
-    """The guild/channel settings in force in a channel (None without the settings service)."""
-    service = bot.services.tool_services.get("guild_settings")
-    if service is None:
-        return None
-    place: EffectiveSettings = await service.effective(guild_id, channel_id, parent_id)
-    return place
+    """The guild/channel settings in force in a channel."""
+    return await bot.services.guild_settings.effective(guild_id, channel_id, parent_id)
 
 
 async def is_known_thread(bot: ToolcordBot, where: keys.Where) -> bool:

@@ -10,9 +10,6 @@ from typing import Any
 
 from bot.store.knowledge import KnowledgeStore
 
-EXPORT_EXTRAS = "export_extras"
-"""The ``tool_services`` key of the callable ``/export`` passes its document through."""
-
 
 class KnowledgeExport:
     """``await KnowledgeExport(store)(document, user_id)``: the document with the extras."""

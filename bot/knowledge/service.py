@@ -21,8 +21,6 @@ from bot.settings import KnowledgeSettings
 from bot.store.knowledge import KnowledgeStore
 from bot.store.models import Usage
 
-KNOWLEDGE_SERVICE_KEY = "knowledge_service"
-"""Where the composition root puts the ``KnowledgeService`` in ``tool_services``."""
 EMBED_BATCH = 64
 MAX_MEMORY_CHARS = 500
 

@@ -2,21 +2,38 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass, field
 
 import openai
 
+from bot.conversation import ContextSource
 from bot.knowledge.auto_offer import AutoOffer
 from bot.knowledge.context import MemoryContext
-from bot.knowledge.export import EXPORT_EXTRAS, KnowledgeExport
-from bot.knowledge.service import KNOWLEDGE_SERVICE_KEY, CallGate, KnowledgeService
+from bot.knowledge.export import KnowledgeExport
+from bot.knowledge.service import CallGate, KnowledgeService
 from bot.knowledge.summaries import RollingSummaries
 from bot.knowledge.tools_adapter import KnowledgeTools
 from bot.settings import Settings
 from bot.store.knowledge import knowledge_store
 from bot.store.protocol import Store
 from bot.store.tokens import TokenCounter
-from tools.knowledge import KNOWLEDGE_SERVICE
+
+
+@dataclass(frozen=True)
+class Knowledge:
+    """The knowledge features' parts, for the bot's services.
+
+    Attributes:
+        service: The knowledge service (``/knowledge``, ``/memory``).
+        tools: What the knowledge tools get (``ToolDeps.knowledge``).
+        export: Adds a user's knowledge to their ``/export`` document.
+        context_sources: For the conversation service (rolling summary, the user's memories).
+    """
+
+    service: KnowledgeService
+    tools: KnowledgeTools
+    export: KnowledgeExport
+    context_sources: list[ContextSource] = field(default_factory=list)
 
 
 def add_knowledge(
@@ -24,25 +41,19 @@ def add_knowledge(
     store: Store,
     client: openai.AsyncOpenAI,
     gate: CallGate | None,
-    tool_services: dict[str, Any],
     counter: TokenCounter,
-) -> list[Any]:
-    """Put the knowledge service and the tools' service into ``tool_services``.
+) -> Knowledge:
+    """Build the knowledge service, the tools' side of it and the context sources.
 
     With ``knowledge.enabled = false`` the commands and tools refuse (the service says so) and
     turns get no memories or summaries; what is stored stays exportable and deletable.
-
-    Returns:
-        The context sources for the conversation service (rolling summary, the user's memories).
     """
     knowledge = knowledge_store(store)
-    tool_services[EXPORT_EXTRAS] = KnowledgeExport(knowledge)
     service = KnowledgeService(knowledge, client, settings.knowledge, gate)
-    tool_services[KNOWLEDGE_SERVICE_KEY] = service
-    tool_services[KNOWLEDGE_SERVICE] = KnowledgeTools(service)
+    parts = Knowledge(service, KnowledgeTools(service), KnowledgeExport(knowledge))
     if not settings.knowledge.enabled:
-        return []
-    sources: list[Any] = [MemoryContext(knowledge), AutoOffer(store, service)]
+        return parts
+    sources: list[ContextSource] = [MemoryContext(knowledge), AutoOffer(store, service)]
     if settings.knowledge.summaries:
         summaries = RollingSummaries(
             knowledge,
@@ -53,4 +64,5 @@ def add_knowledge(
             counter,
         )
         sources.insert(0, summaries)
-    return sources
+    parts.context_sources.extend(sources)
+    return parts

@@ -34,6 +34,7 @@ from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
 from bot.engine import Failed, Final, ToolDone
 from bot.policy import Refusal, TurnPolicy
+from bot.policy.gate import RoundPolicy
 from bot.shims.openai_internals import EventHook, add_http_event_hooks
 
 if TYPE_CHECKING:
@@ -151,7 +152,7 @@ class _Turn:
     error_counted: bool = False
 
 
-class TurnMetrics:
+class TurnMetrics(TurnPolicy):
     """Feeds ``BotMetrics`` from the conversation service.
 
     Put it first in ``services.policies`` (it never refuses); wrap the policies whose refusals
@@ -223,7 +224,7 @@ class TurnMetrics:
             state.error_counted = True
 
 
-class WatchedPolicy:
+class WatchedPolicy(TurnPolicy):
     """A ``TurnPolicy`` whose refusals are counted; otherwise it is the policy it wraps."""
 
     def __init__(self, inner: TurnPolicy, turns: TurnMetrics) -> None:
@@ -250,15 +251,14 @@ class WatchedPolicy:
 
         The turn itself still ends through the loop (its outcome is counted there).
         """
-        gate = getattr(self.inner, "before_round", None)
-        refusal = await gate(turn, used) if gate is not None else None
+        inner = self.inner
+        refusal = await inner.before_round(turn, used) if isinstance(inner, RoundPolicy) else None
         if refusal is not None:
             self._turns.metrics.refusal(refusal.kind)
         return refusal
 
     async def holds_output(self, turn: IncomingTurn) -> bool:
-        holds = getattr(self.inner, "holds_output", None)
-        return bool(holds is not None and await holds(turn))
+        return await self.inner.holds_output(turn)
 
 
 def _key(turn: IncomingTurn) -> TurnKey:

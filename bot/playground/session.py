@@ -22,6 +22,7 @@ from bot.errors import ConfigError
 from bot.settings import Settings
 from bot.testing.discord import DiscordEmulator
 from bot.testing.discord.models import JsonDict
+from bot.wiring import open_bot
 
 from .demo import OfflineBackends
 from .page import PageInfo
@@ -174,7 +175,13 @@ class Playground:
     async def _start_bot(self) -> None:
         point_discord_at(self.settings.discord)
         quiet_voice_connection_warnings()
-        bot = ToolcordBot(self.settings)
+        try:
+            bot = await open_bot(self.settings)
+        except Exception as failure:
+            raise ConfigError(
+                f"the bot stopped while starting in the playground ({failure!r}); fix the "
+                "configuration it names and start the playground again."
+            ) from None
         self._bot = bot
         self._runner = asyncio.create_task(bot.start(self.discord.config.token), name="playground")
         ready = asyncio.create_task(bot.wait_until_ready())

@@ -31,7 +31,11 @@ class Refusal:
 
 
 class TurnPolicy(Protocol):
-    """What the conversation service asks of a policy."""
+    """What the conversation service asks of a policy.
+
+    A policy subclasses it explicitly to inherit the defaults of its optional abilities
+    (``holds_output``).
+    """
 
     async def before_turn(self, turn: IncomingTurn) -> Refusal | None:
         """Refuse the turn before any model call, or None to go on."""
@@ -41,6 +45,10 @@ class TurnPolicy(Protocol):
 
     async def after_turn(self, turn: IncomingTurn, usage: AnswerUsage, model: str) -> None:
         """Account for what the answer cost (also called after a failed answer)."""
+
+    async def holds_output(self, turn: IncomingTurn) -> bool:
+        """Whether the answer text must not show before it passed review (default: False)."""
+        return False
 
 
 class CallMeter(Protocol):

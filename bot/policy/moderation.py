@@ -22,8 +22,9 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 import openai
+from openai.types.chat import ChatCompletion
 
-from bot.policy.gate import Refusal
+from bot.policy.gate import Refusal, TurnPolicy
 from tools.moderation import moderate
 
 if TYPE_CHECKING:
@@ -199,7 +200,7 @@ def _mode(value: str) -> Mode:
     return value  # type: ignore[return-value]
 
 
-class ModerationPolicy:
+class ModerationPolicy(TurnPolicy):
     """The TurnPolicy that moderates input and output (see the module docstring).
 
     Args:
@@ -298,7 +299,7 @@ class ModerationPolicy:
         except openai.OpenAIError as error:
             log.warning("the written-rules check failed (%s)", type(error).__name__)
             return None
-        usage = getattr(response, "usage", None)
+        usage = response.usage
         if self._meter is not None and usage is not None:
             prompt, completion = usage.prompt_tokens or 0, usage.completion_tokens or 0
             await self._meter(turn, self._rules_model, prompt, completion)
@@ -414,8 +415,8 @@ def _rules_request(rules: str, text: str) -> str:
     )
 
 
-def _rules_finding(response: Any) -> _Finding | None:
-    choices = getattr(response, "choices", None) or []
+def _rules_finding(response: ChatCompletion) -> _Finding | None:
+    choices = response.choices
     content = choices[0].message.content if choices else None
     try:
         data = json.loads(content or "")

@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
-from bot.policy.gate import Refusal
+from bot.policy.gate import Refusal, TurnPolicy
 from bot.policy.reservations import Reservation, Reservations, ledger_subjects
 from bot.policy.usage import (
     TOTALS_TTL_S,
@@ -111,7 +111,7 @@ class _Verdict:
     wait: bool = False
 
 
-class QuotaPolicy:
+class QuotaPolicy(TurnPolicy):
     """Budgets for model tokens and images: a ``TurnPolicy``, and ``tool_services["quotas"]``.
 
     Args:

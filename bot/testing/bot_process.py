@@ -92,17 +92,17 @@ class BotProcess:
 
 
 async def _serve(settings_values: dict[str, Any]) -> None:
-    from bot.app import ToolcordBot
     from bot.discord_endpoints import point_discord_at, quiet_voice_connection_warnings
     from bot.logging_setup import configure_logging
     from bot.settings import settings_from
+    from bot.wiring import open_bot
 
     settings = settings_from(settings_values)
     token = settings.discord_token.get_secret_value() if settings.discord_token else ""
     configure_logging(settings.log_level, secrets=(token,))
     point_discord_at(settings.discord)
     quiet_voice_connection_warnings()
-    bot = ToolcordBot(settings)
+    bot = await open_bot(settings)
 
     async def announce() -> None:
         print(READY_LINE, flush=True)

@@ -22,6 +22,7 @@ from bot.discord_endpoints import point_discord_at
 from bot.settings import Settings, settings_from
 from bot.testing.discord import DiscordEmulator
 from bot.testing.openai import OpenAIEmulator
+from bot.wiring import open_bot
 
 READY_TIMEOUT_S = 30.0
 
@@ -75,7 +76,7 @@ class BotHarness:
         """Start a bot, wait until it is ready, yield it, and close it afterwards."""
         settings = settings or self.settings(**overrides)
         point_discord_at(settings.discord)
-        bot = ToolcordBot(settings)
+        bot = await open_bot(settings)
         token = settings.discord_token.get_secret_value() if settings.discord_token else ""
         runner = asyncio.create_task(bot.start(token), name="toolcord-test-bot")
         try:

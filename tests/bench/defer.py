@@ -20,8 +20,6 @@ from pathlib import Path
 from typing import Any
 
 from bot.app import ToolcordBot
-from bot.guild_settings import GuildSettings
-from bot.policy.quotas import QuotaPolicy
 from bot.testing.discord import DiscordEmulator
 from bot.testing.harness import BotHarness
 from bot.testing.openai import OpenAIEmulator
@@ -34,16 +32,7 @@ COGS = ("cogs.commands", "cogs.admin")
 
 
 async def _prepare(bot: ToolcordBot) -> None:
-    """Wire the command services if the composition root does not yet, load the cogs, sync."""
-    services = bot.services
-    if "guild_settings" not in services.tool_services:
-        services.tool_services["guild_settings"] = GuildSettings(
-            services.store, bot.settings, services.registry.names()
-        )
-    if "quotas" not in services.tool_services:
-        quotas = QuotaPolicy(services.store, bot.settings.quotas)
-        services.tool_services["quotas"] = quotas
-        services.policies.append(quotas)
+    """Load the command cogs and sync them (the composition root built their services)."""
     for extension in COGS:
         if extension not in bot.extensions:
             await bot.load_extension(extension)

@@ -24,7 +24,7 @@ from bot.observability import (
     shard_of,
     shard_plan,
 )
-from bot.policy import Refusal
+from bot.policy import Refusal, TurnPolicy
 from bot.settings import DiscordSettings
 from bot.testing.openai import OpenAIEmulator
 from tools.calls import ToolOutcome
@@ -114,8 +114,8 @@ def turn(message_id: int = 1, guild_id: int | None = 99) -> IncomingTurn:
     )
 
 
-class Refuses:
-    """A policy that refuses every turn, or every answer."""
+class Refuses(TurnPolicy):
+    """A policy that refuses every turn, or every answer (holding no output: the default)."""
 
     def __init__(self, *, answers: bool = False) -> None:
         self.answers = answers

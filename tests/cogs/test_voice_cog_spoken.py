@@ -9,7 +9,6 @@ import base64
 from collections.abc import Callable
 from typing import Any
 
-from bot.guild_settings import GuildSettings
 from bot.testing.discord import DiscordEmulator, StoredMessage
 from bot.testing.openai import Fault, OpenAIEmulator
 from bot.testing.openai.media.ogg import ogg_opus_duration, silent_ogg_opus
@@ -165,8 +164,7 @@ async def test_the_guild_settings_service_decides_where_and_how_voice_is_answere
     openai_emulator.transcriptions.reply_text("Ahoy?")
     openai_emulator.chat.reply_text("Arr, ahoy.")
     async with voice_bot(discord={"message_content_intent": True}, voice=SPEECH_API) as bot:
-        service = GuildSettings(bot.services.store, bot.settings)
-        bot.services.tool_services["guild_settings"] = service  # until the lead wires it
+        service = bot.services.guild_settings
         await service.update(
             "channel", general.id, free_chat=True, voice_replies=True, persona="a pirate"
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from typing import Any
 
 from bot.app import ToolcordBot
@@ -20,8 +21,11 @@ def wire_actions(bot: ToolcordBot, *, approval_timeout_s: float = 30.0) -> Moder
     """Inject the moderation action executor (``moderation_actions``) and an approver whose
     requests expire after ``approval_timeout_s``."""
     actions = ModerationActions(bot)
-    bot.services.tool_services["moderation_actions"] = actions
-    bot.services.tool_services["approver"] = DiscordApprover(bot, timeout_s=approval_timeout_s)
+    approver = DiscordApprover(bot, timeout_s=approval_timeout_s)
+    bot.services.moderation_actions, bot.services.approver = actions, approver
+    bot.services.tool_deps = replace(
+        bot.services.tool_deps, moderation_actions=actions, approver=approver
+    )
     return actions
 
 
@@ -35,7 +39,7 @@ def wire_policy(bot: ToolcordBot) -> ModerationPolicy:
         config_source=static_config(settings.moderation),
         report=ModerationLog(bot),
         fail_closed=settings.moderation.fail_closed,
-        meter=getattr(bot.services.tool_services.get("quotas"), "meter", None),
+        meter=bot.services.quotas.meter,
     )
     policies = bot.services.policies
     policies[:] = [p for p in policies if not _is_moderation(p)] + [policy]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
 import pytest
 
@@ -33,7 +34,8 @@ def asking(message: StoredMessage) -> bool:
 
 def approver(bot: ToolcordBot, timeout_s: float = 30.0) -> DiscordApprover:
     wired = DiscordApprover(bot, timeout_s=timeout_s)
-    bot.services.tool_services["approver"] = wired
+    bot.services.approver = wired
+    bot.services.tool_deps = replace(bot.services.tool_deps, approver=wired)
     return wired
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.testing.discord import DiscordEmulator, Perm, StoredMessage
@@ -229,8 +229,9 @@ async def test_no_unauthorised_moderation_action_ever_runs(
         targets = await post_targets(emu)
         protected = {mid for per_author in targets.values() for mid in per_author.values()}
         actions = wire_actions(bot, approval_timeout_s=300.0)
-        bot.services.tool_services["search_provider"] = DdgsProvider(
-            timeout_s=5, client_factory=lambda: fake_ddgs
+        bot.services.tool_deps = replace(
+            bot.services.tool_deps,
+            search_provider=DdgsProvider(timeout_s=5, client_factory=lambda: fake_ddgs),
         )
         openai_emulator.chat.set_default(ScriptedModel(emu, cases, targets))
         await asyncio.gather(*(ask_case(emu, case) for case in cases))

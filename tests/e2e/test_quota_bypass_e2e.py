@@ -18,7 +18,7 @@ VERDICT = json.dumps({"violating": False, "rule": None, "why": "Fine."})
 
 async def settled(bot: ToolcordBot) -> None:
     """Wait until a turn was recorded and no turn holds a quota reservation any more."""
-    quotas: Any = bot.services.tool_services["quotas"]
+    quotas: Any = bot.services.quotas
 
     async def poll() -> None:
         while (await bot.services.store.usage_totals()).requests < 1 or quotas.running:  # noqa: ASYNC110
@@ -39,7 +39,7 @@ async def test_the_written_rules_check_is_metered(
         await emu.wait_for_message("general", lambda m: "violating" in m.content, timeout=20)
         await settled(bot)
         totals = await bot.services.store.usage_totals(user_id=emu.user("alice").id)
-        report = await bot.services.tool_services["quotas"].report(emu.user("alice").id, None)
+        report = await bot.services.quotas.report(emu.user("alice").id, None)
     assert len(openai_emulator.chat.requests) == 3
     assert (totals.requests, totals.total_tokens) == (3, 3 * 2042)
     daily = next(line for line in report if line.window == "day" and line.unit == "tokens")

@@ -76,7 +76,7 @@ async def test_memory_is_in_export_and_only_the_users(
     emu = discord_emulator
     async with bot_harness.run(tools={"modules": ["tools.knowledge"]}) as bot:
         await synced(bot)
-        service = bot.services.tool_services["knowledge_service"]
+        service = bot.services.knowledge
         await service.store.remember(emu.user("bob").id, emu.guild.id, "likes tea")
         await service.store.remember(emu.user("alice").id, emu.guild.id, "likes coffee")
         openai_emulator.chat.reply_text("hello")
@@ -97,7 +97,7 @@ async def test_forget_me_deletes_memories_and_summaries(
     bob = emu.user("bob").id
     async with bot_harness.run() as bot:
         await synced(bot)
-        store = bot.services.tool_services["knowledge_service"].store
+        store = bot.services.knowledge.store
         openai_emulator.chat.reply_text("hello")
         await ask(emu, "my code is 4471", user="bob")
         await emu.wait_for_message(

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.testing.discord import Channel, DiscordEmulator, EmulatorTimeout, Perm, User
@@ -260,13 +260,11 @@ async def run_escalation(vectors: tuple[str, ...] = VECTORS) -> dict[str, Any]:
                 "discord": {"owner_ids": [rig.discord.owner.id]},
             }
             async with rig.harness.run(**settings) as bot:
-                bot.services.tool_services.update(
-                    {
-                        LOG_SERVICE: log,
-                        "moderation_actions": spy,
-                        "approver": AllowingApprover(),
-                    }
-                )
+                bot.services.tool_deps = replace(
+                    bot.services.tool_deps,
+                    moderation_actions=spy,
+                    approver=AllowingApprover(),
+                ).with_extra(LOG_SERVICE, log)
                 lanes: dict[tuple[str, bool], list[Attempt]] = {}
                 for attempt in attempts:
                     lanes.setdefault((attempt.persona.name, attempt.in_guild), []).append(attempt)

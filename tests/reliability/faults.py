@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from bot.app import ToolcordBot
@@ -146,19 +146,15 @@ def replies_to(rig: Rig, source_id: int, channel: str = "general") -> list[Store
 async def wire_breaker(bot: ToolcordBot, policy: BreakerPolicy) -> ProviderBreaker:
     """Test-only wiring of the provider breaker into a running bot (until app.py does it).
 
-    Returns the bot's own breaker when the composition root already wires one.
+    The composition root wires none: the test puts one in front of the bot's model client.
     """
-    wired = bot.services.tool_services.get("provider_breaker")
-    if isinstance(wired, ProviderBreaker):
-        wired.policy = policy
-        return wired
     breaker = ProviderBreaker(policy)
     settings = bot.settings
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
     old = bot.services.client
     client = make_openai_client(settings.openai, key, breaker=breaker)
     bot.services.client = client
-    bot.services.tool_services.update({"openai": client, "provider_breaker": breaker})
+    bot.services.tool_deps = replace(bot.services.tool_deps, openai=client)
     await old.close()
     return breaker
 

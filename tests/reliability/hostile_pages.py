@@ -18,9 +18,10 @@ from typing import Any
 
 from bot.testing.fakes.web import FakeWeb
 from tools import ToolContext
+from tools.deps import ToolDeps
 from tools.search import fetch_page
 from tools.search.html_text import html_to_text
-from tools.search.tool import PAGE_TEXT_SLOTS_SERVICE, PAGE_TEXT_WORKERS
+from tools.search.tool import PAGE_TEXT_WORKERS
 
 PAGE_SECONDS_BUDGET = 2.0
 LOOKUP_SECONDS_BUDGET = 1.0
@@ -53,7 +54,7 @@ def _context(site: FakeWeb) -> ToolContext:
     return ToolContext(
         user_id=1, user_name="probe", channel_id=2, guild_id=3, config=config,
         tool_settings={"search": config},
-        services={PAGE_TEXT_SLOTS_SERVICE: asyncio.Semaphore(PAGE_TEXT_WORKERS)},
+        deps=ToolDeps(page_text_slots=asyncio.Semaphore(PAGE_TEXT_WORKERS)),
     )  # fmt: skip
 
 

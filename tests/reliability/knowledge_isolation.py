@@ -169,7 +169,7 @@ async def memory_show_leaks(
 
 
 async def _add_guild_sources(bot: Any, guild_ids: list[int]) -> None:
-    service = bot.services.tool_services["knowledge_service"]
+    service = bot.services.knowledge
     for guild_id in guild_ids:
         chunk = TextChunk("rules.md > Rules", f"Server rules: be kind. Code KBCANARY-{guild_id}.")
         await service.add_source(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -131,7 +131,8 @@ async def run_mcp_security(sizes: McpPlan | None = None) -> dict[str, Any]:
             answered = 0
             async with rig.harness.run(**settings) as bot:
                 approver = DiscordApprover(bot, timeout_s=APPROVAL_TIMEOUT_S)
-                bot.services.tool_services["approver"] = approver
+                bot.services.approver = approver
+                bot.services.tool_deps = replace(bot.services.tool_deps, approver=approver)
                 for attempt in attempts:
                     answered += await _turn(rig, attempt)
             ran = log.read_text().splitlines() if log.exists() else []

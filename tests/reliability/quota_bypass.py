@@ -102,7 +102,7 @@ async def _rules(rig: Rig) -> dict[str, Any]:
         await emu.wait_for_message(
             "general", replying_to(int(source["id"])), timeout=USER_DEADLINE_S
         )
-        quotas: Any = bot.services.tool_services["quotas"]
+        quotas: Any = bot.services.quotas
         store = bot.services.store
         async with asyncio.timeout(USER_DEADLINE_S):
             while quotas.running or (await store.usage_totals()).requests < 1:  # noqa: ASYNC110

@@ -106,5 +106,5 @@ async def run_parallel_turns(
 
 
 async def _quotas_idle(bot: ToolcordBot) -> None:
-    quotas: Any = bot.services.tool_services["quotas"]
+    quotas: Any = bot.services.quotas
     await poll_until(lambda: quotas.running == 0, 20)

@@ -14,7 +14,7 @@ from typing import Any
 from bot.testing.discord import DiscordEmulator, Perm
 from bot.testing.openai import TextReply
 from cogs.admin import sync_commands
-from tests.cogs.commands.conftest import COGS, wire
+from tests.cogs.commands.conftest import COGS
 from tests.reliability.rig import USER_DEADLINE_S, open_rig, scratch_dir
 
 PERSONAS: tuple[tuple[str, int | None], ...] = (
@@ -61,7 +61,6 @@ async def run_quota_reset() -> dict[str, Any]:
                 TextReply("hi", usage={"prompt_tokens": 90, "completion_tokens": 20})
             )
             async with rig.harness.run(quotas=QUOTAS) as bot:
-                wire(bot)
                 for extension in COGS:
                     if extension not in bot.extensions:
                         await bot.load_extension(extension)

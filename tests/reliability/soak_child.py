@@ -41,16 +41,16 @@ async def _probe() -> None:
 
 
 async def _serve(values: dict[str, object]) -> None:
-    from bot.app import ToolcordBot
     from bot.discord_endpoints import point_discord_at
     from bot.logging_setup import configure_logging
     from bot.settings import settings_from
+    from bot.wiring import open_bot
 
     settings = settings_from(values)
     token = settings.discord_token.get_secret_value() if settings.discord_token else ""
     configure_logging(settings.log_level, secrets=(token,))
     point_discord_at(settings.discord)
-    bot = ToolcordBot(settings)
+    bot = await open_bot(settings)
     probe: list[asyncio.Task[None]] = []
 
     async def announce() -> None:

@@ -16,6 +16,7 @@ from tools.approval import (
     refusal_message,
 )
 from tools.calls import ToolCall
+from tools.deps import ToolDeps
 from tools.dispatch import Dispatcher
 from tools.ledger import InMemoryLedger
 from tools.registry import ToolRegistry
@@ -63,8 +64,7 @@ def setup(
         return f"did {text}"
 
     registry = ToolRegistry([act])
-    services = {"approver": approver} if approver is not None else {}
-    return registry, make_ctx(services=services), ran
+    return registry, make_ctx(deps=ToolDeps(approver=approver)), ran
 
 
 CALL = ToolCall("c1", "act", '{"text": "x"}')

@@ -15,6 +15,7 @@ from pydantic import BaseModel
 
 from tools import Permissions, ToolContext, ToolFailed, ToolRetry, tool
 from tools.calls import ToolCall, ToolEvent, ToolFinished, ToolOutcome, ToolProgress, ToolStarted
+from tools.deps import Dep, ToolDeps
 from tools.dispatch import Dispatcher
 from tools.ledger import InMemoryLedger, ledger_key
 from tools.registry import ToolRegistry
@@ -48,9 +49,11 @@ class Probe:
         self.event(f"finished:{ctx.call_id}").set()
 
 
+PROBE: Dep[Probe] = Dep("probe")
+
+
 def probe_of(ctx: ToolContext) -> Probe:
-    probe: Probe = ctx.service("probe")
-    return probe
+    return ctx.deps.need(PROBE)
 
 
 @tool(progress="Echoing {text}...")
@@ -241,7 +244,7 @@ def registry() -> ToolRegistry:
 
 @pytest.fixture
 def ctx(make_ctx: ContextFactory, probe: Probe) -> ToolContext:
-    return make_ctx(services={"probe": probe})
+    return make_ctx(deps=ToolDeps().with_extra(PROBE, probe))
 
 
 def dispatcher(
@@ -357,7 +360,7 @@ async def test_unavailable_tools_are_refused_not_run(
     arguments: dict[str, Any],
     reason: str,
 ) -> None:
-    ctx = make_ctx(services={"probe": probe}, **overrides)
+    ctx = make_ctx(deps=ToolDeps().with_extra(PROBE, probe), **overrides)
     outcome = await run_one(dispatcher(registry, ctx), call("c1", name, **arguments))
     assert outcome.status == "denied" and reason in outcome.content
     assert "not available here" in outcome.content
@@ -378,7 +381,8 @@ async def test_permission_granted_runs(
     make_ctx: ContextFactory, probe: Probe, registry: ToolRegistry
 ) -> None:
     ctx = make_ctx(
-        services={"probe": probe}, member_permissions=Permissions.from_names("ban_members")
+        deps=ToolDeps().with_extra(PROBE, probe),
+        member_permissions=Permissions.from_names("ban_members"),
     )
     outcome = await run_one(dispatcher(registry, ctx), call("c1", "ban", user="bob"))
     assert outcome.status == "ok" and probe.runs["ban"] == 1
@@ -546,14 +550,18 @@ async def test_ledger_prevents_a_second_run_in_a_turn_and_after_restart(
     assert (repeat.status, repeat.content) == ("skipped_duplicate", "sent hi (#1)")
     assert probe.runs["send"] == 1
 
-    restarted = dispatcher(registry, make_ctx(services={"probe": probe}), ledger=ledger)
+    restarted = dispatcher(
+        registry, make_ctx(deps=ToolDeps().with_extra(PROBE, probe)), ledger=ledger
+    )
     replay = await run_one(restarted, call("c", "send", text="hi"))
     assert (replay.status, replay.content) == ("skipped_duplicate", "sent hi (#1)")
     assert probe.runs["send"] == 1
 
     other_args = await run_one(restarted, call("d", "send", text="bye"))
     next_turn = dispatcher(
-        registry, make_ctx(services={"probe": probe}, turn_id="turn-2"), ledger=ledger
+        registry,
+        make_ctx(deps=ToolDeps().with_extra(PROBE, probe), turn_id="turn-2"),
+        ledger=ledger,
     )
     later = await run_one(next_turn, call("e", "send", text="hi"))
     assert (other_args.status, later.status) == ("ok", "ok")
@@ -628,7 +636,7 @@ async def test_progress_events(
     async def on_event(event: ToolEvent) -> None:
         events.append(event)
 
-    ctx = make_ctx(services={"probe": probe}, on_progress=relayed.append)
+    ctx = make_ctx(deps=ToolDeps().with_extra(PROBE, probe), on_progress=relayed.append)
     d = dispatcher(registry, ctx, on_event=on_event)
     await d.run([call("e", "echo", text="hello"), call("c", "chatty"), call("x", "nope")])
     started = {e.call.id: e.progress_text for e in events if isinstance(e, ToolStarted)}

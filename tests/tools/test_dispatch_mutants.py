@@ -20,6 +20,7 @@ from pydantic import BaseModel, model_validator
 from tools import ToolContext, ToolFailed, ToolRetry, tool
 from tools.calls import ToolCall, ToolEvent, ToolOutcome, ToolStarted
 from tools.definition import Tool
+from tools.deps import Dep, ToolDeps
 from tools.dispatch import Dispatcher
 from tools.ledger import InMemoryLedger
 from tools.registry import ToolRegistry
@@ -435,10 +436,13 @@ async def numbers(ctx: ToolContext, values: list[int]) -> str:
     return str(sum(values))
 
 
+CROWD: Dep[dict[str, Any]] = Dep("crowd")
+
+
 @tool
 async def crowd(ctx: ToolContext) -> str:
     """Wait (briefly) for five calls to be running at once; report the most seen."""
-    state: dict[str, Any] = ctx.service("crowd")
+    state = ctx.deps.need(CROWD)
     state["now"] += 1
     state["most"] = max(state["most"], state["now"])
     if state["most"] >= 5:
@@ -537,7 +541,7 @@ async def test_the_default_retry_budget_is_two(ctx: ToolContext) -> None:
 
 async def test_the_default_concurrency_is_four(make_ctx: ContextFactory) -> None:
     state: dict[str, Any] = {"now": 0, "most": 0, "five": asyncio.Event()}
-    ctx = make_ctx(services={"crowd": state})
+    ctx = make_ctx(deps=ToolDeps().with_extra(CROWD, state))
     d = Dispatcher(ToolRegistry([crowd]), ctx, ["crowd"])
 
     await d.run([call(f"c{i}", "crowd") for i in range(5)])

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import pytest
 
 from tools import ToolContext
+from tools.deps import Dep, MissingDependency, ToolDeps
 from tools.docstrings import parse_docstring
 
 ContextFactory = Callable[..., ToolContext]
@@ -34,11 +35,17 @@ async def test_report_progress_sync_async_and_absent(make_ctx: ContextFactory) -
     assert seen == ["one", "async:two"]
 
 
-def test_services_lookup(make_ctx: ContextFactory) -> None:
-    ctx = make_ctx(services={"openai": "client"})
-    assert ctx.service("openai") == "client"
-    with pytest.raises(LookupError, match=r"'ledger'.*composition root"):
-        ctx.service("ledger")
+LEDGER: Dep[str] = Dep("ledger")
+NOTES: Dep[str] = Dep("notes")
+
+
+def test_dependencies_are_typed_and_a_missing_one_is_named(make_ctx: ContextFactory) -> None:
+    ctx = make_ctx(deps=ToolDeps().with_extra(NOTES, "the notes"))
+    assert ctx.deps.need(NOTES) == "the notes"
+    assert ctx.deps.get(NOTES) == "the notes"
+    assert ctx.deps.get(LEDGER) is None
+    with pytest.raises(MissingDependency, match=r"'ledger' dependency.*composition root"):
+        ctx.deps.need(LEDGER)
 
 
 def test_for_call_copies_with_family_config(make_ctx: ContextFactory) -> None:

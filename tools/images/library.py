@@ -1,6 +1,6 @@
 """The images a conversation keeps: what ``edit_image`` can take besides the current attachments.
 
-The bot injects a :class:`ImageLibrary` as the ``"conversation_images"`` service. Images are
+The bot provides an :class:`ImageLibrary` as ``ctx.deps.conversation_images``. Images are
 listed oldest first and numbered from 1 (the model is told the same numbers, ids and captions).
 """
 
@@ -10,7 +10,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-LIBRARY_SERVICE = "conversation_images"
 MIN_ID_PREFIX = 8
 
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 import openai
+from openai.types import ImagesResponse
 
 from tools.context import Artifact
 from tools.errors import ToolFailed
@@ -195,9 +196,9 @@ def _common(
     }
 
 
-def _batch(response: Any, config: ImagesSettings, prompt: str, stem: str) -> ImageBatch:
-    entries = list(getattr(response, "data", None) or [])
-    images = [_decode(getattr(entry, "b64_json", None)) for entry in entries]
+def _batch(response: ImagesResponse, config: ImagesSettings, prompt: str, stem: str) -> ImageBatch:
+    entries = list(response.data or [])
+    images = [_decode(entry.b64_json) for entry in entries]
     found = [image for image in images if image is not None]
     if not found:
         log.warning("the image API sent no usable base64 image (%d entries)", len(entries))
@@ -210,7 +211,7 @@ def _batch(response: Any, config: ImagesSettings, prompt: str, stem: str) -> Ima
         Artifact(_filename(stem, index, len(found), kind), data, kind, alt)
         for index, (data, kind) in enumerate(found)
     ]
-    revised = next((e.revised_prompt for e in entries if getattr(e, "revised_prompt", None)), None)
+    revised = next((e.revised_prompt for e in entries if e.revised_prompt), None)
     return ImageBatch(artifacts, revised, config.model)
 
 
@@ -262,8 +263,11 @@ def _image_error(error: openai.OpenAIError, action: str) -> ImageError:
 
 
 def _status_error(error: openai.OpenAIError, action: str, code: str | None) -> ImageError:
-    status = getattr(error, "status_code", None)
-    request_id = getattr(error, "request_id", None)
+    status, request_id = (
+        (error.status_code, error.request_id)
+        if isinstance(error, openai.APIStatusError)
+        else (None, None)
+    )
     log.warning("image %s failed: HTTP %s code %s request %s", action, status, code, request_id)
     if isinstance(error, openai.BadRequestError | openai.UnprocessableEntityError):
         detail = f" ({code})" if code else ""
@@ -285,10 +289,12 @@ def _status_error(error: openai.OpenAIError, action: str, code: str | None) -> I
 
 
 def _code(error: openai.OpenAIError) -> str | None:
-    code = getattr(error, "code", None)
+    if not isinstance(error, openai.APIError):
+        return None
+    code = error.code
     if isinstance(code, str):
         return code
-    body = getattr(error, "body", None)
+    body = error.body
     if isinstance(body, dict):
         inner = body.get("error", body)
         if isinstance(inner, dict) and isinstance(inner.get("code"), str):

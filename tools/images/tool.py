@@ -5,13 +5,12 @@ the bot shows the images to a model that sees images in its next round (``ToolOu
 images_for_model``). Both tools have ``side_effects=True``: the dispatcher's ledger makes sure a
 call never runs twice for the same turn and arguments, and the request runs without SDK retries.
 
-Services the bot injects (``ctx.services``): ``"openai"`` (an ``openai.AsyncOpenAI``, required),
-``"input_files"`` (the user's attachments, a list of :class:`~tools.Artifact`),
-``"conversation_images"`` (a :class:`~tools.images.library.ImageLibrary`: the images earlier
+What the bot provides (``ctx.deps``, see :class:`~tools.deps.ToolDeps`): ``openai`` (an
+``openai.AsyncOpenAI``, required), ``input_files`` (the user's attachments),
+``conversation_images`` (a :class:`~tools.images.library.ImageLibrary`: the images earlier
 messages posted or tools made, which ``edit_image`` takes by ``"last"``, number or id) and
-optionally ``"quotas"``, an object with ``async charge_images(user_id, guild_id, n[,
-is_owner=])`` returning None to go ahead or a refusal (an object with a ``message``, or a
-string) to stop, and optionally ``async refund_images(user_id, guild_id, n)``. The quota is
+optionally ``quotas`` (a :class:`~tools.deps.ImageQuota`: ``charge_images`` returns None to go
+ahead or a refusal with a ``message`` to stop; ``refund_images`` gives images back). The quota is
 charged before the request and given back when the request surely made nothing (not for
 content-policy refusals or rejected requests, which the model could otherwise repeat for free).
 """
@@ -19,7 +18,6 @@ content-policy refusals or rejected requests, which the model could otherwise re
 from __future__ import annotations
 
 import contextlib
-import inspect
 import re
 from collections.abc import Coroutine
 from typing import Annotated, Any
@@ -31,13 +29,10 @@ from tools.context import Artifact, ToolContext
 from tools.definition import tool
 from tools.errors import ToolFailed, ToolRetry
 from tools.images.files import content_type_of, png_header
-from tools.images.library import LIBRARY_SERVICE, ImageLibrary, UnknownImage, pick
+from tools.images.library import ImageLibrary, UnknownImage, pick
 from tools.images.service import ImageBatch, ImageError, InputImage, edit, generate_batch
 from tools.images.settings import ImagesSettings, Quality, Size, load_settings
 
-OPENAI_SERVICE = "openai"
-INPUT_FILES_SERVICE = "input_files"
-QUOTAS_SERVICE = "quotas"
 EDITABLE_TYPES = frozenset({"image/png", "image/jpeg", "image/webp"})
 MAX_EDIT_INPUTS = 4
 NOT_REFUNDED = frozenset({"content_policy", "bad_request"})
@@ -149,7 +144,7 @@ async def edit_image(
 
 
 def _client(ctx: ToolContext) -> openai.AsyncOpenAI:
-    client = ctx.services.get(OPENAI_SERVICE)
+    client = ctx.deps.openai
     if not isinstance(client, openai.AsyncOpenAI):
         raise ToolFailed(
             "Image generation is not set up: the bot has no OpenAI client for tools (the bot "
@@ -160,15 +155,12 @@ def _client(ctx: ToolContext) -> openai.AsyncOpenAI:
 
 async def _charge(ctx: ToolContext, requested: int, settings: ImagesSettings) -> int:
     count = min(requested, settings.max_n)
-    quotas = ctx.services.get(QUOTAS_SERVICE)
-    charge = getattr(quotas, "charge_images", None)
-    if charge is None:
+    quotas = ctx.deps.quotas
+    if quotas is None:
         return count
-    extra = {"is_owner": ctx.is_owner} if _accepts(charge, "is_owner") else {}
-    outcome = charge(ctx.user_id, ctx.guild_id, count, **extra)
-    refusal = await outcome if inspect.isawaitable(outcome) else outcome
+    refusal = await quotas.charge_images(ctx.user_id, ctx.guild_id, count, is_owner=ctx.is_owner)
     if refusal is not None:
-        message = refusal if isinstance(refusal, str) else getattr(refusal, "message", "")
+        message = refusal.message
         raise ToolFailed(
             f"No image was made: the user's image quota does not allow it. {message}".strip()
             + " Tell the user; do not call the image tools again in this answer."
@@ -192,19 +184,9 @@ async def _refund_on_failure(
 
 
 async def _refund(ctx: ToolContext, count: int) -> None:
-    refund = getattr(ctx.services.get(QUOTAS_SERVICE), "refund_images", None)
-    if refund is None:
-        return
-    outcome = refund(ctx.user_id, ctx.guild_id, count)
-    if inspect.isawaitable(outcome):
-        await outcome
-
-
-def _accepts(function: Any, name: str) -> bool:
-    try:
-        return name in inspect.signature(function).parameters
-    except (TypeError, ValueError):
-        return False
+    quotas = ctx.deps.quotas
+    if quotas is not None:
+        await quotas.refund_images(ctx.user_id, ctx.guild_id, count)
 
 
 async def _edit_inputs(
@@ -213,7 +195,7 @@ async def _edit_inputs(
     if references:
         usable = await _from_library(ctx, references)
     else:
-        attached = [_as_input(file) for file in ctx.services.get(INPUT_FILES_SERVICE) or []]
+        attached = [_as_input(file) for file in ctx.deps.input_files]
         usable = [image for image in attached if image is not None]
         if not usable and _library(ctx) is not None:
             with contextlib.suppress(_NoImages):
@@ -235,7 +217,7 @@ async def _edit_inputs(
 
 
 def _library(ctx: ToolContext) -> ImageLibrary | None:
-    library = ctx.services.get(LIBRARY_SERVICE)
+    library = ctx.deps.conversation_images
     return library if isinstance(library, ImageLibrary) else None
 
 

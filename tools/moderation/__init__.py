@@ -6,7 +6,6 @@ Load it with ``tools.modules = ["tools.moderation"]``; settings live under
 """
 
 from tools.moderation.actions import (
-    ACTIONS_SERVICE,
     MODERATION_APPROVAL,
     ActionKind,
     ActionRefused,
@@ -26,7 +25,6 @@ from tools.moderation.endpoint import (
 from tools.moderation.settings import ModerationToolSettings, load_settings
 
 __all__ = [
-    "ACTIONS_SERVICE",
     "DEFAULT_MODEL",
     "MODERATION_APPROVAL",
     "ActionKind",

@@ -1,7 +1,7 @@
 """Moderation action tools: ``delete_message`` and ``timeout_member``.
 
 Both are approval tools (``tools/approval.py``) with :data:`MODERATION_APPROVAL`: before anyone is
-asked, the ``"moderation_actions"`` service the bot injects (``bot/moderation_actions.py`` in
+asked, the ``ctx.deps.moderation_actions`` the bot provides (``bot/moderation_actions.py`` in
 toolcord) checks the invoking member's real permissions, the role hierarchy and the bot's own
 rights on Discord and describes the action; only the invoker may answer, the same check runs at
 the press, and the tool, once allowed, hands the :class:`ActionRequest` to the service, which
@@ -27,7 +27,6 @@ from tools.definition import tool
 from tools.errors import ToolFailed, ToolRetry
 from tools.moderation.settings import load_settings
 
-ACTIONS_SERVICE = "moderation_actions"
 ActionKind = Literal["delete_message", "timeout_member"]
 MAX_REASON_CHARS = 300
 _SNOWFLAKE = re.compile(r"^\d{15,21}$")
@@ -205,7 +204,7 @@ def _request(ctx: ToolContext, arguments: dict[str, Any]) -> ActionRequest:
 
 
 def _service(ctx: ToolContext) -> ModerationActionService:
-    service = ctx.services.get(ACTIONS_SERVICE)
+    service = ctx.deps.moderation_actions
     if not isinstance(service, ModerationActionService):
         raise ToolFailed(
             "Moderation actions are not enabled on this bot (the bot owner must inject the "

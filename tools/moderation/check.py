@@ -16,8 +16,6 @@ from tools.moderation.settings import load_settings
 
 log = logging.getLogger("toolcord.tools.moderation")
 
-OPENAI_SERVICE = "openai"
-INPUT_FILES_SERVICE = "input_files"
 SHOWN_SCORES = 3
 _IMAGE_MAGIC = (
     (b"\x89PNG\r\n\x1a\n", "image/png"),
@@ -43,7 +41,7 @@ async def check_moderation(
         attached_image: true to also check the first image attached to the user's message.
     """
     settings = load_settings(ctx.config)
-    client = ctx.services.get(OPENAI_SERVICE)
+    client = ctx.deps.openai
     if not isinstance(client, openai.AsyncOpenAI):
         raise ToolFailed(
             "Moderation is not set up: the bot has no OpenAI client for tools (the bot owner "
@@ -68,7 +66,7 @@ async def check_moderation(
 
 
 def _first_image(ctx: ToolContext) -> str:
-    for file in ctx.services.get(INPUT_FILES_SERVICE) or []:
+    for file in ctx.deps.input_files:
         if isinstance(file, Artifact):
             kind = _content_type(file.data)
             if kind is not None:

@@ -5,9 +5,9 @@ default, "searxng", "brave" or "tavily"; see :mod:`tools.search.settings`) and h
 numbered, trimmed results inside a delimited untrusted-data block. ``fetch_page`` reads one page
 through the SSRF-safe :class:`~tools.net.SafeFetcher` and returns its text the same way.
 
-Services a bot may inject (``ctx.services``): ``"search_provider"`` (any object following the
-SearchProvider protocol, replacing the configured one), ``"safe_fetcher"`` (a SafeFetcher
-with the bot's own policy or resolver) and ``"page_text_slots"`` (an ``asyncio.Semaphore``
+What a bot may provide (``ctx.deps``): ``search_provider`` (any object following the
+SearchProvider protocol, replacing the configured one), ``safe_fetcher`` (a SafeFetcher
+with the bot's own policy or resolver) and ``page_text_slots`` (an ``asyncio.Semaphore``
 bounding how many pages have their text extracted at once, bot-wide; the bot's wiring gives
 one of :data:`PAGE_TEXT_WORKERS`).
 """
@@ -35,9 +35,6 @@ from tools.search.providers import (
 )
 from tools.search.settings import SearchSettings, load_settings
 
-SEARCH_PROVIDER_SERVICE = "search_provider"
-SAFE_FETCHER_SERVICE = "safe_fetcher"
-PAGE_TEXT_SLOTS_SERVICE = "page_text_slots"
 PAGE_TEXT_WORKERS = 2
 """Pages whose text is extracted at once, bot-wide: fewer threads contending with the loop."""
 PAGE_TYPES = ("text/html", "application/xhtml+xml", "text/plain")
@@ -88,13 +85,13 @@ async def fetch_page(
         url: The page's full address, starting with http:// or https://.
     """
     settings = load_settings(ctx.config)
-    injected = ctx.services.get(SAFE_FETCHER_SERVICE)
+    injected = ctx.deps.safe_fetcher
     if isinstance(injected, SafeFetcher):
         result = await _fetch(injected, url.strip(), settings)
     else:
         async with SafeFetcher(policy=_policy(settings)) as fetcher:
             result = await _fetch(fetcher, url.strip(), settings)
-    slots = ctx.services.get(PAGE_TEXT_SLOTS_SERVICE)
+    slots = ctx.deps.page_text_slots
     async with slots if isinstance(slots, asyncio.Semaphore) else contextlib.nullcontext():
         page = await _extract_off_loop(result, settings.fetch_max_chars)
     return format_page(
@@ -103,7 +100,7 @@ async def fetch_page(
 
 
 def _provider(ctx: ToolContext, settings: SearchSettings) -> SearchProvider:
-    injected = ctx.services.get(SEARCH_PROVIDER_SERVICE)
+    injected = ctx.deps.search_provider
     if injected is not None:
         if not isinstance(injected, SearchProvider):
             raise ToolFailed(

@@ -16,6 +16,7 @@ from bot.settings import settings_from
 from bot.store import Store, TokenCounter
 from bot.testing.openai import OpenAIEmulator
 from bot.testing.openai.replies import TextReply
+from tools.deps import ToolDeps
 from tools.registry import ToolRegistry
 
 CHAT = "/v1/chat/completions"
@@ -43,8 +44,15 @@ def conversations_with(
 ) -> tuple[ConversationService, QuotaPolicy]:
     settings = settings_from({"openai": {"base_url": emulator.base_url}, "quotas": quotas})
     policy = QuotaPolicy(store, settings.quotas)
-    services = Services(settings, store, client, ToolRegistry(), TokenCounter(), policies=[policy])
-    services.tool_services["quotas"] = policy
+    services = Services(
+        settings,
+        store,
+        client,
+        ToolRegistry(),
+        TokenCounter(),
+        tool_deps=ToolDeps(quotas=policy),
+        policies=[policy],
+    )
     return ConversationService(services), policy
 
 

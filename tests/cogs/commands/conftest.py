@@ -1,7 +1,7 @@
 """Fixtures for the slash-command tests: the real bot with cogs.commands and cogs.admin loaded.
 
-Until the composition root creates them, the fixture adds the services the cogs need exactly as
-``ToolcordBot._start_services`` should (see ``wire``), then loads the cogs and syncs the commands.
+The composition root builds the services the cogs need; the fixture loads the cogs and syncs the
+commands.
 """
 
 from __future__ import annotations
@@ -13,32 +13,11 @@ from typing import Any
 import pytest_asyncio
 
 from bot.app import ToolcordBot
-from bot.guild_settings import GuildSettings
-from bot.policy.quotas import QuotaPolicy
 from bot.testing.discord import DiscordEmulator
 from bot.testing.harness import BotHarness
 from cogs.admin import sync_commands
 
 COGS = ("cogs.commands", "cogs.admin")
-
-
-def wire(bot: ToolcordBot) -> None:
-    """What the composition root must add (idempotent: skipped when it already did)."""
-    services = bot.services
-    settings = bot.settings
-    if "guild_settings" not in services.tool_services:
-        services.tool_services["guild_settings"] = GuildSettings(
-            services.store, settings, services.registry.names()
-        )
-    if "quotas" not in services.tool_services:
-        quotas = QuotaPolicy(
-            services.store,
-            settings.quotas,
-            image_model=settings.openai.image_model,
-            hold_s=settings.chat.turn_deadline_s * 2,
-        )
-        services.tool_services["quotas"] = quotas
-        services.policies.append(quotas)
 
 
 @pytest_asyncio.fixture
@@ -48,7 +27,6 @@ async def commands_bot(bot_harness: BotHarness) -> AsyncIterator[Callable[..., A
     @contextlib.asynccontextmanager
     async def run(**overrides: Any) -> AsyncIterator[ToolcordBot]:
         async with bot_harness.run(**overrides) as bot:
-            wire(bot)
             for extension in COGS:
                 if extension not in bot.extensions:
                     await bot.load_extension(extension)

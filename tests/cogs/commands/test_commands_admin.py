@@ -14,8 +14,9 @@ from bot.testing.discord import DiscordEmulator
 from bot.testing.harness import BotHarness
 from bot.testing.openai import OpenAIEmulator
 from bot.testing.openai.replies import TextReply
+from bot.wiring import build_services
 
-from .conftest import COGS, wire
+from .conftest import COGS
 
 
 async def owner_command(
@@ -95,7 +96,6 @@ class WiredBot(ToolcordBot):
 
     async def setup_hook(self) -> None:
         await super().setup_hook()
-        wire(self)
         for extension in COGS:
             if extension not in self.extensions:
                 await self.load_extension(extension)
@@ -104,7 +104,7 @@ class WiredBot(ToolcordBot):
 @contextlib.asynccontextmanager
 async def run_wired(settings: Settings) -> AsyncIterator[WiredBot]:
     point_discord_at(settings.discord)
-    bot = WiredBot(settings)
+    bot = WiredBot(settings, services=await build_services(settings))
     token = settings.discord_token.get_secret_value() if settings.discord_token else ""
     runner = asyncio.create_task(bot.start(token))
     try:

@@ -166,7 +166,7 @@ async def test_settings_commands_store_what_they_say(
         await run(emu, "settings moderation-threshold", category="harassment", score=0.4)
         await run(emu, "settings voice-replies", enabled=True, channel="general")
         shown = await run(emu, "settings show")
-        gs = bot.services.tool_services["guild_settings"]
+        gs = bot.services.guild_settings
         here = await gs.effective(emu.guild.id, random_channel)
         guild = await bot.services.store.get_settings("guild", emu.guild.id)
     assert here.free_chat and here.auto_thread and here.private_conversations

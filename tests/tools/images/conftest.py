@@ -12,6 +12,7 @@ import pytest
 
 from bot.testing.openai import OpenAIEmulator
 from tools import Artifact, ToolContext
+from tools.deps import ToolDeps
 
 ImageContextFactory = Callable[..., ToolContext]
 
@@ -58,7 +59,7 @@ def image_ctx(oai_client: openai.AsyncOpenAI) -> ImageContextFactory:
             guild_id=3003,
             config=config,
             tool_settings={"images": config},
-            services={"openai": oai_client, **(services or {})},
+            deps=ToolDeps(**{"openai": oai_client, **(services or {})}),
             conversation_id="conv-1",
             turn_id="turn-1",
             call_id="call_abc123XYZ",

@@ -13,6 +13,7 @@ from bot.policy import Refusal
 from bot.testing.openai import Fault, ImageReply, OpenAIEmulator
 from bot.testing.openai.media.png import solid_png
 from tools import ToolContext, ToolFailed, ToolRetry
+from tools.deps import ToolDeps
 from tools.images import generate_image
 
 GENERATIONS = "/v1/images/generations"
@@ -173,7 +174,7 @@ async def test_without_the_openai_service_the_tool_says_it_is_not_set_up(
     image_ctx: ImageContextFactory,
 ) -> None:
     ctx = image_ctx()
-    ctx.services = {}
+    ctx.deps = ToolDeps()
 
     with pytest.raises(ToolFailed, match="not set up"):
         await generate_image(ctx, prompt="x", size=None, quality=None, n=1)

@@ -13,6 +13,7 @@ from pydantic import BaseModel
 from tools import Permissions, ToolContext
 from tools.approval import ApprovalDecision, ApprovalPolicy, refusal_message
 from tools.calls import ToolCall
+from tools.deps import ToolDeps
 from tools.dispatch import Dispatcher
 from tools.ledger import InMemoryLedger
 from tools.moderation import (
@@ -95,7 +96,7 @@ def _ctx(
         channel_id=2002,
         guild_id=GUILD_ID if guild else None,
         member_permissions=Permissions.from_names(*permissions) if guild else None,
-        services={"moderation_actions": service, "approver": approver or Approver()},
+        deps=ToolDeps(moderation_actions=service, approver=approver or Approver()),
         conversation_id="c",
         turn_id="t",
     )
@@ -303,7 +304,7 @@ async def test_a_retried_call_is_neither_asked_nor_performed_twice() -> None:
 async def test_without_the_service_nothing_can_happen() -> None:
     ctx = _ctx(RecordingService(), permissions=("administrator",))
 
-    ctx.services = {"approver": Approver()}
+    ctx.deps = ToolDeps(approver=Approver())
 
     status, content = await _run(ctx, "delete_message", {"message": str(MESSAGE_ID), "reason": "r"})
 

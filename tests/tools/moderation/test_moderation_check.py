@@ -10,6 +10,7 @@ import pytest
 from bot.testing.openai import Fault, ModerationReply, OpenAIEmulator
 from bot.testing.openai.media.png import solid_png
 from tools import Artifact, ToolContext, ToolFailed, ToolRetry
+from tools.deps import ToolDeps
 from tools.moderation import ModerationVerdict, check_moderation, moderate
 from tools.schema import assert_strict_tool
 
@@ -27,7 +28,7 @@ def _ctx(client: openai.AsyncOpenAI, files: list[Artifact] | None = None) -> Too
         user_name="alice",
         channel_id=2,
         guild_id=3,
-        services={"openai": client, "input_files": files or []},
+        deps=ToolDeps(openai=client, input_files=files or []),
     )
 
 

@@ -10,6 +10,7 @@ import pytest
 from bot.testing.fakes.search import FakeSearch
 from bot.testing.fakes.web import FakeWeb
 from tools import ToolContext
+from tools.deps import ToolDeps
 
 SearchContextFactory = Callable[..., ToolContext]
 
@@ -40,7 +41,7 @@ def search_ctx() -> SearchContextFactory:
             guild_id=3003,
             config=config,
             tool_settings={"search": config},
-            services=services or {},
+            deps=ToolDeps(**(services or {})),
         )
 
     return build

@@ -14,9 +14,9 @@ import pytest
 from bot.testing.fakes.web import FakeWeb
 from tests.reliability.hostile_pages import SHAPES, hostile_pages, read_concurrently
 from tools import ToolContext
+from tools.deps import ToolDeps
 from tools.search import fetch_page, html_text
 from tools.search.html_text import html_to_text
-from tools.search.tool import PAGE_TEXT_SLOTS_SERVICE
 
 
 def test_open_tag_storm_is_not_quadratic() -> None:
@@ -102,7 +102,7 @@ async def test_the_bot_wide_slots_bound_pages_extracted_at_once() -> None:
         config = {"fetch_allow_networks": ["127.0.0.1/32"], "fetch_allow_ports": [site.port]}
         ctx = ToolContext(
             user_id=1, user_name="u", channel_id=2, guild_id=3, config=config,
-            services={PAGE_TEXT_SLOTS_SERVICE: asyncio.Semaphore(1)},
+            deps=ToolDeps(page_text_slots=asyncio.Semaphore(1)),
         )  # fmt: skip
         sampler = asyncio.create_task(sample())
         await asyncio.gather(*(fetch_page(ctx, url=site.url("/storm")) for _ in range(6)))
