@@ -112,7 +112,7 @@ class _Verdict:
 
 
 class QuotaPolicy(TurnPolicy):
-    """Budgets for model tokens and images: a ``TurnPolicy``, and ``tool_services["quotas"]``.
+    """Budgets for model tokens and images: a ``TurnPolicy``, and ``services.quotas`` (images: ``ImageQuota`` on ``ToolDeps``).
 
     Args:
         store: the conversation store whose usage ledger the budgets count.

@@ -56,7 +56,7 @@ def _target(arrival: Arrival) -> tuple[int, int | None]:
 
 
 async def _private_conversations(bot: ToolcordBot, guild_id: int) -> None:
-    settings = bot.services.tool_services["guild_settings"]
+    settings = bot.services.guild_settings
     await settings.update("guild", guild_id, private_conversations=True)
 
 
@@ -241,7 +241,7 @@ async def test_an_interaction_in_a_thread(
         )
         interaction: discord.Interaction = await seen
         invoker = invoker_from(interaction)
-        place = await bot.services.tool_services["guild_settings"].effective(
+        place = await bot.services.guild_settings.effective(
             guild.id, thread.id, general.id
         )
         shared = interaction_arrival(
