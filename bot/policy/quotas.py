@@ -112,7 +112,7 @@ class _Verdict:
 
 
 class QuotaPolicy(TurnPolicy):
-    """Budgets for model tokens and images: a ``TurnPolicy``, and ``services.quotas`` (images: ``ImageQuota`` on ``ToolDeps``).
+    """Budgets for model tokens and images: a ``TurnPolicy`` and ``services.quotas``.
 
     Args:
         store: the conversation store whose usage ledger the budgets count.

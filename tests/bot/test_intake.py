@@ -241,9 +241,7 @@ async def test_an_interaction_in_a_thread(
         )
         interaction: discord.Interaction = await seen
         invoker = invoker_from(interaction)
-        place = await bot.services.guild_settings.effective(
-            guild.id, thread.id, general.id
-        )
+        place = await bot.services.guild_settings.effective(guild.id, thread.id, general.id)
         shared = interaction_arrival(
             interaction, invoker, place, trigger="command", own=False, private=False
         )
