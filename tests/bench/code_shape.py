@@ -117,18 +117,20 @@ def _builds_key(function: ast.FunctionDef | ast.AsyncFunctionDef) -> bool:
 
 
 def dialect_methods(root: Path, files: list[Path]) -> dict[str, int]:
-    """Functions defined inside classes of the dialect-only store modules, per dialect."""
-    counts = dict.fromkeys(DIALECT_FILES, 0)
+    """Methods of the dialect-only store modules: each dialect's, and those written in both."""
+    names: dict[str, set[str]] = {dialect: set() for dialect in DIALECT_FILES}
     for path, tree in _trees(root, files):
         for dialect, pattern in DIALECT_FILES.items():
             if pattern.match(path.as_posix()):
-                counts[dialect] += sum(
-                    isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
+                names[dialect] |= {
+                    item.name
                     for node in ast.walk(tree)
                     if isinstance(node, ast.ClassDef)
                     for item in node.body
-                )
-    return counts
+                    if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef)
+                }
+    both = set.intersection(*names.values())
+    return {**{d: len(n) for d, n in names.items()}, "written_in_both": len(both)}
 
 
 def duplicate_pairs(root: Path, files: list[Path]) -> str:
