@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 
-from tools import Dispatcher, ToolCall, ToolContext, ToolRegistry, tool
+from tools import ToolContext, tool
+from tools.calls import ToolCall
 from tools.deps import Dep, ToolDeps
+from tools.dispatch import Dispatcher
+from tools.registry import ToolRegistry
 
 CALENDAR: Dep[list[str]] = Dep("calendar")
 
