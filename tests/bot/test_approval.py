@@ -63,11 +63,13 @@ class Posted:
 class Channel(discord.abc.Messageable):
     def __init__(self) -> None:
         self.posted: list[Posted] = []
+        self.views: list[ApprovalView] = []
         self.fails: Exception | None = None
         self.edit_fails: Exception | None = None
         self.arrived = asyncio.Event()
 
     async def send(self, content: str, **options: Any) -> Posted:  # type: ignore[override]
+        self.views.append(options["view"])
         if self.fails is not None:
             raise self.fails
         posted = Posted(content, options)
@@ -467,6 +469,7 @@ async def test_no_channel_or_a_failed_post_is_unavailable(caplog: pytest.LogCapt
     with caplog.at_level(logging.INFO, logger="toolcord.approval"):
         assert await approver.decide(context(), "pin_note", Params(), call(), ()) == "unavailable"
     assert approver.asked == 0
+    assert channel.views[0].is_finished()  # its buttons are dead
     assert [r.getMessage() for r in caplog.records] == [
         f"could not post an approval request: {channel.fails}"
     ]

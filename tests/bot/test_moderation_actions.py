@@ -20,10 +20,14 @@ from bot.moderation_actions import (
     ActionRecord,
     ModerationActions,
     ModerationLog,
+    Standing,
     _past,
+    _Plan,
+    refusal_reason,
     report_text,
 )
 from bot.policy.moderation import ModerationEvent
+from tools import Permissions
 from tools.moderation import ActionRefused, ActionRequest
 
 GUILD, CHANNEL, OTHER_CHANNEL, MESSAGE = 700, 710, 720, 730
@@ -375,6 +379,18 @@ async def test_discord_refusing_the_action_records_nothing(
         assert logged == [f"moderation action failed: {error}"] * 2
     else:
         assert logged == []
+
+
+async def test_a_plan_with_nothing_to_act_on_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    w = world()
+    empty = _Plan(delete(), w.guild, w.channel, TARGET, "delete nothing")  # type: ignore[arg-type]
+
+    async def planned(request: ActionRequest) -> _Plan:
+        return empty
+
+    monkeypatch.setattr(w.actions, "_plan", planned)
+    assert await refused(w.actions.perform(delete())) == "there is nothing to act on"
+    assert w.actions.executed == []
 
 
 # ------------------------------------------------------------------------ who and where
@@ -791,3 +807,105 @@ async def test_a_report_for_a_guild_the_bot_left(caplog: pytest.LogCaptureFixtur
 async def test_without_a_fallback_an_unsent_report_is_dropped() -> None:
     report = ModerationLog(Client(None))  # type: ignore[arg-type]
     await report(event(log_channel_id=None))
+
+
+# ------------------------------------------------------------------------ the rules, word for word
+
+
+def _standing(user_id: int, top: int, *names: str, owner: bool = False) -> Standing:
+    return Standing(user_id, top, Permissions.from_names(*names), owner)
+
+
+MODERATOR = ("manage_messages", "moderate_members")
+
+
+@pytest.mark.parametrize(
+    ("kind", "invoker", "bot", "target", "target_id", "expected"),
+    [
+        (
+            "ban",
+            _standing(INVOKER, 5, *MODERATOR),
+            None,
+            None,
+            TARGET,
+            "'ban' is not a moderation action",
+        ),
+        (
+            "timeout_member",
+            _standing(INVOKER, 5, *MODERATOR),
+            None,
+            None,
+            TARGET,
+            "that user is not a member of this server",
+        ),
+        ("delete_message", _standing(INVOKER, 5, *MODERATOR), None, None, TARGET, None),
+        (
+            "delete_message",
+            _standing(INVOKER, 5, *MODERATOR),
+            None,
+            _standing(INVOKER, 5),
+            INVOKER,
+            None,
+        ),
+        (
+            "timeout_member",
+            _standing(INVOKER, 5, *MODERATOR),
+            _standing(BOT, 10),
+            _standing(TARGET, 1),
+            TARGET,
+            "the bot lacks the moderate members permission here",
+        ),
+        (
+            "timeout_member",
+            _standing(INVOKER, 5, "manage_messages"),
+            None,
+            _standing(TARGET, 1),
+            TARGET,
+            "you need the moderate members permission here",
+        ),
+        (
+            "delete_message",
+            _standing(INVOKER, 1, *MODERATOR, owner=True),
+            None,
+            _standing(TARGET, 3),
+            TARGET,
+            None,
+        ),
+        (
+            "delete_message",
+            _standing(INVOKER, 5, *MODERATOR),
+            None,
+            _standing(TARGET, 4, "administrator"),
+            TARGET,
+            None,
+        ),
+    ],
+)
+def test_each_rule_word_for_word(
+    kind: str,
+    invoker: Standing,
+    bot: Standing | None,
+    target: Standing | None,
+    target_id: int,
+    expected: str | None,
+) -> None:
+    found = refusal_reason(
+        kind,
+        invoker,
+        bot or _standing(BOT, 10, *MODERATOR),
+        target,
+        target_id=target_id,
+        bot_user_id=BOT,
+        guild_owner_id=OWNER,
+    )
+    assert found == expected
+
+
+async def test_a_member_without_a_global_name_or_nick_has_no_empty_name() -> None:
+    w = world()
+    w.guild.cached = [w.target]
+    assert (w.target.global_name, w.target.nick) == (None, None)
+    for reference in ("XXXX", "xxxx"):
+        assert await refused(w.actions.check(timeout(reference))) == (
+            f"no member here is named {reference!r}; ask for their id or mention"
+        )
