@@ -909,3 +909,22 @@ async def test_a_member_without_a_global_name_or_nick_has_no_empty_name() -> Non
         assert await refused(w.actions.check(timeout(reference))) == (
             f"no member here is named {reference!r}; ask for their id or mention"
         )
+
+
+async def test_the_bots_own_messages_cannot_be_deleted() -> None:
+    w = world()
+    w.channel.messages[MESSAGE] = Message(w.bot)
+    assert await refused(w.actions.check(delete())) == "the bot itself cannot be targeted"
+
+
+async def test_the_owner_cannot_be_timed_out() -> None:
+    w = world()
+    w.guild.owner_id = TARGET
+    assert await refused(w.actions.check(timeout())) == "the server owner cannot be targeted"
+
+
+async def test_a_timeout_in_a_guild_without_a_known_owner_protects_no_one() -> None:
+    w = world()
+    w.guild.owner_id = None
+    w.guild.add(Member(w.guild, 1, 1, display_name="One"))
+    assert (await w.actions.check(timeout("1"))).startswith("time out One (<@1>)")
