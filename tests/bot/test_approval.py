@@ -99,11 +99,17 @@ def call(call_id: str = "call-1") -> ToolCall:
     return ToolCall(id=call_id, name="pin_note", arguments="{}")
 
 
-async def posted(channel: Channel, count: int = 1) -> Posted:
+async def posted(channel: Channel, *tasks: asyncio.Task[Any], count: int = 1) -> Posted:
+    """The ``count``-th request posted, as soon as it is (fails at once if a task ends first)."""
     async with asyncio.timeout(10):
         while len(channel.posted) < count:
             channel.arrived.clear()
-            await channel.arrived.wait()
+            arrival = asyncio.ensure_future(channel.arrived.wait())
+            await asyncio.wait({arrival, *tasks}, return_when=asyncio.FIRST_COMPLETED)
+            arrival.cancel()
+            ended = [task for task in tasks if task.done()]
+            if ended and len(channel.posted) < count:
+                raise AssertionError(f"decide ended without posting: {ended[0]!r}")
     return channel.posted[count - 1]
 
 
@@ -251,7 +257,7 @@ async def test_the_request_shows_the_arguments_and_when_it_expires() -> None:
             context(), "pin_note", Params(text="héllo `x`\n  https://evil.example/p"), call(), ()
         )
     )
-    request = await posted(channel)
+    request = await posted(channel, task)
     after = int(datetime.datetime.now(datetime.UTC).timestamp() + 90)
     expires = int(re.findall(r"<t:(\d+):R>", request.content)[0])
     assert before <= expires <= after
@@ -276,7 +282,7 @@ async def test_long_arguments_and_descriptions_are_cut() -> None:
     first = asyncio.create_task(
         approver.decide(context(), "pin_note", Params(text="a" * 400), call(), ())
     )
-    shown = (await posted(channel)).content.split("\n")[0]
+    shown = (await posted(channel, first)).content.split("\n")[0]
     assert (
         shown
         == f"🔐 **Approval needed**: <@{INVOKER}>'s request wants to run `pin_note` with "
@@ -293,7 +299,7 @@ async def test_long_arguments_and_descriptions_are_cut() -> None:
             description="  time out bob " + "b" * 700,
         )
     )
-    lines = (await posted(channel, 2)).content.split("\n")
+    lines = (await posted(channel, second, count=2)).content.split("\n")
     assert lines[0] == (
         f"🔐 **Approval needed**: <@{INVOKER}>'s request wants to run `pin_note`: "
         + ("time out bob " + "b" * 700)[:600]
@@ -329,7 +335,7 @@ async def test_the_approver_knows_the_tokens_it_issued() -> None:
     channel = Channel()
     approver = DiscordApprover(Client(channel))  # type: ignore[arg-type]
     task = asyncio.create_task(approver.decide(context(), "pin_note", Params(), call(), ()))
-    request = await posted(channel)
+    request = await posted(channel, task)
     custom_id = request.view.children[0].custom_id  # type: ignore[attr-defined]
     token = re.fullmatch(CUSTOM_ID_TEMPLATE, custom_id)["token"]  # type: ignore[index]
     assert approver.knows(token) and not approver.knows("f" * 16)
@@ -354,7 +360,7 @@ async def test_allow_once_is_returned_and_shown(caplog: pytest.LogCaptureFixture
     approver = DiscordApprover(Client(channel))  # type: ignore[arg-type]
     with caplog.at_level(logging.INFO, logger="toolcord.approval"):
         task = asyncio.create_task(approver.decide(context(), "pin_note", Params(), call(), ()))
-        pressed = await press(await posted(channel), 0)
+        pressed = await press(await posted(channel, task), 0)
         assert await task == "allow_once"
     assert pressed.response.calls == [
         (
@@ -371,7 +377,7 @@ async def test_allow_once_is_returned_and_shown(caplog: pytest.LogCaptureFixture
         "approval of pin_note (call call-1): allow_once"
     ]
     again = asyncio.create_task(approver.decide(context(), "pin_note", Params(), call(), ()))
-    await posted(channel, 2)  # allow once grants nothing
+    await posted(channel, again, count=2)  # allow once grants nothing
     again.cancel()
     await asyncio.gather(again, return_exceptions=True)
 
@@ -380,7 +386,7 @@ async def test_a_conversation_grant_covers_that_tool_in_that_conversation_only()
     channel = Channel()
     approver = DiscordApprover(Client(channel))  # type: ignore[arg-type]
     task = asyncio.create_task(approver.decide(context(), "pin_note", Params(), call(), ()))
-    pressed = await press(await posted(channel), 1)
+    pressed = await press(await posted(channel, task), 1)
     assert await task == "allow_conversation"
     assert pressed.response.calls[0][2]["content"] == (
         f"✅ Allowed for this conversation by <@{INVOKER}>: `pin_note` runs now."
@@ -396,7 +402,7 @@ async def test_a_conversation_grant_covers_that_tool_in_that_conversation_only()
             approver.decide(context(), "pin_note", Params(), call(), (), NO_GRANTS)
         ),
     ]
-    await posted(channel, 4)
+    await posted(channel, *others, count=4)
     for other in others:
         other.cancel()
     await asyncio.gather(*others, return_exceptions=True)
@@ -406,13 +412,13 @@ async def test_deny_is_returned_and_shown() -> None:
     channel = Channel()
     approver = DiscordApprover(Client(channel))  # type: ignore[arg-type]
     task = asyncio.create_task(approver.decide(context(), "pin_note", Params(), call(), ()))
-    pressed = await press(await posted(channel), 2)
+    pressed = await press(await posted(channel, task), 2)
     assert await task == "deny"
     assert pressed.response.calls[0][2]["content"] == (
         f"✖️ Denied by <@{INVOKER}>: `pin_note` was not run."
     )
     task = asyncio.create_task(approver.decide(context(), "pin_note", Params(), call(), ()))
-    await posted(channel, 2)  # a denial grants nothing either
+    await posted(channel, task, count=2)  # a denial grants nothing either
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
 
@@ -446,7 +452,7 @@ async def test_a_cancelled_request_says_it_ended() -> None:
     channel = Channel()
     approver = DiscordApprover(Client(channel))  # type: ignore[arg-type]
     task = asyncio.create_task(approver.decide(context(), "pin_note", Params(), call(), ()))
-    request = await posted(channel)
+    request = await posted(channel, task)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -480,9 +486,10 @@ async def test_the_default_timeout_is_a_minute() -> None:
     approver = DiscordApprover(Client(channel))  # type: ignore[arg-type]
     before = int(datetime.datetime.now(datetime.UTC).timestamp() + 60)
     task = asyncio.create_task(approver.decide(context(), "pin_note", Params(), call(), ()))
-    request = await posted(channel)
+    request = await posted(channel, task)
+    after = int(datetime.datetime.now(datetime.UTC).timestamp() + 60)
     expires = int(re.findall(r"<t:(\d+):R>", request.content)[0])
-    assert before <= expires <= before + 2
+    assert before <= expires <= after
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
 
@@ -722,3 +729,18 @@ async def test_press_texts_use_the_pressers_language(
     assert not await view.interaction_check(pressed)  # type: ignore[arg-type]
     assert catalogue.asked == [("approval.only_asker", expected, {"invoker": f"<@{INVOKER}>"})]
     assert pressed.response.calls == [private("[approval.only_asker]")]
+
+
+async def test_the_posted_buttons_know_the_tools_permissions() -> None:
+    channel = Channel()
+    approver = DiscordApprover(Client(channel))  # type: ignore[arg-type]
+    task = asyncio.create_task(
+        approver.decide(context(), "pin_note", Params(), call(), ("manage_messages",))
+    )
+    request = await posted(channel, task)
+    holder = interaction(OTHER, MANAGE)
+    assert await request.view.interaction_check(holder)
+    lacking = interaction(OTHER, discord.Permissions(view_channel=True))
+    assert not await request.view.interaction_check(lacking)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
