@@ -436,6 +436,8 @@ async def test_no_press_in_time_is_a_timeout_and_the_request_says_so() -> None:
         }
     ]
     assert request.view.is_finished()
+    assert await approver.decide(context(), "pin_note", Params(), call(), ()) == "timeout"
+    assert approver.asked == 2
     late = Interaction(INVOKER)
     assert not await request.view.interaction_check(late)  # type: ignore[arg-type]
     assert late.response.calls == [private("This request was already decided.")]
@@ -742,5 +744,21 @@ async def test_the_posted_buttons_know_the_tools_permissions() -> None:
     assert await request.view.interaction_check(holder)
     lacking = interaction(OTHER, discord.Permissions(view_channel=True))
     assert not await request.view.interaction_check(lacking)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+
+
+class Dated(BaseModel):
+    on: datetime.date
+
+
+async def test_arguments_are_shown_as_json() -> None:
+    channel = Channel()
+    approver = DiscordApprover(Client(channel))  # type: ignore[arg-type]
+    task = asyncio.create_task(
+        approver.decide(context(), "pin_note", Dated(on=datetime.date(2026, 12, 7)), call(), ())
+    )
+    request = await posted(channel, task)
+    assert request.content.split("\n")[0].endswith('with `{"on": "2026-12-07"}`.')
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
