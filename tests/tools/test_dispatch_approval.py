@@ -22,7 +22,14 @@ from tools import (
     ToolRetry,
     tool,
 )
-from tools.approval import DEFAULT_POLICY, ApprovalDecision, ApprovalPolicy, refusal_message
+from tools.approval import (
+    DEFAULT_POLICY,
+    ApprovalDecision,
+    ApprovalPolicy,
+    awaiting_message,
+    refusal_message,
+    unknown_outcome_message,
+)
 
 CALL = ToolCall("c1", "act", '{"text": "x"}')
 
@@ -228,3 +235,98 @@ async def test_every_other_answer_is_a_denial(make_ctx: Any, decision: ApprovalD
     outcome = await run(registry, ctx)
     assert (outcome.status, outcome.content) == ("denied", refusal_message("act", decision))
     assert ran == []
+
+
+# ------------------------------------------------------------------------ ledger and events
+
+
+class RecordingLedger(InMemoryLedger):
+    """Records every completion; ``fails_on`` makes completions with that status raise."""
+
+    def __init__(self, fails_on: str | None = None) -> None:
+        super().__init__()
+        self.fails_on = fails_on
+        self.completions: list[tuple[str, str, str]] = []
+
+    async def complete(self, key: str, result: str, status: str) -> None:
+        self.completions.append((key, result, status))
+        if status == self.fails_on:
+            raise RuntimeError("disk full")
+        await super().complete(key, result, status)
+
+
+async def run_recorded(
+    registry: ToolRegistry, ctx: ToolContext, ledger: RecordingLedger
+) -> tuple[Any, list[Any]]:
+    events: list[Any] = []
+    dispatcher = Dispatcher(registry, ctx, ["act"], ledger=ledger, on_event=events.append)
+    [outcome] = await dispatcher.run([CALL])
+    return outcome, events
+
+
+def finished(events: list[Any]) -> list[Any]:
+    return [event.outcome for event in events if type(event).__name__ == "ToolFinished"]
+
+
+async def test_an_allowed_call_is_recorded_waiting_attempted_then_done(make_ctx: Any) -> None:
+    registry, ctx, _, _ = build(make_ctx, Check(), Approver())
+    ledger = RecordingLedger()
+    outcome, events = await run_recorded(registry, ctx, ledger)
+    [key] = {key for key, _, _ in ledger.completions}
+    assert key
+    assert [(text, status) for _, text, status in ledger.completions] == [
+        (awaiting_message("act"), "awaiting_approval"),
+        (unknown_outcome_message("act"), "attempted"),
+        ("did x", "ok"),
+    ]
+    assert finished(events) == [outcome]
+    replay, replayed = await run_recorded(registry, ctx, ledger)
+    assert finished(replayed) == [replay] and replay.status == "skipped_duplicate"
+
+
+async def test_a_denied_call_is_recorded_and_reported(make_ctx: Any) -> None:
+    registry, ctx, _, _ = build(make_ctx, Check(), Approver("deny"))
+    ledger = RecordingLedger()
+    outcome, events = await run_recorded(registry, ctx, ledger)
+    assert [(text, status) for _, text, status in ledger.completions] == [
+        (awaiting_message("act"), "awaiting_approval"),
+        (refusal_message("act", "deny"), "denied"),
+    ]
+    assert finished(events) == [outcome]
+
+
+async def test_a_refused_check_is_recorded_and_reported(make_ctx: Any) -> None:
+    registry, ctx, _, _ = build(make_ctx, Check(ToolFailed("gone.")), Approver())
+    ledger = RecordingLedger()
+    outcome, events = await run_recorded(registry, ctx, ledger)
+    assert [(text, status) for _, text, status in ledger.completions] == [
+        (awaiting_message("act"), "awaiting_approval"),
+        ("'act' was not run and nobody was asked: gone.", "error"),
+    ]
+    assert finished(events) == [outcome]
+
+
+async def test_a_failing_ledger_update_is_logged_and_the_call_goes_on(
+    make_ctx: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    registry, ctx, ran, _ = build(make_ctx, Check(), Approver())
+    ledger = RecordingLedger(fails_on="awaiting_approval")
+    with caplog.at_level(logging.INFO, logger="toolcord.tools"):
+        outcome, _ = await run_recorded(registry, ctx, ledger)
+    assert (outcome.status, ran) == ("ok", ["x"])
+    key = ledger.completions[0][0]
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+    assert errors == [f"ledger update failed for key {key}"]
+
+
+async def test_a_check_asking_for_other_arguments_shares_the_tools_retry_budget(
+    make_ctx: Any,
+) -> None:
+    registry, ctx, _, _ = build(
+        make_ctx, Check(ToolRetry("No such message.")), Approver(), max_retries=1
+    )
+    dispatcher = Dispatcher(registry, ctx, ["act"])
+    [bad] = await dispatcher.run([ToolCall("c0", "act", "{not json")])
+    assert bad.status == "invalid_json"  # counted against 'act'
+    [second] = await dispatcher.run([CALL])
+    assert second.status == "budget_exhausted"
