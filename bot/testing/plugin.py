@@ -34,6 +34,7 @@ except ImportError as missing:  # pragma: no cover - depends on how toolcord was
         "toolcord's test kit needs pytest-asyncio: install it with pip install 'toolcord[testing]'"
     ) from missing
 
+from bot.shims.pytest_internals import unmark_for_rewrite
 from bot.testing.netguard import NetGuard
 
 CONFIG_INI = "toolcord_config"
@@ -70,12 +71,15 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("filterwarnings", "ignore:'audioop' is deprecated:DeprecationWarning")
 
 
+@pytest.hookimpl(tryfirst=True)
+def pytest_load_initial_conftests(early_config: pytest.Config) -> None:
+    """Before any conftest imports the bot: its packages are imported without rewriting."""
+    _import_runtime_packages_plainly(early_config)
+
+
 def _import_runtime_packages_plainly(config: pytest.Config) -> None:
     """Unmark the runtime packages for assertion rewriting (test modules stay rewritten)."""
-    hook = getattr(config.pluginmanager, "rewrite_hook", None)
-    marked = getattr(hook, "_must_rewrite", None)  # pytest's own set; no public way to unmark
-    if isinstance(marked, set):
-        marked.difference_update(RUNTIME_PACKAGES)
+    unmark_for_rewrite(config, RUNTIME_PACKAGES)
 
 
 @pytest.fixture(scope="session")

@@ -24,8 +24,9 @@ from bot.approval import (
     DiscordApprover,
     _Request,
 )
-from tools import ToolCall, ToolContext, ToolFailed
+from tools import ToolContext, ToolFailed
 from tools.approval import DEFAULT_POLICY, ApprovalDecision, ApprovalPolicy
+from tools.calls import ToolCall
 
 CHANNEL, GUILD, INVOKER, OTHER = 810, 820, 830, 840
 ONLY_INVOKER = ApprovalPolicy(invoker_only=True)

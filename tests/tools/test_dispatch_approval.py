@@ -11,17 +11,7 @@ from typing import Any
 import pytest
 from pydantic import BaseModel
 
-from tools import (
-    Dispatcher,
-    InMemoryLedger,
-    Permissions,
-    ToolCall,
-    ToolContext,
-    ToolFailed,
-    ToolRegistry,
-    ToolRetry,
-    tool,
-)
+from tools import Permissions, ToolContext, ToolFailed, ToolRetry, tool
 from tools.approval import (
     DEFAULT_POLICY,
     ApprovalDecision,
@@ -30,6 +20,11 @@ from tools.approval import (
     refusal_message,
     unknown_outcome_message,
 )
+from tools.calls import ToolCall
+from tools.deps import ToolDeps
+from tools.dispatch import Dispatcher
+from tools.ledger import InMemoryLedger
+from tools.registry import ToolRegistry
 
 CALL = ToolCall("c1", "act", '{"text": "x"}')
 
@@ -111,9 +106,8 @@ def build(
         ran.append(text)
         return f"did {text}"
 
-    services = {"approver": approver} if approver is not None else {}
     ctx = make_ctx(
-        services=services,
+        deps=ToolDeps(approver=approver),
         tool_settings={"acting": {"level": 3}},
         member_permissions=Permissions.from_names("manage_messages"),
     )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.engine import Usage as EngineUsage
+from bot.engine import AnswerUsage as EngineUsage
 from bot.policy.quotas import QuotaPolicy
 from bot.policy.usage import Subject
 from bot.store import Store, Usage
