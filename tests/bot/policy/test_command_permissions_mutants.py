@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from types import SimpleNamespace
 from typing import Any
 
@@ -13,10 +14,15 @@ from bot.policy.permissions import (
     MANAGE_GUILD,
     MANAGE_MESSAGES,
     MANAGE_THREADS,
+    READ_HISTORY,
+    REFUSALS,
     Invoker,
     admin_refusal,
     invoker_from,
+    may_read_history,
     owner_refusal,
+    quota_reset_refusal,
+    quota_reset_refusal_key,
     shared_reset_refusal,
 )
 
@@ -118,3 +124,51 @@ def test_invoker_from_reads_the_interaction() -> None:
     assert in_dm == Invoker(
         user_id=42, guild_id=None, permissions=0, guild_install=False, is_owner=False
     )
+
+
+VIEW_CHANNEL = 1 << 10
+READ_MESSAGE_HISTORY = 1 << 16
+RESET_IN_DM = "Server budgets can only be reset in a server, not in direct messages."
+
+
+@pytest.mark.parametrize(
+    ("who", "may_read"),
+    [
+        (invoker(0, guild=None), True),  # a DM: the history is the user's own
+        (invoker(VIEW_CHANNEL | READ_MESSAGE_HISTORY), True),
+        (invoker(ADMINISTRATOR), True),
+        (invoker(VIEW_CHANNEL), False),  # both bits are needed, not either
+        (invoker(READ_MESSAGE_HISTORY), False),
+        (invoker(0), False),
+    ],
+)
+def test_who_may_read_a_channel_s_history(who: Invoker, may_read: bool) -> None:
+    assert may_read_history(who) is may_read
+
+
+def test_the_history_permission_is_view_channel_and_read_message_history() -> None:
+    assert READ_HISTORY == VIEW_CHANNEL | READ_MESSAGE_HISTORY
+
+
+@pytest.mark.parametrize(
+    ("who", "key"),
+    [
+        (
+            replace(invoker(ADMINISTRATOR, guild=None), is_owner=True),
+            "permission.quota_reset_in_dm",
+        ),
+        (invoker(0, guild=None), "permission.quota_reset_in_dm"),
+        (replace(invoker(0), is_owner=True), None),
+        (invoker(ADMINISTRATOR), "permission.quota_reset_owner"),  # a server's admin: not enough
+        (invoker(EVERYONE | MANAGE_GUILD), "permission.quota_reset_owner"),
+    ],
+)
+def test_only_the_owner_resets_a_server_s_budgets(who: Invoker, key: str | None) -> None:
+    assert quota_reset_refusal_key(who) == key
+    assert quota_reset_refusal(who) == (REFUSALS[key] if key is not None else None)
+
+
+def test_the_quota_reset_refusals_say_why() -> None:
+    assert quota_reset_refusal(invoker(0, guild=None)) == RESET_IN_DM
+    refusal = quota_reset_refusal(invoker(ADMINISTRATOR))
+    assert refusal is not None and refusal.startswith("Only the bot's owner may reset this server")
