@@ -16,6 +16,7 @@ import openai
 
 from bot.approval import DiscordApprover
 from bot.conversation import Services
+from bot.engine.breaker import ProviderBreaker
 from bot.guild_settings import GuildSettings
 from bot.knowledge.export import KnowledgeExport
 from bot.knowledge.service import KnowledgeService
@@ -46,6 +47,7 @@ class CoreServices:
         mcp: The MCP servers (started).
         knowledge: The knowledge service, its tools' side, export extras and context sources.
         page_text_slots: Bounds how many fetched pages have their text extracted at once.
+        provider_breaker: The model client's provider breaker (None when switched off).
     """
 
     settings: Settings
@@ -59,6 +61,7 @@ class CoreServices:
     mcp: McpManager
     knowledge: Knowledge
     page_text_slots: asyncio.Semaphore
+    provider_breaker: ProviderBreaker | None = None
 
     async def close(self) -> None:
         """Stop the MCP servers, close the model client, the store and the HTTP session."""
@@ -99,3 +102,4 @@ class BotServices(Services):
     metrics: BotMetrics
     turn_metrics: TurnMetrics
     image_link_fetcher: SafeFetcher | None = None
+    provider_breaker: ProviderBreaker | None = None

@@ -80,7 +80,8 @@ async def build_services(settings: Settings) -> CoreServices:
     registry = load_tools(settings)
     mcp = await start_mcp(settings, registry)
     api_key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
-    client = make_openai_client(settings.openai, api_key, breaker=breaker_from(settings.breaker))
+    breaker = breaker_from(settings.breaker)
+    client = make_openai_client(settings.openai, api_key, breaker=breaker)
     quotas = QuotaPolicy(
         store,
         settings.quotas,
@@ -102,6 +103,7 @@ async def build_services(settings: Settings) -> CoreServices:
         mcp=mcp,
         knowledge=add_knowledge(settings, store, client, quotas, counter),
         page_text_slots=asyncio.Semaphore(PAGE_TEXT_WORKERS),
+        provider_breaker=breaker,
     )
 
 
@@ -152,6 +154,7 @@ def bot_services(bot: ToolcordBot, core: CoreServices) -> BotServices:
         approver=approver,
         moderation_actions=actions,
         knowledge=core.knowledge.service,
+        provider_breaker=core.provider_breaker,
         export_extras=core.knowledge.export,
         metrics=metrics,
         turn_metrics=turns,

@@ -11,11 +11,12 @@ import openai
 
 from bot.engine.breaker import NO_RETRY_CODES, BreakerTransport, ProviderBreaker
 from bot.settings import OpenAISettings
+from bot.shims.openai_internals import http_transport
 
 CHAT_COMPLETIONS_PATH = "/chat/completions"
 RESPONSES_PATH = "/responses"
-# The SDK's telemetry headers: the API needs none of them. Chat requests leave them out, so the SDK
-# and httpx2 merge, copy and convert 7 fewer of the 16 headers on every model round.
+# The SDK's telemetry headers: the API needs none of them. Chat requests leave them out, so the SDK,
+# httpx2 and aiohttp merge, copy and convert 7 fewer of the 16 headers on every model round.
 # ``x-stainless-retry-count`` and ``x-stainless-read-timeout`` are still sent.
 SDK_TELEMETRY_HEADERS = (
     "X-Stainless-Lang",
@@ -69,9 +70,7 @@ def make_openai_client(
     With a ``breaker`` every attempt goes through it (see ``bot/engine/breaker.py``).
     """
     timeout = httpx2.Timeout(settings.request_timeout_s, connect=settings.connect_timeout_s)
-    transport: httpx2.AsyncBaseTransport = _NoPointlessRetries(
-        httpx2.AsyncHTTPTransport(trust_env=False, limits=CONNECTION_LIMITS)
-    )
+    transport: httpx2.AsyncBaseTransport = _NoPointlessRetries(http_transport(CONNECTION_LIMITS))
     if breaker is not None:
         transport = BreakerTransport(transport, breaker)
     http_client = openai.DefaultAsyncHttpx2Client(transport=transport, timeout=timeout)

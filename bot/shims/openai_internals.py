@@ -1,17 +1,21 @@
 """The OpenAI SDK's internals toolcord relies on, each with its public fallback.
 
+- ``openai._vendor.httpx_aiohttp.AiohttpTransport``: the SDK's vendored aiohttp adapter (the one
+  ``openai.DefaultAioHttpClient`` is built on), used as the model client's transport. Gain:
+  aiohttp's C parser instead of httpcore2's pure-Python HTTP/1.1. Measured for issue 19 with
+  ``python -m tests.bench.profile_turn --turns 300`` (sequential text turns): sending and reading
+  a completion (``chat_compat.send_leaving_out_refused``) took 0.51 s of the bot's 3.67 s CPU with
+  the adapter and 0.95 s of 4.65 s without it, which the chat bench showed as the bot's CPU per
+  sequential turn rising from 6.4 ms (four runs: 6.52, 6.43, 6.43, 6.41) to 7.1 ms (six runs:
+  6.70 to 9.34) once the adapter was dropped; a first comparison of three noisy runs each had
+  not shown it, and the adapter was briefly dropped. Fallback: httpx2's own
+  ``AsyncHTTPTransport`` (public), same limits.
 - ``AsyncOpenAI._client.event_hooks``: the HTTP client of an already built ``AsyncOpenAI``,
-  reached to add request timing hooks. Public path: pass the hooks as ``event_hooks=`` to the HTTP
-  client the client is built with; when the private attribute is gone,
-  :func:`add_http_event_hooks` returns False and the caller times nothing (and says so).
+  reached to add request timing hooks. Fallback: none is needed when the hooks are passed as
+  ``event_hooks=`` to the HTTP client the client is built with (public); when the private
+  attribute is gone, :func:`add_http_event_hooks` returns False and the caller times nothing.
 
-Dropped (issue 19): the SDK's vendored aiohttp transport (``openai._vendor.httpx_aiohttp``). The
-chat bench could not show its gain: bot CPU per turn with it 9.16, 7.71, 7.76 ms (sequential) and
-10.73, 8.95, 9.89 ms (pipelined); with httpx2's public transport 9.12, 6.79, 9.48 and 9.34, 9.04,
-11.43 ms (``python -m tests.bench --quick --only chat``, three runs each, shared 2-core machine).
-The model client uses httpx2's ``AsyncHTTPTransport``.
-
-``tests/bot/shims/test_openai_internals.py`` fails when the installed SDK loses it.
+``tests/bot/shims/test_openai_internals.py`` fails when the installed SDK loses either.
 """
 
 from __future__ import annotations
@@ -19,7 +23,26 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
+import httpx2
+
 EventHook = Callable[[Any], Awaitable[None]]
+
+
+def aiohttp_transport(limits: httpx2.Limits) -> httpx2.AsyncBaseTransport | None:
+    """The SDK's vendored aiohttp transport with ``limits``, or None if the SDK has none."""
+    try:
+        from openai._vendor.httpx_aiohttp import AiohttpTransport
+    except ImportError:  # an SDK without the vendored adapter
+        return None
+    return AiohttpTransport(trust_env=False, limits=limits)
+
+
+def http_transport(limits: httpx2.Limits) -> httpx2.AsyncBaseTransport:
+    """HTTP over aiohttp where the SDK vendors its adapter, else httpx2's public transport."""
+    transport = aiohttp_transport(limits)
+    if transport is None:
+        return httpx2.AsyncHTTPTransport(trust_env=False, limits=limits)
+    return transport
 
 
 def add_http_event_hooks(client: Any, hooks: Mapping[str, Sequence[EventHook]]) -> bool:

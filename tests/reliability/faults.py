@@ -144,10 +144,15 @@ def replies_to(rig: Rig, source_id: int, channel: str = "general") -> list[Store
 
 
 async def wire_breaker(bot: ToolcordBot, policy: BreakerPolicy) -> ProviderBreaker:
-    """Test-only wiring of the provider breaker into a running bot (until app.py does it).
+    """The running bot's provider breaker, set to ``policy``.
 
-    The composition root wires none: the test puts one in front of the bot's model client.
+    The composition root wires one unless the settings switch it off; then the test puts one in
+    front of a new model client (the bot's own is closed here, the new one when the case ends).
     """
+    wired = bot.services.provider_breaker
+    if wired is not None:
+        wired.policy = policy
+        return wired
     breaker = ProviderBreaker(policy)
     settings = bot.settings
     key = settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""

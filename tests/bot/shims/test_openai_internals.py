@@ -1,13 +1,40 @@
-"""The OpenAI SDK still has what bot/shims/openai_internals.py relies on; the fallback works."""
+"""The OpenAI SDK still has what bot/shims/openai_internals.py relies on; the fallbacks work."""
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import httpx2
 import openai
+import pytest
 
-from bot.shims.openai_internals import add_http_event_hooks
+from bot.shims.openai_internals import add_http_event_hooks, aiohttp_transport, http_transport
+
+LIMITS = httpx2.Limits(max_connections=7, max_keepalive_connections=3)
+
+
+async def test_the_sdk_vendors_its_aiohttp_transport() -> None:
+    from openai._vendor.httpx_aiohttp import AiohttpTransport
+
+    transport = http_transport(LIMITS)
+    try:
+        assert type(transport) is AiohttpTransport
+        assert isinstance(transport, httpx2.AsyncBaseTransport)
+    finally:
+        await transport.aclose()
+
+
+async def test_without_the_vendored_transport_httpx2s_own_is_used(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setitem(sys.modules, "openai._vendor.httpx_aiohttp", None)
+    assert aiohttp_transport(LIMITS) is None
+    transport = http_transport(LIMITS)
+    try:
+        assert type(transport) is httpx2.AsyncHTTPTransport
+    finally:
+        await transport.aclose()
 
 
 async def _hook(_: Any) -> None:
