@@ -20,7 +20,6 @@ from bot.app import ToolcordBot
 from bot.discord_safety import NO_MENTIONS
 from bot.i18n import locale_of
 from bot.policy.permissions import invoker_from, owner_refusal_key
-from bot.policy.quotas import QuotaPolicy
 from bot.policy.usage import format_report
 
 log = logging.getLogger("toolcord.admin")
@@ -107,7 +106,7 @@ class Admin(commands.Cog):
         if refusal is not None:
             await _say(interaction, refusal)
             return
-        quotas = self._quotas()
+        quotas = self.bot.services.quotas
         uptime_h = (time.monotonic() - self._started) / 3600
         latency = f"{self.bot.latency * 1000:.0f}"
         interrupted = len(self.bot.interrupted)
@@ -116,10 +115,9 @@ class Admin(commands.Cog):
             self._t(interaction, "admin.uptime", hours=f"{uptime_h:.1f}", latency=latency),
             self._t(interaction, "admin.interrupted", count=interrupted),
         ]
-        if quotas is not None:
-            lines.append(self._t(interaction, "admin.running", count=quotas.running))
-            report = await quotas.report(None, None, include_global=True)
-            lines.append(format_report(report, lambda key, **v: self._t(interaction, key, **v)))
+        lines.append(self._t(interaction, "admin.running", count=quotas.running))
+        report = await quotas.report(None, None, include_global=True)
+        lines.append(format_report(report, lambda key, **v: self._t(interaction, key, **v)))
         await _say(interaction, "\n".join(lines))
 
     @admin.command(name="quota-reset")
@@ -136,10 +134,10 @@ class Admin(commands.Cog):
         """Start a user's, this server's or the global budgets afresh from now (bot owner)."""
         await interaction.response.defer(ephemeral=True, thinking=True)
         refusal = await self._owner_refusal(interaction)
-        quotas = self._quotas()
-        if refusal is not None or quotas is None:
-            await _say(interaction, refusal or self._t(interaction, "admin.no_quotas"))
+        if refusal is not None:
+            await _say(interaction, refusal)
             return
+        quotas = self.bot.services.quotas
         if scope == "user":
             if user is None:
                 await _say(interaction, self._t(interaction, "admin.name_the_user"))
@@ -157,9 +155,6 @@ class Admin(commands.Cog):
             return
         await quotas.reset("global")
         await _say(interaction, self._t(interaction, "admin.global_reset"))
-
-    def _quotas(self) -> QuotaPolicy | None:
-        return self.bot.services.quotas
 
 
 async def _say(interaction: discord.Interaction, text: str) -> None:

@@ -94,7 +94,7 @@ class Chat(commands.Cog):
     ) -> intake.Arrival:
         """With auto-thread on, a mention in a channel opens a thread; the answer goes there."""
         place = arrival.place
-        wanted = self.bot.settings.chat.auto_thread or (place is not None and place.auto_thread)
+        wanted = self.bot.settings.chat.auto_thread or place.auto_thread
         in_channel = isinstance(message.channel, discord.TextChannel)
         if not (wanted and arrival.trigger.reason == "mention" and in_channel):
             return arrival

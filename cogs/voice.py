@@ -21,11 +21,9 @@ from discord.ext import commands
 from bot.app import ToolcordBot
 from bot.discord_safety import NO_MENTIONS
 from bot.errors import StoreError
-from bot.guild_settings import EffectiveSettings
 from bot.i18n import Catalogue, guild_locale, locale_of
 from bot.intake import Arrival, incoming_turn, start_reply
 from bot.policy import Refusal
-from bot.policy.quotas import QuotaPolicy
 from bot.store import Usage
 from bot.voice import (
     AnswerRecorder,
@@ -39,7 +37,6 @@ from bot.voice import (
     normalize_language,
     send_voice_message,
     show_transcript,
-    spoken_replies_enabled,
     transcript_for_model,
     voice_attachment,
 )
@@ -97,7 +94,7 @@ class Voice(commands.Cog):
             recorders.append(AnswerRecorder(await start_reply(self.bot, arrival.target)))
             return recorders[0]
 
-        speak = await self._spoken_replies(message, arrival.place)
+        speak = arrival.place.voice_replies
         accepted = await self.bot.conversations.handle(turn, make_sink)
         answer = recorders[0].final_text if recorders else None
         if accepted and answer and speak:
@@ -181,17 +178,13 @@ class Voice(commands.Cog):
         except discord.HTTPException as exc:
             log.warning("Discord refused the spoken reply in %s: %s", message.channel.id, exc)
 
-    def _quotas(self) -> QuotaPolicy | None:
-        return self.bot.services.quotas
-
     async def _speech_refusal(self, message: discord.Message) -> Refusal | None:
         """The quota refusal of a spoken reply (a model call of its own), if a budget is spent."""
-        quotas = self._quotas()
-        if quotas is None:
-            return None
         guild_id = message.guild.id if message.guild else None
         is_owner = await self.bot.is_owner(message.author)
-        return await quotas.admit_call(message.author.id, guild_id, is_owner=is_owner)
+        return await self.bot.services.quotas.admit_call(
+            message.author.id, guild_id, is_owner=is_owner
+        )
 
     async def _charge_speech(self, message: discord.Message, spoken: SpokenReply) -> None:
         clip = spoken.clip
@@ -201,25 +194,10 @@ class Voice(commands.Cog):
             completion_tokens=clip.output_tokens,
         )
         guild_id = message.guild.id if message.guild else None
-        quotas = self._quotas()
         try:
-            if quotas is not None:
-                await quotas.charge_call(message.author.id, guild_id, usage)
-            else:
-                await self.bot.services.store.record_usage(
-                    usage, user_id=message.author.id, guild_id=guild_id
-                )
+            await self.bot.services.quotas.charge_call(message.author.id, guild_id, usage)
         except StoreError as exc:
             log.warning("could not record speech usage: %s", exc)
-
-    async def _spoken_replies(
-        self, message: discord.Message, place: EffectiveSettings | None
-    ) -> bool:
-        if place is not None:
-            return place.voice_replies
-        guild_id = message.guild.id if message.guild else None
-        default = self.voice.settings.replies_default
-        return await spoken_replies_enabled(self.bot.services.store, guild_id, default)
 
     async def _already_accepted(self, message_id: int) -> bool:
         """A replayed event: the voice message is already a turn of a conversation."""

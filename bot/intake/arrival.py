@@ -57,7 +57,7 @@ class Arrival:
 
     Attributes:
         where: Where it happened (user, guild, channel, thread).
-        place: The guild/channel settings in force there (None without the settings service).
+        place: The guild/channel settings in force there.
         trigger: Why the bot answers.
         key: The conversation the turn goes to.
         kind: ``"text"``, or ``"voice"`` for a voice message the voice cog transcribes.
@@ -67,7 +67,7 @@ class Arrival:
     """
 
     where: keys.Where
-    place: EffectiveSettings | None
+    place: EffectiveSettings
     trigger: Trigger
     key: str
     kind: Kind
@@ -103,7 +103,7 @@ def incoming_turn(
 ) -> IncomingTurn:
     """The turn the conversation service takes for ``arrival``: messages and interactions alike."""
     where, asker = arrival.where, arrival.asker
-    overrides = arrival.place.turn_overrides() if arrival.place is not None else {}
+    overrides = arrival.place.turn_overrides()
     if where.parent_id is not None:
         overrides["parent_id"] = where.parent_id
     return IncomingTurn(

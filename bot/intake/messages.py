@@ -90,7 +90,7 @@ def _link_fetcher(bot: ToolcordBot) -> SafeFetcher | None:
 
 async def settings_at(
     bot: ToolcordBot, guild_id: int | None, channel_id: int, parent_id: int | None
-) -> EffectiveSettings | None:
+) -> EffectiveSettings:
     """The guild/channel settings in force in a channel."""
     return await bot.services.guild_settings.effective(guild_id, channel_id, parent_id)
 
@@ -123,7 +123,7 @@ def _parent_id(message: discord.Message) -> int | None:
     return channel.parent_id if isinstance(channel, discord.Thread) else None
 
 
-def _where(message: discord.Message, place: EffectiveSettings | None) -> keys.Where:
+def _where(message: discord.Message, place: EffectiveSettings) -> keys.Where:
     in_thread = isinstance(message.channel, discord.Thread)
     return keys.Where(
         user_id=message.author.id,
@@ -131,13 +131,13 @@ def _where(message: discord.Message, place: EffectiveSettings | None) -> keys.Wh
         channel_id=message.channel.id,
         thread_id=message.channel.id if in_thread else None,
         parent_id=_parent_id(message),
-        private=place is not None and place.private_conversations,
+        private=place.private_conversations,
     )
 
 
-def _free_chat_here(where: keys.Where, place: EffectiveSettings | None) -> frozenset[int]:
+def _free_chat_here(where: keys.Where, place: EffectiveSettings) -> frozenset[int]:
     """This channel, when an admin made it a free-chat channel."""
-    return frozenset({where.channel_id}) if place is not None and place.free_chat else frozenset()
+    return frozenset({where.channel_id}) if place.free_chat else frozenset()
 
 
 async def _message_key(

@@ -11,7 +11,6 @@ from bot.voice.service import (
     SpokenReply,
     Transcript,
     VoiceService,
-    spoken_replies_enabled,
 )
 from bot.voice.speech import SpeechSynth, Synth, VoiceClip, clip_from_ogg_opus, speakable_text
 from bot.voice.transcribe import Transcriber, normalize_language
@@ -42,7 +41,6 @@ __all__ = [
     "show_transcript",
     "sniff",
     "speakable_text",
-    "spoken_replies_enabled",
     "transcript_for_model",
     "validate",
     "voice_attachment",

@@ -11,12 +11,10 @@ import openai
 
 from bot.conversation import ReplySink
 from bot.engine import EngineEvent, Failed, Final
-from bot.errors import StoreError
 from bot.model_lifecycle import Today, is_served, utc_today
 from bot.models import uses_speech_api
 from bot.policy.gate import CallMeter
 from bot.settings import Settings, VoiceSettings
-from bot.store import SettingsStore
 from bot.voice.audio import AudioLimits
 from bot.voice.failures import VoiceFailure
 from bot.voice.intake import read_audio
@@ -25,8 +23,6 @@ from bot.voice.speech import SpeechSynth, Synth, VoiceClip, speakable_text
 from bot.voice.transcribe import Transcriber, audio_tokens
 
 log = logging.getLogger("toolcord.voice")
-
-VOICE_REPLIES_KEY = "voice_replies"
 
 
 @dataclass(frozen=True)
@@ -163,19 +159,6 @@ class VoiceService:
         if not is_served(fallback.model, self._today()):
             return None
         return fallback
-
-
-async def spoken_replies_enabled(store: SettingsStore, guild_id: int | None, default: bool) -> bool:
-    """The guild's ``voice_replies`` setting, else ``default`` (DMs use the default)."""
-    if guild_id is None:
-        return default
-    try:
-        stored = await store.get_settings("guild", guild_id)
-    except StoreError as exc:
-        log.warning("could not read guild %s settings (%s); using the default", guild_id, exc)
-        return default
-    value = stored.get(VOICE_REPLIES_KEY)
-    return value if isinstance(value, bool) else default
 
 
 class AnswerRecorder:

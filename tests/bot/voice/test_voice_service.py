@@ -1,29 +1,13 @@
-"""The guild's spoken-replies setting, and the sink wrapper that keeps the final answer."""
+"""The sink wrapper that keeps the final answer, and the voice settings."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import pytest
 
 from bot.engine import AnswerUsage, Failed, Final, TextDelta
 from bot.errors import ConfigError
 from bot.settings import settings_from
-from bot.store import open_store
-from bot.voice import AnswerRecorder, spoken_replies_enabled
-
-
-async def test_the_guild_setting_wins_over_the_default(tmp_path: Path) -> None:
-    store = await open_store(str(tmp_path / "toolcord.db"))
-    try:
-        assert await spoken_replies_enabled(store, None, True) is True
-        assert await spoken_replies_enabled(store, 42, False) is False
-        await store.set_settings("guild", 42, {"voice_replies": True})
-        assert await spoken_replies_enabled(store, 42, False) is True
-        await store.set_settings("guild", 42, {"voice_replies": "yes"})
-        assert await spoken_replies_enabled(store, 42, False) is False, "only booleans count"
-    finally:
-        await store.close()
+from bot.voice import AnswerRecorder
 
 
 class _Sink:
